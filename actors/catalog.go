@@ -1,0 +1,313 @@
+package actors
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/plugboard/plugboard/messages"
+)
+
+const numKinds = len(messages.Kinds)
+
+// listKeys are the result fields that hold each kind's list.
+var listKeys = [numKinds]string{"tools", "prompts", "resources", "resourceTemplates"}
+
+// catalogItem is one client-facing tool, prompt, resource or template.
+type catalogItem struct {
+	key      string // client-facing name; the URI or URI template for resources
+	server   string
+	original string // the downstream's name or URI
+	raw      json.RawMessage
+}
+
+// catalogServer is what the catalog knows of one server.
+type catalogServer struct {
+	prefix  string
+	filters [numKinds]func(string) bool
+	lists   messages.ServerLists
+}
+
+// uriTemplate maps the URIs an RFC 6570 template expands to onto a server.
+type uriTemplate struct {
+	server string
+	match  *regexp.Regexp
+}
+
+// catalog is the namespaced union of every server's lists. It is plain
+// data, owned by the router: it names, filters, resolves and pages.
+type catalog struct {
+	pageSize  int
+	servers   map[string]*catalogServer
+	items     [numKinds][]catalogItem
+	index     [numKinds]map[string]int
+	templates []uriTemplate
+	pages     [numKinds]map[string][]byte // rendered pages, dropped on every change
+}
+
+func newCatalog(pageSize int) *catalog {
+	c := &catalog{pageSize: pageSize, servers: map[string]*catalogServer{}}
+	c.rebuild()
+	return c
+}
+
+// configureServer sets a server's prefix and filters, keeping its lists.
+func (c *catalog) configureServer(name, prefix string, filters [numKinds]func(string) bool) (changed [numKinds]bool, notes []string) {
+	s := c.servers[name]
+	if s == nil {
+		s = &catalogServer{}
+		c.servers[name] = s
+	}
+	s.prefix, s.filters = prefix, filters
+	return c.rebuild()
+}
+
+// setLists replaces the lists of the kinds marked in which.
+func (c *catalog) setLists(name string, lists messages.ServerLists, which [numKinds]bool) (changed [numKinds]bool, notes []string) {
+	s := c.servers[name]
+	if s == nil {
+		s = &catalogServer{prefix: name}
+		c.servers[name] = s
+	}
+	for k := range which {
+		if which[k] {
+			s.lists[k] = lists[k]
+		}
+	}
+	return c.rebuild()
+}
+
+// removeServer drops a server and everything it offered.
+func (c *catalog) removeServer(name string) (changed [numKinds]bool, notes []string) {
+	delete(c.servers, name)
+	return c.rebuild()
+}
+
+// resolve returns the server and original name behind a client-facing tool
+// or prompt name.
+func (c *catalog) resolve(kind messages.Kind, name string) (server, original string, ok bool) {
+	i, ok := c.index[kind][name]
+	if !ok {
+		return "", "", false
+	}
+	it := c.items[kind][i]
+	return it.server, it.original, true
+}
+
+// resolveURI returns the server that offers uri: the one that listed it,
+// else the first whose template matches it.
+func (c *catalog) resolveURI(uri string) (server string, ok bool) {
+	if i, ok := c.index[messages.Resources][uri]; ok {
+		return c.items[messages.Resources][i].server, true
+	}
+	for _, t := range c.templates {
+		if t.match.MatchString(uri) {
+			return t.server, true
+		}
+	}
+	return "", false
+}
+
+// page renders one page of a kind's list as a JSON-RPC result.
+func (c *catalog) page(kind messages.Kind, cursor string) ([]byte, error) {
+	if p, ok := c.pages[kind][cursor]; ok {
+		return p, nil
+	}
+	offset, err := decodeCursor(cursor)
+	if err != nil || offset > len(c.items[kind]) {
+		return nil, fmt.Errorf("invalid cursor %q", cursor)
+	}
+	end := min(offset+c.pageSize, len(c.items[kind]))
+	var b bytes.Buffer
+	b.WriteString(`{"`)
+	b.WriteString(listKeys[kind])
+	b.WriteString(`":[`)
+	for i, it := range c.items[kind][offset:end] {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(it.raw)
+	}
+	b.WriteByte(']')
+	if end < len(c.items[kind]) {
+		b.WriteString(`,"nextCursor":`)
+		b.Write(quoteJSON(encodeCursor(end)))
+	}
+	b.WriteByte('}')
+	c.pages[kind][cursor] = b.Bytes()
+	return b.Bytes(), nil
+}
+
+func encodeCursor(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("pb:" + strconv.Itoa(offset)))
+}
+
+func decodeCursor(cursor string) (int, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || !strings.HasPrefix(string(b), "pb:") {
+		return 0, fmt.Errorf("not a plugboard cursor")
+	}
+	n, err := strconv.Atoi(string(b[3:]))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("not a plugboard cursor")
+	}
+	return n, nil
+}
+
+// itemFields are the identifying fields of a list item.
+type itemFields struct {
+	Name        string `json:"name"`
+	URI         string `json:"uri"`
+	URITemplate string `json:"uriTemplate"`
+	Description string `json:"description"`
+}
+
+// rebuild recomputes every client-facing list from the servers' lists and
+// reports which kinds changed, with notes on what it renamed or dropped.
+func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
+	names := make([]string, 0, len(c.servers))
+	for name := range c.servers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+
+	var items [numKinds][]catalogItem
+	for _, kind := range []messages.Kind{messages.Tools, messages.Prompts} {
+		var candidates []nameCandidate
+		var raws []json.RawMessage
+		for _, server := range names {
+			s := c.servers[server]
+			for _, raw := range s.lists[kind] {
+				var f itemFields
+				if err := json.Unmarshal(raw, &f); err != nil || f.Name == "" {
+					notes = append(notes, fmt.Sprintf("%s: dropped a %s without a name", server, listKeys[kind]))
+					continue
+				}
+				if allow := s.filters[kind]; allow != nil && !allow(f.Name) {
+					continue
+				}
+				candidates = append(candidates, nameCandidate{server: server, prefix: s.prefix, original: f.Name})
+				raws = append(raws, raw)
+			}
+		}
+		assigned, collisions := assignNames(candidates)
+		for _, col := range collisions {
+			notes = append(notes, "name collision: "+col.String())
+		}
+		for i, cand := range candidates {
+			raw := raws[i]
+			if assigned[i] != cand.original {
+				var err error
+				if raw, err = replaceField(raw, "name", quoteJSON(assigned[i])); err != nil {
+					notes = append(notes, fmt.Sprintf("%s: dropped %q: %v", cand.server, cand.original, err))
+					continue
+				}
+			}
+			items[kind] = append(items[kind], catalogItem{key: assigned[i], server: cand.server, original: cand.original, raw: raw})
+		}
+	}
+
+	var templates []uriTemplate
+	for _, server := range names {
+		s := c.servers[server]
+		for _, raw := range s.lists[messages.Resources] {
+			var f itemFields
+			if err := json.Unmarshal(raw, &f); err != nil || f.URI == "" {
+				notes = append(notes, server+": dropped a resource without a uri")
+				continue
+			}
+			items[messages.Resources] = append(items[messages.Resources], catalogItem{key: f.URI, server: server, original: f.URI, raw: raw})
+		}
+		for _, raw := range s.lists[messages.ResourceTemplates] {
+			var f itemFields
+			if err := json.Unmarshal(raw, &f); err != nil || f.URITemplate == "" {
+				notes = append(notes, server+": dropped a resource template without a uriTemplate")
+				continue
+			}
+			items[messages.ResourceTemplates] = append(items[messages.ResourceTemplates], catalogItem{key: f.URITemplate, server: server, original: f.URITemplate, raw: raw})
+			templates = append(templates, uriTemplate{server: server, match: templateRegexp(f.URITemplate)})
+		}
+	}
+
+	for kind := range items {
+		index := make(map[string]int, len(items[kind]))
+		for i, it := range items[kind] {
+			if prev, dup := index[it.key]; dup {
+				notes = append(notes, fmt.Sprintf("%s %q is offered by %s and %s; %s serves it", listKeys[kind], it.key, items[kind][prev].server, it.server, items[kind][prev].server))
+				continue
+			}
+			index[it.key] = i
+		}
+		changed[kind] = !sameItems(c.items[kind], items[kind])
+		c.index[kind] = index
+		c.pages[kind] = map[string][]byte{}
+	}
+	c.items = items
+	c.templates = templates
+	return changed, notes
+}
+
+func sameItems(a, b []catalogItem) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].key != b[i].key || a[i].server != b[i].server || !bytes.Equal(a[i].raw, b[i].raw) {
+			return false
+		}
+	}
+	return true
+}
+
+// templateRegexp compiles an RFC 6570 URI template into a regexp that
+// matches the URIs it can expand to. Simple expressions match one path
+// segment; reserved ({+x}, {#x}) ones anything; query ones an optional query.
+func templateRegexp(tmpl string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	for len(tmpl) > 0 {
+		open := strings.IndexByte(tmpl, '{')
+		closing := strings.IndexByte(tmpl, '}')
+		if open < 0 || closing < open {
+			b.WriteString(regexp.QuoteMeta(tmpl))
+			break
+		}
+		b.WriteString(regexp.QuoteMeta(tmpl[:open]))
+		expr := tmpl[open+1 : closing]
+		switch {
+		case strings.HasPrefix(expr, "+"), strings.HasPrefix(expr, "#"):
+			b.WriteString(".*")
+		case strings.HasPrefix(expr, "?"), strings.HasPrefix(expr, "&"):
+			b.WriteString(`(?:[?&].*)?`)
+		case strings.HasPrefix(expr, "/"):
+			b.WriteString(`(?:/[^?#]*)?`)
+		default:
+			b.WriteString(`[^/?#]*`)
+		}
+		tmpl = tmpl[closing+1:]
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String()) // every piece is quoted or fixed
+}
+
+// entries lists the catalog for a snapshot.
+func (c *catalog) entries() []messages.SnapshotEntry {
+	var out []messages.SnapshotEntry
+	for kind := range c.items {
+		for _, it := range c.items[kind] {
+			var f itemFields
+			_ = json.Unmarshal(it.raw, &f) // it parsed when it entered the catalog
+			desc, _, _ := strings.Cut(strings.TrimSpace(f.Description), "\n")
+			out = append(out, messages.SnapshotEntry{Kind: messages.Kind(kind), Name: it.key, Server: it.server, Original: it.original, Description: desc})
+		}
+	}
+	return out
+}

@@ -1,0 +1,88 @@
+package actors
+
+import (
+	"log/slog"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/plugboard/plugboard/config"
+	"github.com/plugboard/plugboard/messages"
+)
+
+// applyServers tells the fleet which servers should run.
+type applyServers struct{ servers []config.Server }
+
+// fleetActor supervises one server actor per enabled server. It is the
+// actors' supervisor strategy too: a failed server restarts after a
+// capped, jittered exponential backoff.
+type fleetActor struct {
+	router   *actor.PID
+	procs    *sync.WaitGroup
+	log      *slog.Logger
+	backoff  backoff
+	children map[string]fleetChild
+}
+
+type fleetChild struct {
+	cfg config.Server
+	pid *actor.PID
+}
+
+func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}}
+	})
+}
+
+// Receive handles the fleet's messages.
+func (f *fleetActor) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *applyServers:
+		f.apply(ctx, msg.servers)
+	}
+}
+
+// apply starts servers that are new, stops those that are gone or
+// disabled, and restarts those whose configuration changed.
+func (f *fleetActor) apply(ctx actor.Context, servers []config.Server) {
+	wanted := map[string]config.Server{}
+	for _, s := range servers {
+		if s.Enabled {
+			wanted[s.Name] = s
+		}
+	}
+	for name, child := range f.children {
+		if cfg, ok := wanted[name]; !ok || !reflect.DeepEqual(cfg, child.cfg) {
+			ctx.Stop(child.pid)
+			delete(f.children, name)
+		}
+	}
+	for name, cfg := range wanted {
+		if _, running := f.children[name]; running {
+			continue
+		}
+		pid := ctx.SpawnPrefix(newServerProps(cfg, f.router, f.procs, f.log), "server:"+name)
+		f.children[name] = fleetChild{cfg: cfg, pid: pid}
+	}
+}
+
+// HandleFailure implements actor.SupervisorStrategy for the fleet's
+// children: it restarts a failed server after its backoff. A server that
+// stayed up for the backoff's ResetAfter starts the count afresh.
+func (f *fleetActor) HandleFailure(_ *actor.ActorSystem, supervisor actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason interface{}, _ interface{}) {
+	failure, ok := reason.(*messages.ServerFailure)
+	if !ok {
+		f.log.Error("server actor crashed", "actor", child.Id, "panic", reason)
+		failure = &messages.ServerFailure{Server: child.Id}
+	}
+	if f.backoff.healthy(failure.Uptime) {
+		rs.Reset()
+	}
+	rs.Fail()
+	delay := f.backoff.delay(rs.FailureCount(), randomFraction)
+	f.log.Warn("server down; restarting", "server", failure.Server, "reason", failure.Reason,
+		"attempt", rs.FailureCount(), "in", delay.Round(time.Millisecond))
+	time.AfterFunc(delay, func() { supervisor.RestartChildren(child) })
+}

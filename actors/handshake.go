@@ -1,0 +1,168 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/plugboard/plugboard/messages"
+	"github.com/plugboard/plugboard/transports"
+)
+
+// Version is plugboard's version as it introduces itself.
+const Version = "0.1.0"
+
+// maxListPages bounds how many pages of one list are fetched from a server
+// that keeps returning cursors.
+const maxListPages = 1000
+
+// listMethods are the downstream methods that fetch each kind's list.
+var listMethods = [numKinds]string{"tools/list", "prompts/list", "resources/list", "resources/templates/list"}
+
+// runIncarnation owns one incarnation's connection: it starts it, does the
+// handshake, fetches the catalog, reports to the actor, then waits until
+// the connection ends (reported) or the actor lets go of it (closed).
+func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContext, self *actor.PID, inc uint64) {
+	defer s.procs.Done()
+	conn, err := s.dial()
+	if err != nil {
+		root.Send(self, &serverEnded{incarnation: inc, reason: "failed to start: " + err.Error()})
+		return
+	}
+	defer conn.Close()
+
+	hsCtx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	ready, err := handshake(hsCtx, conn)
+	cancel()
+	if err != nil {
+		select {
+		case <-ctx.Done():
+			return
+		case <-conn.Done():
+			err = fmt.Errorf("%s during initialization", conn.Reason())
+		default:
+		}
+		root.Send(self, &serverEnded{incarnation: inc, reason: "failed to initialize: " + err.Error()})
+		return
+	}
+	ready.incarnation, ready.conn = inc, conn
+	root.Send(self, ready)
+
+	select {
+	case <-conn.Done():
+		root.Send(self, &serverEnded{incarnation: inc, reason: conn.Reason()})
+	case <-ctx.Done():
+	}
+}
+
+// dial starts the server's connection.
+func (s *serverActor) dial() (transports.Downstream, error) {
+	if s.cfg.Command == "" {
+		return nil, fmt.Errorf("transport %q is not supported yet", s.cfg.Transport)
+	}
+	root, self, inc := s.root, s.self, s.incarnation
+	return transports.StartProcess(context.Background(), transports.ProcessSpec{
+		Command: s.cfg.Command,
+		Args:    s.cfg.Args,
+		Env:     s.cfg.Env,
+		Dir:     s.cfg.Cwd,
+		Handlers: transports.Handlers{
+			Notification: func(method string, params json.RawMessage) {
+				root.Send(self, &downstreamNotification{incarnation: inc, method: method, params: params})
+			},
+			Stderr: func(line string) { s.log.Info("downstream stderr", "line", line) },
+		},
+	})
+}
+
+// initializeResult is the part of a server's initialize answer plugboard reads.
+type initializeResult struct {
+	ProtocolVersion string `json:"protocolVersion"`
+	Capabilities    struct {
+		Tools     json.RawMessage `json:"tools"`
+		Prompts   json.RawMessage `json:"prompts"`
+		Resources json.RawMessage `json:"resources"`
+	} `json:"capabilities"`
+	Instructions string `json:"instructions"`
+}
+
+// handshake initializes the server and fetches every list it offers.
+func handshake(ctx context.Context, conn transports.Downstream) (*serverConnected, error) {
+	params, _ := json.Marshal(map[string]any{
+		"protocolVersion": mcp.LATEST_LEGACY_PROTOCOL_VERSION,
+		"capabilities":    map[string]any{},
+		"clientInfo":      map[string]any{"name": "plugboard", "version": Version},
+	})
+	raw, rpcErr, err := conn.Call(ctx, conn.NewID(), "initialize", params)
+	if err != nil {
+		return nil, err
+	}
+	if rpcErr != nil {
+		return nil, fmt.Errorf("initialize: %s (%d)", rpcErr.Message, rpcErr.Code)
+	}
+	var init initializeResult
+	if err := json.Unmarshal(raw, &init); err != nil {
+		return nil, fmt.Errorf("initialize: malformed result: %w", err)
+	}
+	if err := conn.Notify(ctx, "notifications/initialized", nil); err != nil {
+		return nil, err
+	}
+	offered := [numKinds]bool{
+		messages.Tools:             init.Capabilities.Tools != nil,
+		messages.Prompts:           init.Capabilities.Prompts != nil,
+		messages.Resources:         init.Capabilities.Resources != nil,
+		messages.ResourceTemplates: init.Capabilities.Resources != nil,
+	}
+	ready := &serverConnected{instructions: init.Instructions, version: init.ProtocolVersion}
+	for k, ok := range offered {
+		if !ok {
+			continue
+		}
+		items, err := fetchList(ctx, conn, messages.Kind(k))
+		if err != nil {
+			return nil, err
+		}
+		ready.lists[k] = items
+	}
+	return ready, nil
+}
+
+// fetchList fetches every page of one list.
+func fetchList(ctx context.Context, conn transports.Downstream, kind messages.Kind) ([]json.RawMessage, error) {
+	var items []json.RawMessage
+	cursor := ""
+	for range maxListPages {
+		var params json.RawMessage
+		if cursor != "" {
+			params, _ = json.Marshal(map[string]string{"cursor": cursor})
+		}
+		raw, rpcErr, err := conn.Call(ctx, conn.NewID(), listMethods[kind], params)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", listMethods[kind], err)
+		}
+		if rpcErr != nil {
+			return nil, fmt.Errorf("%s: %s (%d)", listMethods[kind], rpcErr.Message, rpcErr.Code)
+		}
+		page := map[string]json.RawMessage{}
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return nil, fmt.Errorf("%s: malformed result: %w", listMethods[kind], err)
+		}
+		var pageItems []json.RawMessage
+		if list := page[listKeys[kind]]; len(list) > 0 && string(list) != "null" {
+			if err := json.Unmarshal(list, &pageItems); err != nil {
+				return nil, fmt.Errorf("%s: malformed %s: %w", listMethods[kind], listKeys[kind], err)
+			}
+		}
+		items = append(items, pageItems...)
+		cursor = ""
+		if next := page["nextCursor"]; len(next) > 0 {
+			_ = json.Unmarshal(next, &cursor) // a non-string cursor ends the list
+		}
+		if cursor == "" {
+			return items, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: more than %d pages", listMethods[kind], maxListPages)
+}

@@ -1,0 +1,55 @@
+package actors
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// errNoField reports that a JSON object lacks the field asked for.
+var errNoField = errors.New("field not present")
+
+// replaceField returns obj with the value of its top-level field key
+// replaced by value (raw JSON). Every other byte of obj, including key order,
+// number spelling and unknown fields, is kept.
+func replaceField(obj json.RawMessage, key string, value []byte) (json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("not a JSON object")
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		afterKey := int(dec.InputOffset())
+		var skipped json.RawMessage
+		if err := dec.Decode(&skipped); err != nil {
+			return nil, err
+		}
+		if tok != key {
+			continue
+		}
+		end := int(dec.InputOffset())
+		start := afterKey
+		for start < end && (obj[start] == ':' || isJSONSpace(obj[start])) {
+			start++
+		}
+		out := make([]byte, 0, len(obj)-(end-start)+len(value))
+		out = append(out, obj[:start]...)
+		out = append(out, value...)
+		return append(out, obj[end:]...), nil
+	}
+	return nil, errNoField
+}
+
+func isJSONSpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r'
+}
+
+// quoteJSON returns s as a JSON string.
+func quoteJSON(s string) []byte {
+	b, _ := json.Marshal(s) // a string always marshals
+	return b
+}

@@ -1,0 +1,354 @@
+package actors
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/plugboard/plugboard/messages"
+)
+
+// listChangedDelay coalesces bursts of catalog changes into one
+// notification per kind.
+const listChangedDelay = 50 * time.Millisecond
+
+// Server statuses as the router reports them.
+const (
+	statusStarting = "starting"
+	statusReady    = "ready"
+	statusDown     = "down"
+	statusDisabled = "disabled"
+)
+
+// routedServer is the router's view of one server.
+type routedServer struct {
+	pid         *actor.PID
+	incarnation uint64
+	status      string
+	reason      string
+	triedOnce   bool // it became ready or failed at least once
+}
+
+// Messages the router sends itself.
+type (
+	startupDeadline struct{}
+	flushListChanged struct{}
+)
+
+// routerActor owns the catalog: it answers list requests from it, resolves
+// names and URIs to servers, and tells sessions when lists change.
+type routerActor struct {
+	log      *slog.Logger
+	catalog  *catalog
+	servers  map[string]*routedServer
+	sessions map[string]*actor.PID
+	deadline time.Time // zero until the configuration arrives
+	waiting  []waitingMessage // requests held while servers start
+	pending  [numKinds]bool   // kinds changed since the last notification
+	flushing bool
+}
+
+// waitingMessage is a request the router holds until start-up is over.
+type waitingMessage struct {
+	msg    any
+	sender *actor.PID
+}
+
+func newRouterProps(pageSize int, log *slog.Logger) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &routerActor{log: log, catalog: newCatalog(pageSize), servers: map[string]*routedServer{}, sessions: map[string]*actor.PID{}}
+	})
+}
+
+// Receive handles the router's messages.
+func (r *routerActor) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *messages.ExpectServers:
+		r.expect(ctx, msg)
+	case *messages.ServerStarting:
+		r.starting(msg)
+	case *messages.ServerReady:
+		r.ready(ctx, msg)
+	case *messages.ServerListsChanged:
+		r.listsChanged(ctx, msg)
+	case *messages.ServerDown:
+		r.down(ctx, msg)
+	case *messages.List:
+		r.holdOr(ctx, msg, func() { r.list(ctx, msg) })
+	case *messages.Route:
+		r.route(ctx, msg, true)
+	case *messages.SnapshotRequest:
+		if msg.Wait {
+			r.holdOr(ctx, msg, func() { ctx.Respond(r.snapshot()) })
+		} else {
+			ctx.Respond(r.snapshot())
+		}
+	case *messages.SessionOpened:
+		r.sessions[msg.Session.String()] = msg.Session
+	case *messages.SessionClosed:
+		delete(r.sessions, msg.Session.String())
+	case *startupDeadline:
+		r.releaseWaiting(ctx)
+	case *flushListChanged:
+		r.flush(ctx)
+	}
+}
+
+func (r *routerActor) expect(ctx actor.Context, msg *messages.ExpectServers) {
+	r.deadline = msg.Deadline
+	for _, s := range msg.Servers {
+		status := statusStarting
+		if !s.Enabled {
+			status = statusDisabled
+		}
+		if rs := r.servers[s.Name]; rs == nil {
+			r.servers[s.Name] = &routedServer{status: status}
+		} else if !s.Enabled {
+			rs.status = statusDisabled
+		}
+		changed, notes := r.catalog.configureServer(s.Name, s.Prefix, s.Filters)
+		r.logNotes(notes)
+		r.changed(ctx, changed)
+	}
+	root, self := ctx.ActorSystem().Root, ctx.Self()
+	time.AfterFunc(time.Until(msg.Deadline), func() { root.Send(self, &startupDeadline{}) })
+	r.releaseIfStarted(ctx)
+}
+
+func (r *routerActor) starting(msg *messages.ServerStarting) {
+	rs := r.server(msg.Server)
+	rs.pid, rs.incarnation = msg.PID, msg.Incarnation
+	if rs.status != statusDown { // a restarting server stays down until it is ready
+		rs.status = statusStarting
+	}
+}
+
+func (r *routerActor) ready(ctx actor.Context, msg *messages.ServerReady) {
+	rs := r.server(msg.Server)
+	rs.pid, rs.incarnation, rs.status, rs.reason, rs.triedOnce = msg.PID, msg.Incarnation, statusReady, "", true
+	changed, notes := r.catalog.setLists(msg.Server, msg.Lists, [numKinds]bool{true, true, true, true})
+	r.logNotes(notes)
+	r.changed(ctx, changed)
+	r.releaseIfStarted(ctx)
+}
+
+func (r *routerActor) listsChanged(ctx actor.Context, msg *messages.ServerListsChanged) {
+	if rs := r.servers[msg.Server]; rs == nil || rs.incarnation != msg.Incarnation {
+		return
+	}
+	changed, notes := r.catalog.setLists(msg.Server, msg.Lists, msg.Changed)
+	r.logNotes(notes)
+	r.changed(ctx, changed)
+}
+
+func (r *routerActor) down(ctx actor.Context, msg *messages.ServerDown) {
+	rs := r.server(msg.Server)
+	if rs.incarnation != msg.Incarnation {
+		return
+	}
+	rs.status, rs.reason, rs.triedOnce = statusDown, msg.Reason, true
+	r.releaseIfStarted(ctx)
+}
+
+func (r *routerActor) server(name string) *routedServer {
+	rs := r.servers[name]
+	if rs == nil {
+		rs = &routedServer{status: statusStarting}
+		r.servers[name] = rs
+	}
+	return rs
+}
+
+// startingUp reports whether requests should still wait for servers: until
+// the configuration arrives, then until every server has started or failed
+// once, or the deadline passes.
+func (r *routerActor) startingUp() bool {
+	if r.deadline.IsZero() {
+		return true
+	}
+	if !time.Now().Before(r.deadline) {
+		return false
+	}
+	for _, rs := range r.servers {
+		if rs.status == statusStarting && !rs.triedOnce {
+			return true
+		}
+	}
+	return false
+}
+
+// holdOr runs serve now, or holds the message until start-up is over.
+func (r *routerActor) holdOr(ctx actor.Context, msg any, serve func()) {
+	if r.startingUp() {
+		r.waiting = append(r.waiting, waitingMessage{msg: msg, sender: ctx.Sender()})
+		return
+	}
+	serve()
+}
+
+func (r *routerActor) releaseIfStarted(ctx actor.Context) {
+	if len(r.waiting) > 0 && !r.startingUp() {
+		r.releaseWaiting(ctx)
+	}
+}
+
+func (r *routerActor) releaseWaiting(ctx actor.Context) {
+	waiting := r.waiting
+	r.waiting = nil
+	for _, w := range waiting {
+		switch msg := w.msg.(type) {
+		case *messages.List:
+			r.list(ctx, msg)
+		case *messages.Route:
+			r.route(ctx, msg, false)
+		case *messages.SnapshotRequest:
+			ctx.Send(w.sender, r.snapshot())
+		}
+	}
+}
+
+func (r *routerActor) list(ctx actor.Context, msg *messages.List) {
+	page, err := r.catalog.page(msg.Kind, msg.Cursor)
+	if err != nil {
+		ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeInvalidParams, err.Error()))
+		return
+	}
+	ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: page})
+}
+
+// routeParams are the params fields that say where a request goes.
+type routeParams struct {
+	Name string `json:"name"`
+	URI  string `json:"uri"`
+}
+
+// route resolves a request to its server and forwards it there with the
+// original name restored. A name or URI nobody offers waits, if hold is
+// set, while servers are still starting: it may be one of theirs.
+func (r *routerActor) route(ctx actor.Context, msg *messages.Route, hold bool) {
+	if hold && r.startingUp() && !r.resolvable(msg) {
+		r.waiting = append(r.waiting, waitingMessage{msg: msg})
+		return
+	}
+	var p routeParams
+	if len(msg.Params) == 0 || json.Unmarshal(msg.Params, &p) != nil {
+		ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeInvalidParams, msg.Method+": params must be an object"))
+		return
+	}
+	var server string
+	params := msg.Params
+	switch msg.Method {
+	case "tools/call", "prompts/get":
+		kind, what := messages.Tools, "tool"
+		if msg.Method == "prompts/get" {
+			kind, what = messages.Prompts, "prompt"
+		}
+		if p.Name == "" {
+			ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeInvalidParams, msg.Method+": params.name is missing"))
+			return
+		}
+		s, original, ok := r.catalog.resolve(kind, p.Name)
+		if !ok {
+			ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeInvalidParams, fmt.Sprintf("unknown %s: %q", what, p.Name)))
+			return
+		}
+		server = s
+		if original != p.Name {
+			var err error
+			if params, err = replaceField(params, "name", quoteJSON(original)); err != nil {
+				ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeInvalidParams, msg.Method+": "+err.Error()))
+				return
+			}
+		}
+	default: // resources/read and other requests that carry a uri
+		s, ok := r.catalog.resolveURI(p.URI)
+		if !ok {
+			ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Error: &messages.RPCError{
+				Code: messages.CodeResourceNotFound, Message: fmt.Sprintf("resource not found: no server offers %q", p.URI),
+				Data: mustJSON(map[string]string{"uri": p.URI})}})
+			return
+		}
+		server = s
+	}
+	rs := r.servers[server]
+	if rs == nil || rs.pid == nil || rs.status == statusDown || rs.status == statusDisabled {
+		reason := "is not running"
+		if rs != nil && rs.reason != "" {
+			reason = rs.reason + "; restarting"
+		}
+		ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeServerUnavailable, fmt.Sprintf("server %s is unavailable: %s", server, reason)))
+		return
+	}
+	ctx.Send(rs.pid, &messages.Forward{Session: msg.Session, ClientID: msg.ClientID, Method: msg.Method, Params: params})
+}
+
+// resolvable reports whether some server offers what msg asks for.
+func (r *routerActor) resolvable(msg *messages.Route) bool {
+	var p routeParams
+	if json.Unmarshal(msg.Params, &p) != nil {
+		return true // route answers the error
+	}
+	switch msg.Method {
+	case "tools/call":
+		_, _, ok := r.catalog.resolve(messages.Tools, p.Name)
+		return ok
+	case "prompts/get":
+		_, _, ok := r.catalog.resolve(messages.Prompts, p.Name)
+		return ok
+	default:
+		_, ok := r.catalog.resolveURI(p.URI)
+		return ok
+	}
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only called with values that always marshal
+	}
+	return b
+}
+
+// changed records which kinds changed and schedules one notification.
+func (r *routerActor) changed(ctx actor.Context, kinds [numKinds]bool) {
+	any := false
+	for k, c := range kinds {
+		if c {
+			r.pending[k] = true
+			any = true
+		}
+	}
+	if !any || r.flushing {
+		return
+	}
+	r.flushing = true
+	root, self := ctx.ActorSystem().Root, ctx.Self()
+	time.AfterFunc(listChangedDelay, func() { root.Send(self, &flushListChanged{}) })
+}
+
+func (r *routerActor) flush(ctx actor.Context) {
+	r.flushing = false
+	msg := &messages.ListChanged{Kinds: r.pending}
+	r.pending = [numKinds]bool{}
+	for _, s := range r.sessions {
+		ctx.Send(s, msg)
+	}
+}
+
+func (r *routerActor) snapshot() *messages.Snapshot {
+	snap := &messages.Snapshot{Entries: r.catalog.entries()}
+	for name, rs := range r.servers {
+		snap.Servers = append(snap.Servers, messages.ServerState{Name: name, Status: rs.status, Reason: rs.reason})
+	}
+	sort.Slice(snap.Servers, func(i, j int) bool { return snap.Servers[i].Name < snap.Servers[j].Name })
+	return snap
+}
+
+func (r *routerActor) logNotes(notes []string) {
+	for _, n := range notes {
+		r.log.Warn("catalog", "note", n)
+	}
+}

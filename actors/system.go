@@ -1,0 +1,99 @@
+// Package actors is plugboard's actor system: control turns configuration
+// into orders, fleet supervises one server actor per downstream, router
+// owns the namespaced catalog, and one front actor serves each client
+// session. Actors do no I/O in Receive: goroutines owned by transports and
+// by each server's incarnation do it and post messages.
+package actors
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/plugboard/plugboard/config"
+	"github.com/plugboard/plugboard/messages"
+)
+
+// System is a running plugboard: its actors and the processes they started.
+type System struct {
+	actors *actor.ActorSystem
+	router *actor.PID
+	fleet  *actor.PID
+	log    *slog.Logger
+	procs  sync.WaitGroup
+}
+
+// Start starts the actors for cfg; the servers start in parallel behind it.
+// log receives plugboard's records; protoactor's own go to it at warning
+// level and above.
+func Start(cfg *config.Config, log *slog.Logger) *System {
+	quiet := slog.New(&minLevelHandler{min: slog.LevelWarn, next: log.Handler()}).With("lib", "protoactor")
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
+	s := &System{actors: system, log: log}
+	root := system.Root
+	s.router = root.Spawn(newRouterProps(cfg.PageSize, log))
+	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff()))
+	root.Spawn(actor.PropsFromProducer(func() actor.Actor {
+		return &controlActor{cfg: cfg, router: s.router, fleet: s.fleet}
+	}))
+	return s
+}
+
+// Snapshot returns the catalog and the servers' states. With wait, it
+// answers once every server has been ready or failed at least once, or at
+// the start-up deadline.
+func (s *System) Snapshot(ctx context.Context, wait bool) (*messages.Snapshot, error) {
+	timeout := time.Minute
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	res, err := s.actors.Root.RequestFuture(s.router, &messages.SnapshotRequest{Wait: wait}, timeout).Result()
+	if err != nil {
+		return nil, fmt.Errorf("asking the router for its catalog: %w", err)
+	}
+	snap, ok := res.(*messages.Snapshot)
+	if !ok {
+		return nil, fmt.Errorf("router answered %T", res)
+	}
+	return snap, nil
+}
+
+// Shutdown stops every server and waits, until ctx ends, for their
+// processes to exit.
+func (s *System) Shutdown(ctx context.Context) error {
+	_ = s.actors.Root.StopFuture(s.fleet).Wait()
+	done := make(chan struct{})
+	go func() {
+		s.procs.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		s.actors.Shutdown()
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("servers still running at shutdown: %w", ctx.Err())
+	}
+}
+
+// minLevelHandler drops records below min; it quiets protoactor's logger.
+type minLevelHandler struct {
+	min  slog.Level
+	next slog.Handler
+}
+
+func (h *minLevelHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.next.Enabled(ctx, l)
+}
+func (h *minLevelHandler) Handle(ctx context.Context, r slog.Record) error {
+	return h.next.Handle(ctx, r)
+}
+func (h *minLevelHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return &minLevelHandler{min: h.min, next: h.next.WithAttrs(a)}
+}
+func (h *minLevelHandler) WithGroup(n string) slog.Handler {
+	return &minLevelHandler{min: h.min, next: h.next.WithGroup(n)}
+}

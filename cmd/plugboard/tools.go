@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/plugboard/plugboard/actors"
+	"github.com/plugboard/plugboard/messages"
+)
+
+// catalogJSON is what `plugboard tools --json` prints.
+type catalogJSON struct {
+	Tools             []entryJSON  `json:"tools"`
+	Prompts           []entryJSON  `json:"prompts"`
+	Resources         []entryJSON  `json:"resources"`
+	ResourceTemplates []entryJSON  `json:"resourceTemplates"`
+	Servers           []serverJSON `json:"servers"`
+}
+
+type entryJSON struct {
+	Name        string `json:"name"`
+	Server      string `json:"server"`
+	Original    string `json:"original"`
+	Description string `json:"description,omitempty"`
+}
+
+type serverJSON struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// runTools starts the configured servers, waits for each to be ready or to
+// fail (at most the start-up timeout), prints the client-facing catalog and
+// exits: 0 when every enabled server is ready, 1 otherwise.
+func runTools(args []string, stdout, stderr io.Writer) int {
+	fs, path := commonFlags("plugboard tools")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	fs.SetOutput(stderr)
+	cfg, log, code := load(fs, path, args, stderr)
+	if cfg == nil {
+		return code
+	}
+	sys := actors.Start(cfg, log)
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.StartupTimeout+5*time.Second)
+	snap, err := sys.Snapshot(ctx, true)
+	cancel()
+	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancelShutdown()
+	defer func() { _ = sys.Shutdown(shutdownCtx) }()
+	if err != nil {
+		fmt.Fprintln(stderr, "plugboard:", err)
+		return exitFailure
+	}
+
+	out := toCatalogJSON(snap)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return exitFailure
+		}
+	} else {
+		printCatalog(stdout, out)
+	}
+	for _, s := range out.Servers {
+		if s.Status != "ready" && s.Status != "disabled" {
+			return exitFailure
+		}
+	}
+	return exitOK
+}
+
+func toCatalogJSON(snap *messages.Snapshot) catalogJSON {
+	out := catalogJSON{Tools: []entryJSON{}, Prompts: []entryJSON{}, Resources: []entryJSON{}, ResourceTemplates: []entryJSON{}, Servers: []serverJSON{}}
+	for _, e := range snap.Entries {
+		entry := entryJSON{Name: e.Name, Server: e.Server, Original: e.Original, Description: e.Description}
+		switch e.Kind {
+		case messages.Tools:
+			out.Tools = append(out.Tools, entry)
+		case messages.Prompts:
+			out.Prompts = append(out.Prompts, entry)
+		case messages.Resources:
+			out.Resources = append(out.Resources, entry)
+		case messages.ResourceTemplates:
+			out.ResourceTemplates = append(out.ResourceTemplates, entry)
+		}
+	}
+	for _, s := range snap.Servers {
+		out.Servers = append(out.Servers, serverJSON{Name: s.Name, Status: s.Status, Reason: s.Reason})
+	}
+	return out
+}
+
+func printCatalog(w io.Writer, c catalogJSON) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	section := func(title, nameHeader string, entries []entryJSON, withOriginal bool) {
+		if len(entries) == 0 {
+			return
+		}
+		fmt.Fprintf(tw, "%s (%d)\n", title, len(entries))
+		if withOriginal {
+			fmt.Fprintf(tw, "  %s\tSERVER\tORIGINAL\tDESCRIPTION\n", nameHeader)
+		} else {
+			fmt.Fprintf(tw, "  %s\tSERVER\tDESCRIPTION\n", nameHeader)
+		}
+		for _, e := range entries {
+			if withOriginal {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", e.Name, e.Server, e.Original, truncate(e.Description, 60))
+			} else {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\n", e.Name, e.Server, truncate(e.Description, 60))
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	section("TOOLS", "NAME", c.Tools, true)
+	section("PROMPTS", "NAME", c.Prompts, true)
+	section("RESOURCES", "URI", c.Resources, false)
+	section("RESOURCE TEMPLATES", "URI TEMPLATE", c.ResourceTemplates, false)
+	fmt.Fprintf(tw, "SERVERS (%d)\n", len(c.Servers))
+	for _, s := range c.Servers {
+		if s.Reason != "" {
+			fmt.Fprintf(tw, "  %s\t%s: %s\n", s.Name, s.Status, s.Reason)
+		} else {
+			fmt.Fprintf(tw, "  %s\t%s\n", s.Name, s.Status)
+		}
+	}
+	_ = tw.Flush()
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,66 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Defaults for settings the file leaves out.
+const (
+	defaultStartupTimeout = 5 * time.Second
+	defaultLogLevel       = "info"
+	defaultPageSize       = 1000
+	defaultServerTimeout  = 60 * time.Second
+)
+
+// Transports a Server can use.
+const (
+	TransportStdio          = "stdio"
+	TransportStreamableHTTP = "streamable-http"
+	TransportSSE            = "sse"
+	TransportWebSocket      = "websocket"
+)
+
+// Config is plugboard's validated configuration.
+type Config struct {
+	Source         string        // the file it was loaded from (absolute path)
+	StartupTimeout time.Duration // key startup_timeout, default 5s; > 0
+	LogLevel       string        // key log_level: debug|info|warn|error, default "info"
+	PageSize       int           // key page_size: items per page of list results plugboard returns, default 1000, >= 1
+	Servers        []Server      // sorted by Name
+	Warnings       []string      // non-fatal findings (unknown keys, unset ${VAR}s), each naming file and key; the caller logs them
+}
+
+// Server is one downstream MCP server.
+type Server struct {
+	Name      string
+	Command   string            // stdio server
+	Args      []string          // nil when none
+	Env       map[string]string // nil when none
+	Cwd       string
+	URL       string            // remote server (http, https, ws, wss)
+	Transport string            // "stdio" for command servers; for URL servers "streamable-http" (default for http/https), "sse", or "websocket" (default and only choice for ws/wss)
+	Headers   map[string]string // for URL servers; nil when none
+	Prefix    string            // client-facing prefix; default Slug(Name); an explicit "" means no prefix
+	Enabled   bool              // default true; `disabled: true` (Cline's key) means false
+	Tools     Filter            // key tools: {include: [...], exclude: [...]}
+	Prompts   Filter            // key prompts: same shape
+	Timeout   time.Duration     // per request, default 60s
+}
+
+// DefaultPath returns where plugboard looks for its configuration when it is
+// not told: $XDG_CONFIG_HOME/plugboard/config.yaml, or
+// ~/.config/plugboard/config.yaml when XDG_CONFIG_HOME is unset or relative
+// (the XDG spec says to ignore a relative one). It returns "" when the home
+// directory is unknown too.
+func DefaultPath() string {
+	if dir := os.Getenv("XDG_CONFIG_HOME"); filepath.IsAbs(dir) {
+		return filepath.Join(dir, "plugboard", "config.yaml")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return ""
+	}
+	return filepath.Join(home, ".config", "plugboard", "config.yaml")
+}

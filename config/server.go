@@ -1,0 +1,293 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// maxPrefixLen bounds a prefix so that prefixed names stay well inside the
+// 64 characters clients allow for a tool name.
+const maxPrefixLen = 32
+
+// isServerKey reports whether k is a per-server key Load understands or
+// knowingly ignores.
+func isServerKey(k string) bool {
+	switch k {
+	case "command", "args", "env", "cwd", "url", "headers",
+		"transport", "type", "transportType",
+		"prefix", "enabled", "disabled", "tools", "prompts", "timeout",
+		"autoApprove", "alwaysAllow": // Cline's and Cursor's approval lists: the client's business, not the proxy's
+		return true
+	}
+	return false
+}
+
+// decodeServer decodes and validates the server called name under the
+// servers map called parent.
+func (d *decoder) decodeServer(parent, name string, v any) (Server, error) {
+	if name == "" {
+		return Server{}, d.errorf(parent, "a server has an empty name")
+	}
+	key := join(parent, name)
+	m, ok := v.(map[string]any)
+	if !ok {
+		return Server{}, d.errorf(key, "expected a map of server settings, got %s", typeName(v))
+	}
+	d.warnUnknown(key, m, isServerKey)
+
+	s := Server{Name: name, Enabled: true, Timeout: defaultServerTimeout}
+	command, hasCommand, err := d.optString(m, key, "command")
+	if err != nil {
+		return Server{}, err
+	}
+	rawURL, hasURL, err := d.optString(m, key, "url")
+	if err != nil {
+		return Server{}, err
+	}
+	switch {
+	case hasCommand && hasURL:
+		return Server{}, d.errorf(key, "has both command and url; a server is either a command or a url")
+	case !hasCommand && !hasURL:
+		return Server{}, d.errorf(key, "needs either command or url")
+	}
+	transport, transportKey, err := d.transport(m, key)
+	if err != nil {
+		return Server{}, err
+	}
+	if hasCommand {
+		err = d.decodeCommand(&s, m, key, command, transport, transportKey)
+	} else {
+		err = d.decodeRemote(&s, m, key, rawURL, transport, transportKey)
+	}
+	if err != nil {
+		return Server{}, err
+	}
+	if err := d.decodeOptions(&s, m, key); err != nil {
+		return Server{}, err
+	}
+	return s, nil
+}
+
+// decodeCommand fills in a stdio server.
+func (d *decoder) decodeCommand(s *Server, m map[string]any, key, command, transport, transportKey string) error {
+	if transport != "" && transport != TransportStdio {
+		return d.errorf(transportKey, "transport %s needs a url, but the server has a command", transport)
+	}
+	if _, ok := present(m, "headers"); ok {
+		return d.errorf(join(key, "headers"), "a command server cannot have headers; headers are sent to url servers")
+	}
+	var err error
+	if s.Command, err = d.expand(join(key, "command"), command); err != nil {
+		return err
+	}
+	if strings.TrimSpace(s.Command) == "" {
+		return d.errorf(join(key, "command"), "is empty")
+	}
+	if s.Args, err = d.optStringList(m, key, "args", true); err != nil {
+		return err
+	}
+	if s.Env, err = d.optStringMap(m, key, "env"); err != nil {
+		return err
+	}
+	for name := range s.Env {
+		if name == "" || strings.ContainsAny(name, "=\x00") {
+			return d.errorf(join(key, "env"), "invalid environment variable name %q", name)
+		}
+	}
+	cwd, _, err := d.optString(m, key, "cwd")
+	if err != nil {
+		return err
+	}
+	if s.Cwd, err = d.expand(join(key, "cwd"), cwd); err != nil {
+		return err
+	}
+	s.Transport = TransportStdio
+	return nil
+}
+
+// decodeRemote fills in a url server.
+func (d *decoder) decodeRemote(s *Server, m map[string]any, key, rawURL, transport, transportKey string) error {
+	for _, k := range []string{"args", "env", "cwd"} {
+		if _, ok := present(m, k); ok {
+			return d.errorf(join(key, k), "a url server cannot have %s; %s is for command servers", k, k)
+		}
+	}
+	urlKey := join(key, "url")
+	expanded, err := d.expand(urlKey, rawURL)
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(expanded)
+	if err != nil {
+		// The url.Error would repeat the expanded url, which may hold a secret.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return d.errorf(urlKey, "invalid url: %v", err)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	switch scheme {
+	case "http", "https":
+		switch transport {
+		case "":
+			transport = TransportStreamableHTTP
+		case TransportWebSocket:
+			return d.errorf(transportKey, "transport websocket needs a ws:// or wss:// url, got a %s:// url", scheme)
+		case TransportStdio:
+			return d.errorf(transportKey, "transport stdio needs a command, but the server has a url")
+		}
+	case "ws", "wss":
+		switch transport {
+		case "", TransportWebSocket:
+			transport = TransportWebSocket
+		default:
+			return d.errorf(transportKey, "transport %s cannot be used with a %s:// url; ws and wss urls use websocket", transport, scheme)
+		}
+	case "":
+		return d.errorf(urlKey, "url must start with http://, https://, ws:// or wss://")
+	default:
+		return d.errorf(urlKey, "url scheme must be http, https, ws or wss, got %q", u.Scheme)
+	}
+	if u.Host == "" {
+		return d.errorf(urlKey, "url has no host")
+	}
+	s.URL = expanded
+	s.Transport = transport
+	if s.Headers, err = d.optStringMap(m, key, "headers"); err != nil {
+		return err
+	}
+	for name := range s.Headers {
+		if !validHeaderName(name) {
+			return d.errorf(join(key, "headers"), "invalid header name %q", name)
+		}
+	}
+	return nil
+}
+
+// decodeOptions fills in the settings shared by command and url servers.
+func (d *decoder) decodeOptions(s *Server, m map[string]any, key string) error {
+	prefixKey := join(key, "prefix")
+	prefix, hasPrefix, err := d.optString(m, key, "prefix")
+	switch {
+	case err != nil:
+		return err
+	case !hasPrefix:
+		s.Prefix = Slug(s.Name)
+	default:
+		if s.Prefix, err = d.expand(prefixKey, prefix); err != nil {
+			return err
+		}
+		if err := checkPrefix(s.Prefix); err != "" {
+			return d.errorf(prefixKey, "%s", err)
+		}
+	}
+
+	enabled, hasEnabled, err := d.optBool(m, key, "enabled")
+	if err != nil {
+		return err
+	}
+	disabled, hasDisabled, err := d.optBool(m, key, "disabled")
+	if err != nil {
+		return err
+	}
+	switch {
+	case hasEnabled && hasDisabled && enabled == disabled:
+		return d.errorf(join(key, "disabled"), "disabled: %t contradicts enabled: %t", disabled, enabled)
+	case hasEnabled:
+		s.Enabled = enabled
+	case hasDisabled:
+		s.Enabled = !disabled
+	}
+
+	if s.Tools, err = d.optFilter(m, key, "tools"); err != nil {
+		return err
+	}
+	if s.Prompts, err = d.optFilter(m, key, "prompts"); err != nil {
+		return err
+	}
+
+	if v, ok := present(m, "timeout"); ok {
+		timeout, problem := toDuration(v)
+		if problem != "" {
+			return d.errorf(join(key, "timeout"), "%s", problem)
+		}
+		if timeout <= 0 {
+			return d.errorf(join(key, "timeout"), "must be greater than 0, got %s", timeout)
+		}
+		s.Timeout = timeout
+	}
+	return nil
+}
+
+// transport reads the transport a server asks for, under any of the names
+// clients use for it, normalized to one of the Transport constants; it also
+// returns the key it came from. Both are "" when none is given.
+func (d *decoder) transport(m map[string]any, key string) (string, string, error) {
+	var transport, from string
+	for _, k := range []string{"transport", "type", "transportType"} {
+		v, ok, err := d.optString(m, key, k)
+		if err != nil {
+			return "", "", err
+		}
+		if !ok {
+			continue
+		}
+		t, known := normalizeTransport(v)
+		if !known {
+			return "", "", d.errorf(join(key, k), "unknown transport %q; use stdio, streamable-http, sse or websocket", v)
+		}
+		if from != "" && t != transport {
+			return "", "", d.errorf(join(key, k), "%s: %q contradicts %s: %q", k, v, from, transport)
+		}
+		transport, from = t, k
+	}
+	if from == "" {
+		return "", "", nil
+	}
+	return transport, join(key, from), nil
+}
+
+// normalizeTransport maps the transport names clients write to plugboard's.
+func normalizeTransport(name string) (string, bool) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "stdio":
+		return TransportStdio, true
+	case "sse":
+		return TransportSSE, true
+	case "http", "streamablehttp", "streamable-http", "streamable_http":
+		return TransportStreamableHTTP, true
+	case "websocket", "ws":
+		return TransportWebSocket, true
+	}
+	return "", false
+}
+
+// checkPrefix returns what is wrong with an explicit prefix, or "".
+func checkPrefix(prefix string) string {
+	for _, r := range prefix {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return fmt.Sprintf("prefix %q may contain only letters, digits, '_' and '-'", prefix)
+		}
+	}
+	if len(prefix) > maxPrefixLen {
+		return fmt.Sprintf("prefix %q is %d characters long; the limit is %d", prefix, len(prefix), maxPrefixLen)
+	}
+	return ""
+}
+
+// validHeaderName reports whether name is an HTTP header field name
+// (an RFC 9110 token).
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, r := range name {
+		if r > '~' || r <= ' ' || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r) {
+			return false
+		}
+	}
+	return true
+}

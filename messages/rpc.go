@@ -1,0 +1,51 @@
+package messages
+
+import (
+	"encoding/json"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// JSON-RPC and MCP error codes plugboard answers with.
+const (
+	CodeParseError     = -32700
+	CodeInvalidRequest = -32600
+	CodeMethodNotFound = -32601
+	CodeInvalidParams  = -32602
+	CodeInternalError  = -32603
+	// CodeResourceNotFound is MCP's code for an unknown resource URI.
+	CodeResourceNotFound = -32002
+	// CodeServerUnavailable is plugboard's code for a downstream that is
+	// down, restarting, overloaded or timed out (JSON-RPC's server-error range).
+	CodeServerUnavailable = -32000
+)
+
+// RPCError is a JSON-RPC error object.
+type RPCError struct {
+	Code    int             `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+// Forward asks a server actor to send one client request downstream. Params
+// are already rewritten for the downstream (original names); the answer goes
+// to Session as a Reply carrying ClientID.
+type Forward struct {
+	Session  *actor.PID
+	ClientID json.RawMessage
+	Method   string
+	Params   json.RawMessage
+}
+
+// Reply is the answer to one client request, for the session that asked.
+// Exactly one of Result and Error is set.
+type Reply struct {
+	ClientID json.RawMessage
+	Result   json.RawMessage
+	Error    *RPCError
+}
+
+// ErrorReply builds a Reply that carries a JSON-RPC error.
+func ErrorReply(clientID json.RawMessage, code int, message string) *Reply {
+	return &Reply{ClientID: clientID, Error: &RPCError{Code: code, Message: message}}
+}

@@ -1,0 +1,138 @@
+package transports
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/plugboard/plugboard/messages"
+)
+
+// DefaultMaxFrame is the largest frame accepted by default: 16 MiB.
+const DefaultMaxFrame = 16 << 20
+
+// Frame is one JSON-RPC message, decoded only as far as routing needs.
+// A request has Method and ID; a notification Method only; a response ID
+// and Result or Error.
+type Frame struct {
+	ID     json.RawMessage
+	Method string
+	Params json.RawMessage
+	Result json.RawMessage
+	Error  json.RawMessage
+}
+
+// IsRequest reports whether f expects a response.
+func (f *Frame) IsRequest() bool { return f.Method != "" && f.ID != nil }
+
+// IsNotification reports whether f is a notification.
+func (f *Frame) IsNotification() bool { return f.Method != "" && f.ID == nil }
+
+// FrameError is a frame that cannot be served, with the JSON-RPC error
+// code the peer must be answered with. ID is the frame's id when it could
+// be read, else nil (answered with a null id).
+type FrameError struct {
+	Code    int
+	Message string
+	ID      json.RawMessage
+}
+
+func (e *FrameError) Error() string { return fmt.Sprintf("%s (%d)", e.Message, e.Code) }
+
+// envelope is the part of a frame that is decoded.
+type envelope struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"`
+	Method  *string         `json:"method"`
+	Params  json.RawMessage `json:"params"`
+	Result  json.RawMessage `json:"result"`
+	Error   json.RawMessage `json:"error"`
+}
+
+// ParseFrame decodes one JSON-RPC message. A frame that is not valid JSON
+// is a parse error; valid JSON that is not a JSON-RPC 2.0 message is an
+// invalid request; both come back as *FrameError.
+func ParseFrame(b []byte) (Frame, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		if !json.Valid(b) {
+			return Frame{}, &FrameError{Code: messages.CodeParseError, Message: "parse error: invalid JSON"}
+		}
+		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: JSON-RPC batches are not supported"}
+	}
+	var env envelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: " + err.Error()}
+		}
+		return Frame{}, &FrameError{Code: messages.CodeParseError, Message: "parse error: " + err.Error()}
+	}
+	id := env.ID
+	if string(id) == "null" && env.Method != nil {
+		id = nil
+	}
+	if len(id) > 0 && id[0] != '"' && (id[0] < '0' || id[0] > '9') && id[0] != '-' && string(id) != "null" {
+		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: id must be a string or a number"}
+	}
+	if env.JSONRPC != "2.0" {
+		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: `invalid request: "jsonrpc" must be "2.0"`, ID: id}
+	}
+	f := Frame{ID: id, Params: env.Params, Result: env.Result, Error: env.Error}
+	if env.Method != nil {
+		if *env.Method == "" {
+			return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: `invalid request: "method" is empty`, ID: id}
+		}
+		f.Method = *env.Method
+		return f, nil
+	}
+	if id == nil || (f.Result == nil && f.Error == nil) {
+		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: neither a request, a notification nor a response", ID: id}
+	}
+	return f, nil
+}
+
+// ResultFrame renders a successful response.
+func ResultFrame(id, result json.RawMessage) []byte {
+	b := make([]byte, 0, len(id)+len(result)+40)
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = appendID(b, id)
+	b = append(b, `,"result":`...)
+	b = append(b, result...)
+	return append(b, '}')
+}
+
+// ErrorFrame renders an error response; a nil id is rendered as null.
+func ErrorFrame(id json.RawMessage, e *messages.RPCError) []byte {
+	body, err := json.Marshal(e)
+	if err != nil { // only a Data that is not valid JSON gets here
+		body, _ = json.Marshal(messages.RPCError{Code: e.Code, Message: e.Message})
+	}
+	b := make([]byte, 0, len(id)+len(body)+40)
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = appendID(b, id)
+	b = append(b, `,"error":`...)
+	b = append(b, body...)
+	return append(b, '}')
+}
+
+// NotificationFrame renders a notification; nil params are left out.
+func NotificationFrame(method string, params json.RawMessage) []byte {
+	b := make([]byte, 0, len(method)+len(params)+48)
+	b = append(b, `{"jsonrpc":"2.0","method":`...)
+	m, _ := json.Marshal(method) // a string always marshals
+	b = append(b, m...)
+	if params != nil {
+		b = append(b, `,"params":`...)
+		b = append(b, params...)
+	}
+	return append(b, '}')
+}
+
+func appendID(b []byte, id json.RawMessage) []byte {
+	if id == nil {
+		return append(b, "null"...)
+	}
+	return append(b, id...)
+}

@@ -1,0 +1,282 @@
+package transports
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/plugboard/plugboard/messages"
+)
+
+// ProcessSpec says how to run a stdio MCP server.
+type ProcessSpec struct {
+	Command  string
+	Args     []string
+	Env      map[string]string // added to plugboard's own environment
+	Dir      string
+	MaxFrame int // largest frame accepted from the server; 0 means DefaultMaxFrame
+	Handlers Handlers
+}
+
+// How long a process gets to exit after its stdin closes, and then after
+// SIGTERM, before it is killed.
+const (
+	gracePeriod = 2 * time.Second
+	termPeriod  = 3 * time.Second
+)
+
+// Process is a downstream MCP server running as a child process, spoken to
+// over its stdin and stdout with mcp-go's stdio transport. plugboard starts
+// and reaps the process itself so that it learns the exit status at once.
+type Process struct {
+	cmd       *exec.Cmd
+	transport *transport.Stdio
+	exited    chan struct{}
+	ids       atomic.Int64
+	status    string // set before exited is closed
+	readErr   error  // set by the stdout guard before it fails
+	readMu    sync.Mutex
+	closeOnce sync.Once
+}
+
+// StartProcess starts the server's process and its transport.
+func StartProcess(ctx context.Context, spec ProcessSpec) (*Process, error) {
+	maxFrame := spec.MaxFrame
+	if maxFrame <= 0 {
+		maxFrame = DefaultMaxFrame
+	}
+	cmd := exec.Command(spec.Command, spec.Args...)
+	cmd.Dir = spec.Dir
+	cmd.Env = mergeEnv(os.Environ(), spec.Env)
+	// Its own process group, so that a wrapper (npx, uvx) dies with its
+	// server when plugboard has to kill it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("stdin pipe: %w", err)
+	}
+	stdoutR, stdoutW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("stdout pipe: %w", err)
+	}
+	stderrR, stderrW, err := os.Pipe()
+	if err != nil {
+		stdoutR.Close()
+		stdoutW.Close()
+		return nil, fmt.Errorf("stderr pipe: %w", err)
+	}
+	cmd.Stdout, cmd.Stderr = stdoutW, stderrW
+	err = cmd.Start()
+	stdoutW.Close()
+	stderrW.Close()
+	if err != nil {
+		stdoutR.Close()
+		stderrR.Close()
+		return nil, err
+	}
+
+	p := &Process{cmd: cmd, exited: make(chan struct{})}
+	go p.forwardStderr(stderrR, spec.Handlers.Stderr)
+	go p.wait()
+
+	guard := &limitedLines{r: stdoutR, max: maxFrame}
+	p.transport = transport.NewIO(&guardedReader{p: p, r: guard, file: stdoutR}, stdin, nil)
+	if h := spec.Handlers.Notification; h != nil {
+		p.transport.SetNotificationHandler(func(n mcp.JSONRPCNotification) {
+			params, err := json.Marshal(n.Params)
+			if err != nil {
+				return
+			}
+			h(n.Method, params)
+		})
+	}
+	if err := p.transport.Start(ctx); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// mergeEnv returns base with extra's variables set, replacing any of the
+// same name.
+func mergeEnv(base []string, extra map[string]string) []string {
+	if len(extra) == 0 {
+		return base
+	}
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, 0, len(base)+len(extra))
+	for _, kv := range base {
+		name := kv
+		for i := 0; i < len(kv); i++ {
+			if kv[i] == '=' {
+				name = kv[:i]
+				break
+			}
+		}
+		if _, replaced := extra[name]; !replaced {
+			out = append(out, kv)
+		}
+	}
+	for _, k := range keys {
+		out = append(out, k+"="+extra[k])
+	}
+	return out
+}
+
+func (p *Process) forwardStderr(r io.ReadCloser, sink func(string)) {
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 64<<10)
+	for sc.Scan() {
+		if sink != nil {
+			sink(sc.Text())
+		}
+	}
+	// A line over 64 KiB ends the scan: keep draining so the child never
+	// blocks on a full pipe.
+	_, _ = io.Copy(io.Discard, r)
+}
+
+func (p *Process) wait() {
+	err := p.cmd.Wait()
+	status := "exited with status 0"
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			status = "killed by signal " + ws.Signal().String()
+		} else {
+			status = fmt.Sprintf("exited with status %d", exitErr.ExitCode())
+		}
+	} else if err != nil {
+		status = "wait failed: " + err.Error()
+	}
+	p.readMu.Lock()
+	if p.readErr != nil {
+		status = p.readErr.Error() + "; " + status
+	}
+	p.status = status
+	p.readMu.Unlock()
+	close(p.exited)
+}
+
+// guardedReader is the process's stdout as the transport reads it. When
+// the stream fails (the server closed stdout, or sent an oversized frame)
+// the process is of no more use: it is stopped so that Done fires.
+type guardedReader struct {
+	p    *Process
+	r    io.Reader
+	file *os.File
+	once sync.Once
+}
+
+func (g *guardedReader) Read(b []byte) (int, error) {
+	n, err := g.r.Read(b)
+	if err != nil {
+		g.once.Do(func() {
+			g.file.Close()
+			if errors.Is(err, ErrFrameTooLarge) {
+				g.p.readMu.Lock()
+				g.p.readErr = err
+				g.p.readMu.Unlock()
+			}
+			go g.p.stop()
+		})
+	}
+	return n, err
+}
+
+// NewID implements Downstream.
+func (p *Process) NewID() int64 { return p.ids.Add(1) }
+
+// Call implements Downstream.
+func (p *Process) Call(ctx context.Context, id int64, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError, error) {
+	req := transport.JSONRPCRequest{JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(id), Method: method}
+	if params != nil {
+		req.Params = params
+	}
+	resp, err := p.transport.SendRequest(ctx, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	if resp.Error != nil {
+		return nil, toRPCError(resp.Error), nil
+	}
+	return resp.Result, nil, nil
+}
+
+func toRPCError(e *mcp.JSONRPCErrorDetails) *messages.RPCError {
+	out := &messages.RPCError{Code: e.Code, Message: e.Message}
+	if e.Data != nil {
+		if data, err := json.Marshal(e.Data); err == nil {
+			out.Data = data
+		}
+	}
+	return out
+}
+
+// Notify implements Downstream.
+func (p *Process) Notify(ctx context.Context, method string, params json.RawMessage) error {
+	n := mcp.JSONRPCNotification{JSONRPC: mcp.JSONRPC_VERSION, Notification: mcp.Notification{Method: method}}
+	if len(params) > 0 {
+		if err := json.Unmarshal(params, &n.Params); err != nil {
+			return fmt.Errorf("notification params: %w", err)
+		}
+	}
+	return p.transport.SendNotification(ctx, n)
+}
+
+// Done implements Downstream: it is closed once the process has exited.
+func (p *Process) Done() <-chan struct{} { return p.exited }
+
+// Reason implements Downstream: the exit status, once Done is closed.
+func (p *Process) Reason() string {
+	p.readMu.Lock()
+	defer p.readMu.Unlock()
+	return p.status
+}
+
+// Close implements Downstream: it closes the server's stdin, gives it
+// gracePeriod to exit, then SIGTERM and termPeriod, then SIGKILL, and
+// returns once the process is gone.
+func (p *Process) Close() { p.stop() }
+
+func (p *Process) stop() {
+	p.closeOnce.Do(func() { _ = p.transport.Close() })
+	select {
+	case <-p.exited:
+		return
+	case <-time.After(gracePeriod):
+	}
+	p.signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		return
+	case <-time.After(termPeriod):
+	}
+	p.signal(syscall.SIGKILL)
+	<-p.exited
+}
+
+func (p *Process) signal(sig syscall.Signal) {
+	// The negative pid reaches the whole process group.
+	if err := syscall.Kill(-p.cmd.Process.Pid, sig); err != nil {
+		_ = p.cmd.Process.Signal(sig)
+	}
+}
