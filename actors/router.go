@@ -34,7 +34,7 @@ type routedServer struct {
 
 // Messages the router sends itself.
 type (
-	startupDeadline struct{}
+	startupDeadline  struct{}
 	flushListChanged struct{}
 )
 
@@ -45,7 +45,7 @@ type routerActor struct {
 	catalog  *catalog
 	servers  map[string]*routedServer
 	sessions map[string]*actor.PID
-	deadline time.Time // zero until the configuration arrives
+	deadline time.Time        // zero until the configuration arrives
 	waiting  []waitingMessage // requests held while servers start
 	pending  [numKinds]bool   // kinds changed since the last notification
 	flushing bool
