@@ -239,13 +239,16 @@ func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
 
 	for kind := range items {
 		index := make(map[string]int, len(items[kind]))
-		for i, it := range items[kind] {
+		kept := items[kind][:0]
+		for _, it := range items[kind] {
 			if prev, dup := index[it.key]; dup {
-				notes = append(notes, fmt.Sprintf("%s %q is offered by %s and %s; %s serves it", listKeys[kind], it.key, items[kind][prev].server, it.server, items[kind][prev].server))
+				notes = append(notes, fmt.Sprintf("%s %q is offered by %s and %s; %s serves it", listKeys[kind], it.key, kept[prev].server, it.server, kept[prev].server))
 				continue
 			}
-			index[it.key] = i
+			index[it.key] = len(kept)
+			kept = append(kept, it)
 		}
+		items[kind] = kept
 		changed[kind] = !sameItems(c.items[kind], items[kind])
 		c.index[kind] = index
 		c.pages[kind] = map[string][]byte{}
