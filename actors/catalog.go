@@ -164,10 +164,28 @@ func decodeCursor(cursor string) (int, error) {
 
 // itemFields are the identifying fields of a list item.
 type itemFields struct {
-	Name        string `json:"name"`
-	URI         string `json:"uri"`
-	URITemplate string `json:"uriTemplate"`
-	Description string `json:"description"`
+	Name        string
+	URI         string
+	URITemplate string
+	Description string
+}
+
+// identify reads an item's identifying fields by their exact names (JSON
+// decoding into a struct would also take "Name" for "name").
+func identify(raw json.RawMessage) (itemFields, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return itemFields{}, err
+	}
+	var f itemFields
+	for key, dst := range map[string]*string{"name": &f.Name, "uri": &f.URI, "uriTemplate": &f.URITemplate, "description": &f.Description} {
+		if v, ok := m[key]; ok {
+			if err := json.Unmarshal(v, dst); err != nil {
+				return itemFields{}, fmt.Errorf("%s: %w", key, err)
+			}
+		}
+	}
+	return f, nil
 }
 
 // rebuild recomputes every client-facing list from the servers' lists and
@@ -186,8 +204,8 @@ func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
 		for _, server := range names {
 			s := c.servers[server]
 			for _, raw := range s.lists[kind] {
-				var f itemFields
-				if err := json.Unmarshal(raw, &f); err != nil || f.Name == "" {
+				f, err := identify(raw)
+				if err != nil || f.Name == "" {
 					notes = append(notes, fmt.Sprintf("%s: dropped a %s without a name", server, listKeys[kind]))
 					continue
 				}
@@ -219,16 +237,16 @@ func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
 	for _, server := range names {
 		s := c.servers[server]
 		for _, raw := range s.lists[messages.Resources] {
-			var f itemFields
-			if err := json.Unmarshal(raw, &f); err != nil || f.URI == "" {
+			f, err := identify(raw)
+			if err != nil || f.URI == "" {
 				notes = append(notes, server+": dropped a resource without a uri")
 				continue
 			}
 			items[messages.Resources] = append(items[messages.Resources], catalogItem{key: f.URI, server: server, original: f.URI, raw: raw})
 		}
 		for _, raw := range s.lists[messages.ResourceTemplates] {
-			var f itemFields
-			if err := json.Unmarshal(raw, &f); err != nil || f.URITemplate == "" {
+			f, err := identify(raw)
+			if err != nil || f.URITemplate == "" {
 				notes = append(notes, server+": dropped a resource template without a uriTemplate")
 				continue
 			}
@@ -306,8 +324,7 @@ func (c *catalog) entries() []messages.SnapshotEntry {
 	var out []messages.SnapshotEntry
 	for kind := range c.items {
 		for _, it := range c.items[kind] {
-			var f itemFields
-			_ = json.Unmarshal(it.raw, &f) // it parsed when it entered the catalog
+			f, _ := identify(it.raw) // it parsed when it entered the catalog
 			desc, _, _ := strings.Cut(strings.TrimSpace(f.Description), "\n")
 			out = append(out, messages.SnapshotEntry{Kind: messages.Kind(kind), Name: it.key, Server: it.server, Original: it.original, Description: desc})
 		}

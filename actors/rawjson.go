@@ -53,3 +53,35 @@ func quoteJSON(s string) []byte {
 	b, _ := json.Marshal(s) // a string always marshals
 	return b
 }
+
+// setField returns obj with its top-level field key set to value: replaced
+// where present, else added as the first field.
+func setField(obj json.RawMessage, key string, value []byte) (json.RawMessage, error) {
+	out, err := replaceField(obj, key, value)
+	if !errors.Is(err, errNoField) {
+		return out, err
+	}
+	trimmed := bytes.TrimLeft(obj, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, fmt.Errorf("not a JSON object")
+	}
+	rest := bytes.TrimLeft(trimmed[1:], " \t\r\n")
+	out = make([]byte, 0, len(obj)+len(key)+len(value)+4)
+	out = append(out, '{')
+	out = append(out, quoteJSON(key)...)
+	out = append(out, ':')
+	out = append(out, value...)
+	if len(rest) > 0 && rest[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, rest...), nil
+}
+
+// field returns the raw value of obj's top-level field key, or nil.
+func field(obj json.RawMessage, key string) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(obj, &m) != nil {
+		return nil
+	}
+	return m[key]
+}

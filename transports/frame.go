@@ -3,7 +3,6 @@ package transports
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/plugboard/plugboard/messages"
@@ -40,57 +39,57 @@ type FrameError struct {
 
 func (e *FrameError) Error() string { return fmt.Sprintf("%s (%d)", e.Message, e.Code) }
 
-// envelope is the part of a frame that is decoded.
-type envelope struct {
-	JSONRPC string          `json:"jsonrpc"`
-	ID      json.RawMessage `json:"id"`
-	Method  *string         `json:"method"`
-	Params  json.RawMessage `json:"params"`
-	Result  json.RawMessage `json:"result"`
-	Error   json.RawMessage `json:"error"`
-}
-
 // ParseFrame decodes one JSON-RPC message. A frame that is not valid JSON
 // is a parse error; valid JSON that is not a JSON-RPC 2.0 message is an
-// invalid request; both come back as *FrameError.
+// invalid request; both come back as *FrameError, with the frame's id when
+// it could be read. Member names are matched exactly, as JSON-RPC says.
 func ParseFrame(b []byte) (Frame, error) {
 	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '[' {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
 		if !json.Valid(b) {
 			return Frame{}, &FrameError{Code: messages.CodeParseError, Message: "parse error: invalid JSON"}
 		}
-		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: JSON-RPC batches are not supported"}
-	}
-	var env envelope
-	if err := json.Unmarshal(b, &env); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: " + err.Error()}
+		if len(b) > 0 && b[0] == '[' {
+			return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: JSON-RPC batches are not supported"}
 		}
-		return Frame{}, &FrameError{Code: messages.CodeParseError, Message: "parse error: " + err.Error()}
+		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: a JSON-RPC message must be an object"}
 	}
-	id := env.ID
-	if string(id) == "null" && env.Method != nil {
-		id = nil
-	}
-	if len(id) > 0 && id[0] != '"' && (id[0] < '0' || id[0] > '9') && id[0] != '-' && string(id) != "null" {
+	id, hasID := m["id"]
+	if hasID && !validID(id) {
 		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: id must be a string or a number"}
 	}
-	if env.JSONRPC != "2.0" {
+	var version string
+	if json.Unmarshal(m["jsonrpc"], &version) != nil || version != "2.0" {
 		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: `invalid request: "jsonrpc" must be "2.0"`, ID: id}
 	}
-	f := Frame{ID: id, Params: env.Params, Result: env.Result, Error: env.Error}
-	if env.Method != nil {
-		if *env.Method == "" {
-			return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: `invalid request: "method" is empty`, ID: id}
+	f := Frame{ID: id, Params: m["params"], Result: m["result"], Error: m["error"]}
+	if rawMethod, ok := m["method"]; ok {
+		if json.Unmarshal(rawMethod, &f.Method) != nil || f.Method == "" {
+			return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: `invalid request: "method" must be a non-empty string`, ID: id}
 		}
-		f.Method = *env.Method
+		if string(id) == "null" {
+			return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: a request id must not be null"}
+		}
 		return f, nil
 	}
-	if id == nil || (f.Result == nil && f.Error == nil) {
+	if !hasID || (f.Result == nil && f.Error == nil) {
 		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: neither a request, a notification nor a response", ID: id}
 	}
 	return f, nil
+}
+
+// validID reports whether a raw id is a string, a number or null.
+func validID(id json.RawMessage) bool {
+	if len(id) == 0 {
+		return false
+	}
+	switch c := id[0]; {
+	case c == '"', c == '-', c >= '0' && c <= '9':
+		return true
+	default:
+		return string(id) == "null"
+	}
 }
 
 // ResultFrame renders a successful response.

@@ -63,9 +63,10 @@ func (l *LineReader) Next() ([]byte, error) {
 	}
 }
 
-// limitedLines passes a stream through while no line exceeds max bytes;
-// past that it fails every read with ErrFrameTooLarge. It guards readers
-// that have no limit of their own.
+// limitedLines passes a stream through while no line exceeds max bytes
+// (plus a '\r' before its '\n'); past that it fails with ErrFrameTooLarge,
+// after handing over the complete lines read before the long one. It
+// guards readers that have no limit of their own.
 type limitedLines struct {
 	r       io.Reader
 	max     int
@@ -78,15 +79,17 @@ func (l *limitedLines) Read(p []byte) (int, error) {
 		return 0, l.err
 	}
 	n, err := l.r.Read(p)
-	for _, b := range p[:n] {
+	lastLineEnd := 0
+	for i, b := range p[:n] {
 		if b == '\n' {
 			l.current = 0
+			lastLineEnd = i + 1
 			continue
 		}
 		l.current++
-		if l.current > l.max {
+		if l.current > l.max+1 || (l.current == l.max+1 && b != '\r') {
 			l.err = fmt.Errorf("%w: a line over %d bytes", ErrFrameTooLarge, l.max)
-			return 0, l.err
+			return lastLineEnd, l.err
 		}
 	}
 	if err != nil {
