@@ -100,8 +100,8 @@ func listAll(t *testing.T, c *catalog, kind messages.Kind) []json.RawMessage {
 	return nil
 }
 
-// keyOf returns an item's name, uri or uriTemplate.
-func keyOf(t *testing.T, raw json.RawMessage) string {
+// itemKeys returns an item's name, uri or uriTemplate.
+func itemKeys(t *testing.T, raw json.RawMessage) string {
 	t.Helper()
 	var f struct {
 		Name        *string `json:"name"`
@@ -127,7 +127,7 @@ func listedKeys(t *testing.T, c *catalog, kind messages.Kind) []string {
 	t.Helper()
 	var keys []string
 	for _, raw := range listAll(t, c, kind) {
-		keys = append(keys, keyOf(t, raw))
+		keys = append(keys, itemKeys(t, raw))
 	}
 	return keys
 }
@@ -795,7 +795,7 @@ func TestCatalogPaging(t *testing.T) {
 					t.Errorf("page %d has %d items, page size %d", pages, len(p.items), tt.pageSize)
 				}
 				for _, it := range p.items {
-					got = append(got, keyOf(t, it))
+					got = append(got, itemKeys(t, it))
 				}
 				if p.nextCursor == nil {
 					break

@@ -25,7 +25,7 @@ func (c *controlActor) Receive(ctx actor.Context) {
 }
 
 func (c *controlActor) apply(ctx actor.Context) {
-	expect := &messages.ExpectServers{Deadline: time.Now().Add(c.cfg.StartupTimeout)}
+	expect := &messages.ExpectServers{Deadline: time.Now().Add(c.cfg.StartupTimeout), Fleet: c.fleet}
 	for _, s := range c.cfg.Servers {
 		var filters [numKinds]func(string) bool
 		filters[messages.Tools] = s.Tools.Allows

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"encoding/json"
 	"log/slog"
 	"reflect"
 	"sync"
@@ -23,6 +24,8 @@ type fleetActor struct {
 	log      *slog.Logger
 	backoff  backoff
 	children map[string]fleetChild
+	offer    json.RawMessage // client capabilities to offer servers; nil until known
+	waiting  []*actor.PID    // servers waiting to learn them
 }
 
 type fleetChild struct {
@@ -30,9 +33,11 @@ type fleetChild struct {
 	pid *actor.PID
 }
 
-func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff) *actor.Props {
+// newFleetProps returns the fleet's props. offer is what servers are
+// offered of the client's capabilities; nil waits for the first client.
+func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff, offer json.RawMessage) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}}
+		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}, offer: offer}
 	})
 }
 
@@ -41,6 +46,20 @@ func (f *fleetActor) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *applyServers:
 		f.apply(ctx, msg.servers)
+	case *messages.NeedCapabilities:
+		if f.offer != nil {
+			ctx.Send(ctx.Sender(), &messages.OfferCapabilities{Capabilities: f.offer})
+		} else {
+			f.waiting = append(f.waiting, ctx.Sender())
+		}
+	case *messages.OfferCapabilities:
+		if f.offer == nil {
+			f.offer = msg.Capabilities
+			for _, pid := range f.waiting {
+				ctx.Send(pid, msg)
+			}
+			f.waiting = nil
+		}
 	}
 }
 

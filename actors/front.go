@@ -3,9 +3,9 @@ package actors
 import (
 	"encoding/json"
 	"log/slog"
+	"strconv"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/plugboard/plugboard/messages"
 	"github.com/plugboard/plugboard/transports"
 )
@@ -21,13 +21,39 @@ type (
 	clientEnded      struct{ err error }
 )
 
-// frontActor is one client session: it turns the client's JSON-RPC
-// requests into actor messages and the answers back into frames.
+// frontActor is one client session: it turns the client's JSON-RPC into
+// actor messages and what comes back into frames. It keeps the session's
+// requests in flight (to drop answers to cancelled ones), the requests it
+// sent the client for servers, and the client's logging level.
 type frontActor struct {
 	router  *actor.PID
 	log     *slog.Logger
 	out     chan<- []byte   // frames to the client, written by the session's writer
 	credits <-chan struct{} // taken by the reader per request, returned per answer
+
+	clientCaps map[string]json.RawMessage
+	inflight   map[string]clientCall    // by the client's raw id
+	questions  map[string]questionRoute // requests sent to the client, by plugboard's raw id
+	byToken    map[string]string        // question token -> plugboard's raw id
+	nextID     uint64
+	logLevel   int // the lowest severity the client wants; -1 for all
+}
+
+// clientCall is a client request not yet answered.
+type clientCall struct {
+	method string
+	params json.RawMessage
+}
+
+// questionRoute is where the client's answer to a server's request goes.
+type questionRoute struct {
+	replyTo *actor.PID
+	token   string
+}
+
+func newFront(router *actor.PID, log *slog.Logger, out chan<- []byte, credits <-chan struct{}) *frontActor {
+	return &frontActor{router: router, log: log, out: out, credits: credits,
+		inflight: map[string]clientCall{}, questions: map[string]questionRoute{}, byToken: map[string]string{}, logLevel: -1}
 }
 
 // Receive handles the front's messages.
@@ -41,31 +67,50 @@ func (f *frontActor) Receive(ctx actor.Context) {
 		f.write(transports.ErrorFrame(msg.err.ID, &messages.RPCError{Code: msg.err.Code, Message: msg.err.Message}))
 	case *messages.Reply:
 		f.answer(msg)
+	case *messages.Notify:
+		f.notify(msg)
 	case *messages.ListChanged:
 		f.listChanged(msg)
+	case *messages.ClientRequest:
+		f.ask(ctx, msg)
+	case *messages.ClientCancelled:
+		f.withdraw(msg.Token)
 	case *clientEnded:
 		ctx.Send(f.router, &messages.SessionClosed{Session: ctx.Self()})
 		ctx.Stop(ctx.Self())
 	case *actor.Stopped:
+		f.refuseQuestions(ctx)
 		close(f.out)
 	}
 }
 
-// clientListKinds maps the client's list methods to kinds.
-var clientListKinds = map[string]messages.Kind{
-	"tools/list":               messages.Tools,
-	"prompts/list":             messages.Prompts,
-	"resources/list":           messages.Resources,
-	"resources/templates/list": messages.ResourceTemplates,
+func (f *frontActor) handle(ctx actor.Context, fr *transports.Frame) {
+	switch {
+	case fr.IsRequest():
+		f.request(ctx, fr)
+	case fr.IsNotification():
+		f.clientNotification(ctx, fr)
+	default:
+		f.clientAnswer(ctx, fr)
+	}
 }
 
-func (f *frontActor) handle(ctx actor.Context, fr *transports.Frame) {
-	if !fr.IsRequest() {
-		return // notifications and responses from the client: nothing to do yet
+func (f *frontActor) request(ctx actor.Context, fr *transports.Frame) {
+	key := string(fr.ID)
+	if _, dup := f.inflight[key]; dup {
+		f.write(transports.ErrorFrame(fr.ID, &messages.RPCError{Code: messages.CodeInvalidRequest, Message: "invalid request: id " + key + " is already in use by a request in flight"}))
+		<-f.credits
+		return
 	}
+	f.inflight[key] = clientCall{method: fr.Method, params: fr.Params}
 	switch fr.Method {
 	case "initialize":
-		f.answer(&messages.Reply{ClientID: fr.ID, Result: initializeAnswer(fr.Params)})
+		var p struct {
+			Capabilities map[string]json.RawMessage `json:"capabilities"`
+		}
+		_ = json.Unmarshal(fr.Params, &p) // no capabilities is a client that offers none
+		f.clientCaps = p.Capabilities
+		ctx.Send(f.router, &messages.Initialize{Session: ctx.Self(), ClientID: fr.ID, Params: fr.Params})
 	case "ping":
 		f.answer(&messages.Reply{ClientID: fr.ID, Result: json.RawMessage(`{}`)})
 	case "tools/list", "prompts/list", "resources/list", "resources/templates/list":
@@ -76,16 +121,69 @@ func (f *frontActor) handle(ctx actor.Context, fr *transports.Frame) {
 			f.answer(messages.ErrorReply(fr.ID, messages.CodeInvalidParams, fr.Method+": params must be an object"))
 			return
 		}
-		ctx.Send(f.router, &messages.List{Session: ctx.Self(), ClientID: fr.ID, Kind: clientListKinds[fr.Method], Cursor: p.Cursor})
-	case "tools/call", "prompts/get", "resources/read":
+		ctx.Send(f.router, &messages.List{Session: ctx.Self(), ClientID: fr.ID, Kind: clientListKind(fr.Method), Cursor: p.Cursor})
+	case "tools/call", "prompts/get", "resources/read", "resources/subscribe", "resources/unsubscribe", "completion/complete":
 		ctx.Send(f.router, &messages.Route{Session: ctx.Self(), ClientID: fr.ID, Method: fr.Method, Params: fr.Params})
+	case "logging/setLevel":
+		var p struct {
+			Level string `json:"level"`
+		}
+		if json.Unmarshal(fr.Params, &p) != nil || logSeverity(p.Level) < 0 {
+			f.answer(messages.ErrorReply(fr.ID, messages.CodeInvalidParams, "logging/setLevel: params.level must be one of debug, info, notice, warning, error, critical, alert, emergency"))
+			return
+		}
+		f.logLevel = logSeverity(p.Level)
+		ctx.Send(f.router, &messages.ToServers{Method: fr.Method, Params: fr.Params, Request: true})
+		f.answer(&messages.Reply{ClientID: fr.ID, Result: json.RawMessage(`{}`)})
 	default:
 		f.answer(messages.ErrorReply(fr.ID, messages.CodeMethodNotFound, "method not found: "+fr.Method))
 	}
 }
 
-// answer writes the response to one request and returns its credit.
+func clientListKind(method string) messages.Kind {
+	switch method {
+	case "prompts/list":
+		return messages.Prompts
+	case "resources/list":
+		return messages.Resources
+	case "resources/templates/list":
+		return messages.ResourceTemplates
+	default:
+		return messages.Tools
+	}
+}
+
+func (f *frontActor) clientNotification(ctx actor.Context, fr *transports.Frame) {
+	switch fr.Method {
+	case "notifications/cancelled":
+		var p struct {
+			RequestID json.RawMessage `json:"requestId"`
+			Reason    string          `json:"reason"`
+		}
+		if json.Unmarshal(fr.Params, &p) != nil {
+			return
+		}
+		call, ok := f.inflight[string(p.RequestID)]
+		if !ok || call.method == "initialize" {
+			return // answered already, or not cancellable
+		}
+		// The answer, if one still comes, is dropped: the client expects none.
+		delete(f.inflight, string(p.RequestID))
+		<-f.credits
+		ctx.Send(f.router, &messages.CancelRequest{Session: ctx.Self(), ClientID: p.RequestID, Method: call.method, Params: call.params, Reason: p.Reason})
+	case "notifications/roots/list_changed":
+		ctx.Send(f.router, &messages.ToServers{Method: fr.Method, Params: fr.Params})
+	}
+}
+
+// answer writes the response to one request and returns its credit; the
+// answer to a request the client cancelled is dropped.
 func (f *frontActor) answer(r *messages.Reply) {
+	key := string(r.ClientID)
+	if _, ok := f.inflight[key]; !ok {
+		return
+	}
+	delete(f.inflight, key)
 	if r.Error != nil {
 		f.write(transports.ErrorFrame(r.ClientID, r.Error))
 	} else {
@@ -96,6 +194,38 @@ func (f *frontActor) answer(r *messages.Reply) {
 
 func (f *frontActor) write(frame []byte) {
 	f.out <- frame // never blocks for long: answers are bounded by credits
+}
+
+// send writes a frame the client did not ask for; one the client is not
+// reading fast enough for is dropped rather than blocking the session.
+func (f *frontActor) send(frame []byte, what string) {
+	select {
+	case f.out <- frame:
+	default:
+		f.log.Warn("client is not reading; dropped a message", "method", what)
+	}
+}
+
+func (f *frontActor) notify(msg *messages.Notify) {
+	if msg.Method == "notifications/message" && f.logLevel > 0 {
+		var p struct {
+			Level string `json:"level"`
+		}
+		if json.Unmarshal(msg.Params, &p) == nil && logSeverity(p.Level) >= 0 && logSeverity(p.Level) < f.logLevel {
+			return
+		}
+	}
+	f.send(transports.NotificationFrame(msg.Method, msg.Params), msg.Method)
+}
+
+// logSeverity orders MCP's (syslog's) log levels; -1 for an unknown one.
+func logSeverity(level string) int {
+	for i, l := range []string{"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"} {
+		if l == level {
+			return i
+		}
+	}
+	return -1
 }
 
 // listChangedMethods are the notifications for each kind; templates share
@@ -115,38 +245,72 @@ func (f *frontActor) listChanged(msg *messages.ListChanged) {
 			continue
 		}
 		sent[method] = true
-		select {
-		case f.out <- transports.NotificationFrame(method, nil):
-		default:
-			f.log.Warn("client is not reading; dropped a notification", "method", method)
-		}
+		f.send(transports.NotificationFrame(method, nil), method)
 	}
 }
 
-// supportedVersions are the protocol versions plugboard speaks with
-// clients that initialize, newest first.
-var supportedVersions = []string{mcp.LATEST_LEGACY_PROTOCOL_VERSION, "2025-06-18", "2025-03-26", "2024-11-05"}
-
-// initializeAnswer is plugboard's answer to a client's initialize: the
-// client's version if plugboard speaks it, else its newest.
-func initializeAnswer(params json.RawMessage) json.RawMessage {
-	var p struct {
-		ProtocolVersion string `json:"protocolVersion"`
+// clientCapability names the capability a server-to-client request needs.
+func clientCapability(method string) string {
+	switch method {
+	case "sampling/createMessage":
+		return "sampling"
+	case "elicitation/create":
+		return "elicitation"
+	case "roots/list":
+		return "roots"
 	}
-	_ = json.Unmarshal(params, &p) // a missing version gets the newest
-	version := supportedVersions[0]
-	for _, v := range supportedVersions {
-		if v == p.ProtocolVersion {
-			version = v
+	return ""
+}
+
+// ask sends the client a server's request under an id of plugboard's.
+func (f *frontActor) ask(ctx actor.Context, msg *messages.ClientRequest) {
+	if capability := clientCapability(msg.Method); capability != "" && f.clientCaps[capability] == nil {
+		ctx.Send(msg.ReplyTo, &messages.ClientAnswer{Token: msg.Token, Error: &messages.RPCError{
+			Code: messages.CodeMethodNotFound, Message: "the client does not support " + capability}})
+		return
+	}
+	f.nextID++
+	id := quoteJSON("pb-" + strconv.FormatUint(f.nextID, 10))
+	f.questions[string(id)] = questionRoute{replyTo: msg.ReplyTo, token: msg.Token}
+	f.byToken[msg.Token] = string(id)
+	frame := transports.RequestFrame(id, msg.Method, msg.Params)
+	f.send(frame, msg.Method)
+}
+
+// clientAnswer passes the client's answer to a server's request back.
+func (f *frontActor) clientAnswer(ctx actor.Context, fr *transports.Frame) {
+	q, ok := f.questions[string(fr.ID)]
+	if !ok {
+		return
+	}
+	delete(f.questions, string(fr.ID))
+	delete(f.byToken, q.token)
+	answer := &messages.ClientAnswer{Token: q.token, Result: fr.Result}
+	if fr.Error != nil {
+		answer.Result = nil
+		answer.Error = &messages.RPCError{}
+		if json.Unmarshal(fr.Error, answer.Error) != nil {
+			answer.Error = &messages.RPCError{Code: messages.CodeInternalError, Message: "the client answered with a malformed error"}
 		}
 	}
-	return mustJSON(map[string]any{
-		"protocolVersion": version,
-		"capabilities": map[string]any{
-			"tools":     map[string]any{"listChanged": true},
-			"prompts":   map[string]any{"listChanged": true},
-			"resources": map[string]any{"listChanged": true},
-		},
-		"serverInfo": map[string]any{"name": "plugboard", "title": "plugboard MCP proxy", "version": Version},
-	})
+	ctx.Send(q.replyTo, answer)
+}
+
+// withdraw tells the client that a server no longer waits for an answer.
+func (f *frontActor) withdraw(token string) {
+	id, ok := f.byToken[token]
+	if !ok {
+		return
+	}
+	delete(f.byToken, token)
+	delete(f.questions, id)
+	f.send(transports.NotificationFrame("notifications/cancelled", mustJSON(map[string]json.RawMessage{"requestId": json.RawMessage(id)})), "notifications/cancelled")
+}
+
+// refuseQuestions answers every server waiting on this session's client.
+func (f *frontActor) refuseQuestions(ctx actor.Context) {
+	for id, q := range f.questions {
+		delete(f.questions, id)
+		ctx.Send(q.replyTo, &messages.ClientAnswer{Token: q.token, Error: &messages.RPCError{Code: messages.CodeInternalError, Message: "the client session ended"}})
+	}
 }

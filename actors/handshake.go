@@ -33,8 +33,20 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	}
 	defer conn.Close()
 
+	// The client's sampling, elicitation and roots are offered to the
+	// server only when a client offers them: wait to know.
+	var offer json.RawMessage
+	select {
+	case offer = <-s.offer:
+	case <-conn.Done():
+		root.Send(self, &serverEnded{incarnation: inc, reason: conn.Reason() + " before initialization"})
+		return
+	case <-ctx.Done():
+		return
+	}
+
 	hsCtx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	ready, err := handshake(hsCtx, conn)
+	ready, err := handshake(hsCtx, conn, offer)
 	cancel()
 	if err != nil {
 		select {
@@ -73,6 +85,9 @@ func (s *serverActor) dial() (transports.Downstream, error) {
 				root.Send(self, &downstreamNotification{incarnation: inc, method: method, params: params})
 			},
 			Stderr: func(line string) { s.log.Info("downstream stderr", "line", line) },
+			Request: func(ctx context.Context, id json.RawMessage, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError) {
+				return s.askClient(ctx, inc, id, method, params)
+			},
 		},
 	})
 }
@@ -83,16 +98,24 @@ type initializeResult struct {
 	Capabilities    struct {
 		Tools     json.RawMessage `json:"tools"`
 		Prompts   json.RawMessage `json:"prompts"`
-		Resources json.RawMessage `json:"resources"`
+		Resources *struct {
+			Subscribe bool `json:"subscribe"`
+		} `json:"resources"`
+		Logging     json.RawMessage `json:"logging"`
+		Completions json.RawMessage `json:"completions"`
 	} `json:"capabilities"`
 	Instructions string `json:"instructions"`
 }
 
-// handshake initializes the server and fetches every list it offers.
-func handshake(ctx context.Context, conn transports.Downstream) (*serverConnected, error) {
+// handshake initializes the server, offering it the client capabilities
+// in offer, and fetches every list it offers.
+func handshake(ctx context.Context, conn transports.Downstream, offer json.RawMessage) (*serverConnected, error) {
+	if len(offer) == 0 {
+		offer = json.RawMessage(`{}`)
+	}
 	params, _ := json.Marshal(map[string]any{
 		"protocolVersion": mcp.LATEST_LEGACY_PROTOCOL_VERSION,
-		"capabilities":    map[string]any{},
+		"capabilities":    offer,
 		"clientInfo":      map[string]any{"name": "plugboard", "version": Version},
 	})
 	raw, rpcErr, err := conn.Call(ctx, conn.NewID(), "initialize", params)
@@ -115,7 +138,11 @@ func handshake(ctx context.Context, conn transports.Downstream) (*serverConnecte
 		messages.Resources:         init.Capabilities.Resources != nil,
 		messages.ResourceTemplates: init.Capabilities.Resources != nil,
 	}
-	ready := &serverConnected{instructions: init.Instructions, version: init.ProtocolVersion}
+	ready := &serverConnected{instructions: init.Instructions, version: init.ProtocolVersion, features: serverFeatures{
+		logging:     init.Capabilities.Logging != nil,
+		completions: init.Capabilities.Completions != nil,
+		subscribe:   init.Capabilities.Resources != nil && init.Capabilities.Resources.Subscribe,
+	}}
 	for k, ok := range offered {
 		if !ok {
 			continue

@@ -49,6 +49,12 @@ type routerActor struct {
 	waiting  []waitingMessage // requests held while servers start
 	pending  [numKinds]bool   // kinds changed since the last notification
 	flushing bool
+
+	fleet        *actor.PID
+	offered      bool                             // client capabilities were offered to the fleet
+	instructions map[string]string                // per server
+	subs         map[string]map[string]*actor.PID // resource URI -> subscribed sessions
+	logLevel     json.RawMessage                  // the last logging/setLevel params, for restarted servers
 }
 
 // waitingMessage is a request the router holds until start-up is over.
@@ -59,7 +65,8 @@ type waitingMessage struct {
 
 func newRouterProps(pageSize int, log *slog.Logger) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &routerActor{log: log, catalog: newCatalog(pageSize), servers: map[string]*routedServer{}, sessions: map[string]*actor.PID{}}
+		return &routerActor{log: log, catalog: newCatalog(pageSize), servers: map[string]*routedServer{}, sessions: map[string]*actor.PID{},
+			instructions: map[string]string{}, subs: map[string]map[string]*actor.PID{}}
 	})
 }
 
@@ -90,6 +97,15 @@ func (r *routerActor) Receive(ctx actor.Context) {
 		r.sessions[msg.Session.String()] = msg.Session
 	case *messages.SessionClosed:
 		delete(r.sessions, msg.Session.String())
+		r.dropSubscriptions(ctx, msg.Session)
+	case *messages.Initialize:
+		r.initialize(ctx, msg)
+	case *messages.CancelRequest:
+		r.cancel(ctx, msg)
+	case *messages.ToServers:
+		r.toServers(ctx, msg)
+	case *messages.ServerNotification:
+		r.fanOut(ctx, msg)
 	case *startupDeadline:
 		r.releaseWaiting(ctx)
 	case *flushListChanged:
@@ -98,7 +114,7 @@ func (r *routerActor) Receive(ctx actor.Context) {
 }
 
 func (r *routerActor) expect(ctx actor.Context, msg *messages.ExpectServers) {
-	r.deadline = msg.Deadline
+	r.deadline, r.fleet = msg.Deadline, msg.Fleet
 	for _, s := range msg.Servers {
 		status := statusStarting
 		if !s.Enabled {
@@ -129,9 +145,13 @@ func (r *routerActor) starting(msg *messages.ServerStarting) {
 func (r *routerActor) ready(ctx actor.Context, msg *messages.ServerReady) {
 	rs := r.server(msg.Server)
 	rs.pid, rs.incarnation, rs.status, rs.reason, rs.triedOnce = msg.PID, msg.Incarnation, statusReady, "", true
+	r.instructions[msg.Server] = msg.Instructions
 	changed, notes := r.catalog.setLists(msg.Server, msg.Lists, [numKinds]bool{true, true, true, true})
 	r.logNotes(notes)
 	r.changed(ctx, changed)
+	if msg.Incarnation > 1 {
+		r.reapply(ctx, msg.Server, msg.PID)
+	}
 	r.releaseIfStarted(ctx)
 }
 
@@ -223,55 +243,25 @@ func (r *routerActor) list(ctx actor.Context, msg *messages.List) {
 type routeParams struct {
 	Name string `json:"name"`
 	URI  string `json:"uri"`
+	Ref  *struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+		URI  string `json:"uri"`
+	} `json:"ref"`
 }
 
 // route resolves a request to its server and forwards it there with the
 // original name restored. A name or URI nobody offers waits, if hold is
 // set, while servers are still starting: it may be one of theirs.
 func (r *routerActor) route(ctx actor.Context, msg *messages.Route, hold bool) {
-	if hold && r.startingUp() && !r.resolvable(msg) {
+	server, params, rpcErr, unknown := r.resolveRequest(msg.Method, msg.Params)
+	if unknown && hold && r.startingUp() {
 		r.waiting = append(r.waiting, waitingMessage{msg: msg})
 		return
 	}
-	var p routeParams
-	if len(msg.Params) == 0 || json.Unmarshal(msg.Params, &p) != nil {
-		ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeInvalidParams, msg.Method+": params must be an object"))
+	if rpcErr != nil {
+		ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Error: rpcErr})
 		return
-	}
-	var server string
-	params := msg.Params
-	switch msg.Method {
-	case "tools/call", "prompts/get":
-		kind, what := messages.Tools, "tool"
-		if msg.Method == "prompts/get" {
-			kind, what = messages.Prompts, "prompt"
-		}
-		if p.Name == "" {
-			ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeInvalidParams, msg.Method+": params.name is missing"))
-			return
-		}
-		s, original, ok := r.catalog.resolve(kind, p.Name)
-		if !ok {
-			ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeInvalidParams, fmt.Sprintf("unknown %s: %q", what, p.Name)))
-			return
-		}
-		server = s
-		if original != p.Name {
-			var err error
-			if params, err = replaceField(params, "name", quoteJSON(original)); err != nil {
-				ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeInvalidParams, msg.Method+": "+err.Error()))
-				return
-			}
-		}
-	default: // resources/read and other requests that carry a uri
-		s, ok := r.catalog.resolveURI(p.URI)
-		if !ok {
-			ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Error: &messages.RPCError{
-				Code: messages.CodeResourceNotFound, Message: fmt.Sprintf("resource not found: no server offers %q", p.URI),
-				Data: mustJSON(map[string]string{"uri": p.URI})}})
-			return
-		}
-		server = s
 	}
 	rs := r.servers[server]
 	if rs == nil || rs.pid == nil || rs.status == statusDown || rs.status == statusDisabled {
@@ -282,26 +272,13 @@ func (r *routerActor) route(ctx actor.Context, msg *messages.Route, hold bool) {
 		ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeServerUnavailable, fmt.Sprintf("server %s is unavailable: %s", server, reason)))
 		return
 	}
-	ctx.Send(rs.pid, &messages.Forward{Session: msg.Session, ClientID: msg.ClientID, Method: msg.Method, Params: params})
-}
-
-// resolvable reports whether some server offers what msg asks for.
-func (r *routerActor) resolvable(msg *messages.Route) bool {
-	var p routeParams
-	if json.Unmarshal(msg.Params, &p) != nil {
-		return true // route answers the error
-	}
 	switch msg.Method {
-	case "tools/call":
-		_, _, ok := r.catalog.resolve(messages.Tools, p.Name)
-		return ok
-	case "prompts/get":
-		_, _, ok := r.catalog.resolve(messages.Prompts, p.Name)
-		return ok
-	default:
-		_, ok := r.catalog.resolveURI(p.URI)
-		return ok
+	case "resources/subscribe", "resources/unsubscribe":
+		if !r.subscription(ctx, msg, params) {
+			return
+		}
 	}
+	ctx.Send(rs.pid, &messages.Forward{Session: msg.Session, ClientID: msg.ClientID, Method: msg.Method, Params: params})
 }
 
 func mustJSON(v any) json.RawMessage {

@@ -1,11 +1,13 @@
 package actors
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,8 +26,10 @@ const (
 )
 
 // serverActor owns one downstream server: its connection, its in-flight
-// table and its queue. Its connection lives in a goroutine of its own
-// (runIncarnation); the actor only posts work to it and hears back.
+// table, its queue, and the maps that translate the server's ids and
+// progress tokens back to the client sessions they belong to. The
+// connection lives in a goroutine of its own (runIncarnation); the actor
+// only posts work to it and hears back.
 type serverActor struct {
 	cfg         config.Server
 	router      *actor.PID
@@ -34,20 +38,56 @@ type serverActor struct {
 	incarnation uint64
 	root        *actor.RootContext // for the incarnation's goroutines to post to self
 	self        *actor.PID
+	offer       chan json.RawMessage // the client capabilities to offer, for the handshake
 
 	conn     transports.Downstream
+	features serverFeatures
 	readyAt  time.Time
 	stop     context.CancelFunc
 	inflight map[int64]*pendingCall
+	byClient map[callKey]int64           // a session's request -> downstream id
+	progress map[string]*progressRoute   // downstream progress token -> client's
+	asked    map[string]*pendingQuestion // server-to-client requests by token
 	queue    []*messages.Forward
+	caller   *actor.PID // the session that most recently called this server
 }
 
-// pendingCall is a client request sent downstream and not yet answered.
+// serverFeatures are the optional capabilities a server declared.
+type serverFeatures struct {
+	logging, completions, subscribe bool
+}
+
+// callKey identifies one client request of one session.
+type callKey struct {
+	session  string
+	clientID string
+}
+
+func keyOf(session *actor.PID, clientID json.RawMessage) callKey {
+	return callKey{session: session.String(), clientID: string(clientID)}
+}
+
+// pendingCall is a request sent downstream and not yet answered. session
+// is nil for plugboard's own requests, whose answers are dropped.
 type pendingCall struct {
 	session  *actor.PID
 	clientID json.RawMessage
 	method   string
+	token    string // downstream progress token, if the client asked for progress
 	cancel   context.CancelFunc
+}
+
+// progressRoute is where a downstream progress token's notifications go.
+type progressRoute struct {
+	session     *actor.PID
+	clientToken json.RawMessage
+}
+
+// pendingQuestion is a server-to-client request waiting for a client.
+type pendingQuestion struct {
+	session      *actor.PID
+	downstreamID json.RawMessage
+	answer       chan<- *messages.ClientAnswer
 }
 
 // Messages from an incarnation's goroutines to its actor.
@@ -58,6 +98,7 @@ type (
 		lists        messages.ServerLists
 		instructions string
 		version      string
+		features     serverFeatures
 	}
 	serverEnded struct {
 		incarnation uint64
@@ -74,6 +115,18 @@ type (
 		incarnation uint64
 		method      string
 		params      json.RawMessage
+	}
+	downstreamRequest struct {
+		incarnation uint64
+		token       string
+		id          json.RawMessage
+		method      string
+		params      json.RawMessage
+		answer      chan<- *messages.ClientAnswer
+	}
+	questionAbandoned struct {
+		incarnation uint64
+		token       string
 	}
 	listsFetched struct {
 		incarnation uint64
@@ -93,7 +146,11 @@ func newServerProps(cfg config.Server, router *actor.PID, procs *sync.WaitGroup,
 			procs:       procs,
 			log:         log.With("server", cfg.Name),
 			incarnation: incarnations.Add(1),
+			offer:       make(chan json.RawMessage, 1),
 			inflight:    map[int64]*pendingCall{},
+			byClient:    map[callKey]int64{},
+			progress:    map[string]*progressRoute{},
+			asked:       map[string]*pendingQuestion{},
 		}
 	})
 }
@@ -105,8 +162,19 @@ func (s *serverActor) Receive(ctx actor.Context) {
 		s.start(ctx)
 	case *actor.Restarting, *actor.Stopping:
 		s.release()
+	case *messages.OfferCapabilities:
+		select {
+		case s.offer <- msg.Capabilities:
+		default: // offered already
+		}
 	case *messages.Forward:
 		s.accept(ctx, msg)
+	case *messages.Cancel:
+		s.cancel(ctx, msg)
+	case *messages.Notify:
+		s.notifyDownstream(msg)
+	case *messages.ClientAnswer:
+		s.answered(msg)
 	case *serverConnected:
 		if msg.incarnation == s.incarnation {
 			s.connected(ctx, msg)
@@ -118,6 +186,16 @@ func (s *serverActor) Receive(ctx actor.Context) {
 	case *downstreamNotification:
 		if msg.incarnation == s.incarnation {
 			s.notified(ctx, msg)
+		}
+	case *downstreamRequest:
+		if msg.incarnation == s.incarnation {
+			s.asks(ctx, msg)
+		} else {
+			msg.answer <- &messages.ClientAnswer{Error: &messages.RPCError{Code: messages.CodeInternalError, Message: "the connection that asked is gone"}}
+		}
+	case *questionAbandoned:
+		if msg.incarnation == s.incarnation {
+			s.abandoned(ctx, msg.token)
 		}
 	case *listsFetched:
 		if msg.incarnation == s.incarnation {
@@ -132,6 +210,7 @@ func (s *serverActor) Receive(ctx actor.Context) {
 
 func (s *serverActor) start(ctx actor.Context) {
 	ctx.Send(s.router, &messages.ServerStarting{Server: s.cfg.Name, PID: ctx.Self(), Incarnation: s.incarnation})
+	ctx.Request(ctx.Parent(), &messages.NeedCapabilities{})
 	s.root, s.self = ctx.ActorSystem().Root, ctx.Self()
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
@@ -140,7 +219,7 @@ func (s *serverActor) start(ctx actor.Context) {
 }
 
 // release ends the incarnation's connection (in its goroutine, which
-// closes it) and answers whatever is still pending.
+// closes it) and lets go of whatever is still pending.
 func (s *serverActor) release() {
 	if s.stop != nil {
 		s.stop()
@@ -149,14 +228,26 @@ func (s *serverActor) release() {
 		p.cancel()
 		delete(s.inflight, id)
 	}
+	s.refuseQuestions("the server is stopping")
 	s.queue = nil
 }
 
+// accept takes a request for the server: sent now, queued while the server
+// starts or is at its in-flight cap, refused past the queue's cap.
 func (s *serverActor) accept(ctx actor.Context, msg *messages.Forward) {
+	if s.conn != nil && !s.supports(msg.Method) {
+		if msg.Session != nil {
+			ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeMethodNotFound,
+				fmt.Sprintf("server %s does not support %s", s.cfg.Name, msg.Method)))
+		}
+		return
+	}
 	if s.conn == nil || len(s.inflight) >= maxInflightPerServer {
 		if len(s.queue) >= maxQueuedPerServer {
-			ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeServerUnavailable,
-				fmt.Sprintf("server %s is overloaded: %d requests in flight and %d queued", s.cfg.Name, len(s.inflight), len(s.queue))))
+			if msg.Session != nil {
+				ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeServerUnavailable,
+					fmt.Sprintf("server %s is overloaded: %d requests in flight and %d queued", s.cfg.Name, len(s.inflight), len(s.queue))))
+			}
 			return
 		}
 		s.queue = append(s.queue, msg)
@@ -165,17 +256,66 @@ func (s *serverActor) accept(ctx actor.Context, msg *messages.Forward) {
 	s.dispatch(ctx, msg)
 }
 
+// supports reports whether the server declared the capability a method needs.
+func (s *serverActor) supports(method string) bool {
+	switch method {
+	case "logging/setLevel":
+		return s.features.logging
+	case "completion/complete":
+		return s.features.completions
+	case "resources/subscribe", "resources/unsubscribe":
+		return s.features.subscribe
+	}
+	return true
+}
+
+// progressTokenKey marks params that may carry a progress token; only
+// those are decoded on the way down.
+var progressTokenKey = []byte(`"progressToken"`)
+
 // dispatch sends one request downstream from a goroutine of its own and
 // records it as in flight.
 func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward) {
 	id := s.conn.NewID()
+	params := msg.Params
+	p := &pendingCall{session: msg.Session, clientID: msg.ClientID, method: msg.Method}
+	if msg.Session != nil {
+		s.caller = msg.Session
+		s.byClient[keyOf(msg.Session, msg.ClientID)] = id
+		if bytes.Contains(params, progressTokenKey) {
+			params = s.mapProgress(p, id, params)
+		}
+	}
 	callCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
-	s.inflight[id] = &pendingCall{session: msg.Session, clientID: msg.ClientID, method: msg.Method, cancel: cancel}
-	conn, root, self, inc := s.conn, ctx.ActorSystem().Root, ctx.Self(), s.incarnation
+	p.cancel = cancel
+	s.inflight[id] = p
+	conn, root, self, inc := s.conn, s.root, s.self, s.incarnation
 	go func() {
-		result, rpcErr, err := conn.Call(callCtx, id, msg.Method, msg.Params)
+		result, rpcErr, err := conn.Call(callCtx, id, msg.Method, params)
 		root.Send(self, &callDone{incarnation: inc, id: id, result: result, rpcErr: rpcErr, err: err})
 	}()
+}
+
+// mapProgress gives the request a progress token of plugboard's, unique on
+// this connection, and remembers where its notifications go.
+func (s *serverActor) mapProgress(p *pendingCall, id int64, params json.RawMessage) json.RawMessage {
+	meta := field(params, "_meta")
+	clientToken := field(meta, "progressToken")
+	if clientToken == nil {
+		return params
+	}
+	token := "pb-" + strconv.FormatInt(id, 10)
+	newMeta, err := replaceField(meta, "progressToken", quoteJSON(token))
+	if err != nil {
+		return params
+	}
+	newParams, err := replaceField(params, "_meta", newMeta)
+	if err != nil {
+		return params
+	}
+	p.token = token
+	s.progress[token] = &progressRoute{session: p.session, clientToken: clientToken}
+	return newParams
 }
 
 func (s *serverActor) finishCall(ctx actor.Context, msg *callDone) {
@@ -188,9 +328,10 @@ func (s *serverActor) finishCall(ctx actor.Context, msg *callDone) {
 		// answers every pending call.
 		return
 	}
-	delete(s.inflight, msg.id)
-	p.cancel()
+	s.forget(msg.id, p)
 	switch {
+	case p.session == nil:
+		// plugboard's own request: nobody waits for the answer
 	case msg.err != nil:
 		s.cancelDownstream(msg.id, "timed out")
 		ctx.Send(p.session, messages.ErrorReply(p.clientID, messages.CodeServerUnavailable,
@@ -203,14 +344,55 @@ func (s *serverActor) finishCall(ctx actor.Context, msg *callDone) {
 	s.drainQueue(ctx)
 }
 
+// forget drops a call from every table.
+func (s *serverActor) forget(id int64, p *pendingCall) {
+	delete(s.inflight, id)
+	p.cancel()
+	if p.session != nil {
+		delete(s.byClient, keyOf(p.session, p.clientID))
+	}
+	if p.token != "" {
+		delete(s.progress, p.token)
+	}
+}
+
+// cancel handles a client's cancellation: the request is dropped, and the
+// server told, with its own id, to stop working on it.
+func (s *serverActor) cancel(ctx actor.Context, msg *messages.Cancel) {
+	key := keyOf(msg.Session, msg.ClientID)
+	id, ok := s.byClient[key]
+	if !ok {
+		for i, f := range s.queue {
+			if f.Session != nil && keyOf(f.Session, f.ClientID) == key {
+				s.queue = append(s.queue[:i], s.queue[i+1:]...)
+				return
+			}
+		}
+		return
+	}
+	s.forget(id, s.inflight[id])
+	s.cancelDownstream(id, msg.Reason)
+	s.drainQueue(ctx)
+}
+
 // cancelDownstream tells the server to stop working on request id.
 func (s *serverActor) cancelDownstream(id int64, reason string) {
-	params, _ := json.Marshal(map[string]any{"requestId": id, "reason": reason})
+	params := mustJSON(map[string]any{"requestId": id, "reason": reason})
+	s.notifyDownstream(&messages.Notify{Method: "notifications/cancelled", Params: params})
+}
+
+// notifyDownstream sends a notification to the server, from a goroutine.
+func (s *serverActor) notifyDownstream(msg *messages.Notify) {
 	conn := s.conn
+	if conn == nil {
+		return
+	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = conn.Notify(ctx, "notifications/cancelled", params)
+		if err := conn.Notify(ctx, msg.Method, msg.Params); err != nil {
+			s.log.Debug("notification not delivered", "method", msg.Method, "err", err)
+		}
 	}()
 }
 
@@ -219,12 +401,13 @@ func (s *serverActor) drainQueue(ctx actor.Context) {
 		next := s.queue[0]
 		s.queue[0] = nil
 		s.queue = s.queue[1:]
-		s.dispatch(ctx, next)
+		s.accept(ctx, next)
 	}
 }
 
 func (s *serverActor) connected(ctx actor.Context, msg *serverConnected) {
 	s.conn = msg.conn
+	s.features = msg.features
 	s.readyAt = time.Now()
 	s.log.Info("server ready", "protocol", msg.version, "incarnation", s.incarnation,
 		"tools", len(msg.lists[messages.Tools]), "prompts", len(msg.lists[messages.Prompts]),
@@ -234,56 +417,23 @@ func (s *serverActor) connected(ctx actor.Context, msg *serverConnected) {
 	s.drainQueue(ctx)
 }
 
-// notified handles a notification the server sent on its own.
-func (s *serverActor) notified(ctx actor.Context, msg *downstreamNotification) {
-	var which [numKinds]bool
-	switch msg.method {
-	case "notifications/tools/list_changed":
-		which[messages.Tools] = true
-	case "notifications/prompts/list_changed":
-		which[messages.Prompts] = true
-	case "notifications/resources/list_changed":
-		which[messages.Resources], which[messages.ResourceTemplates] = true, true
-	default:
-		return
-	}
-	if s.conn == nil {
-		return // the lists are fetched once the handshake is done anyway
-	}
-	conn, root, self, inc, timeout := s.conn, ctx.ActorSystem().Root, ctx.Self(), s.incarnation, s.cfg.Timeout
-	go func() {
-		fetchCtx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		var lists messages.ServerLists
-		for k, want := range which {
-			if !want {
-				continue
-			}
-			items, err := fetchList(fetchCtx, conn, messages.Kind(k))
-			if err != nil {
-				which[k] = false
-				s.log.Warn("refreshing list failed", "list", listKeys[k], "err", err)
-				continue
-			}
-			lists[k] = items
-		}
-		root.Send(self, &listsFetched{incarnation: inc, which: which, lists: lists})
-	}()
-}
-
 // fail answers everything pending with the reason, tells the router, and
 // fails the actor so that the fleet restarts it after a backoff.
 func (s *serverActor) fail(ctx actor.Context, reason string) {
 	text := fmt.Sprintf("server %s %s", s.cfg.Name, reason)
 	for id, p := range s.inflight {
-		p.cancel()
-		ctx.Send(p.session, messages.ErrorReply(p.clientID, messages.CodeServerUnavailable, text))
-		delete(s.inflight, id)
+		s.forget(id, p)
+		if p.session != nil {
+			ctx.Send(p.session, messages.ErrorReply(p.clientID, messages.CodeServerUnavailable, text))
+		}
 	}
 	for _, f := range s.queue {
-		ctx.Send(f.Session, messages.ErrorReply(f.ClientID, messages.CodeServerUnavailable, text))
+		if f.Session != nil {
+			ctx.Send(f.Session, messages.ErrorReply(f.ClientID, messages.CodeServerUnavailable, text))
+		}
 	}
 	s.queue = nil
+	s.refuseQuestions(text)
 	ctx.Send(s.router, &messages.ServerDown{Server: s.cfg.Name, Incarnation: s.incarnation, Reason: reason})
 	var uptime time.Duration
 	if s.conn != nil {

@@ -18,7 +18,7 @@ func (s *System) ServeStream(in io.Reader, out io.Writer, maxFrame int) <-chan s
 	credits := make(chan struct{}, maxInflightPerSession)
 	done := make(chan struct{})
 	front := s.actors.Root.Spawn(actor.PropsFromProducer(func() actor.Actor {
-		return &frontActor{router: s.router, log: s.log, out: frames, credits: credits}
+		return newFront(s.router, s.log, frames, credits)
 	}))
 	go writeFrames(out, frames, done, s)
 	go s.readFrames(in, maxFrame, front, credits)

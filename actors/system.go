@@ -7,6 +7,7 @@ package actors
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -26,16 +27,24 @@ type System struct {
 	procs  sync.WaitGroup
 }
 
+// Options tune a System.
+type Options struct {
+	// Offer is what servers are offered of a client's capabilities
+	// (sampling, elicitation, roots), as a JSON object. Nil makes servers
+	// wait for the first client's initialize and offer what it offers.
+	Offer json.RawMessage
+}
+
 // Start starts the actors for cfg; the servers start in parallel behind it.
 // log receives plugboard's records; protoactor's own go to it at warning
 // level and above.
-func Start(cfg *config.Config, log *slog.Logger) *System {
+func Start(cfg *config.Config, log *slog.Logger, opts Options) *System {
 	quiet := slog.New(&minLevelHandler{min: slog.LevelWarn, next: log.Handler()}).With("lib", "protoactor")
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
 	s := &System{actors: system, log: log}
 	root := system.Root
 	s.router = root.Spawn(newRouterProps(cfg.PageSize, log))
-	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff()))
+	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff(), opts.Offer))
 	root.Spawn(actor.PropsFromProducer(func() actor.Actor {
 		return &controlActor{cfg: cfg, router: s.router, fleet: s.fleet}
 	}))

@@ -2,6 +2,7 @@ package messages
 
 import (
 	"fmt"
+	"github.com/asynkron/protoactor-go/actor"
 	"time"
 )
 
@@ -21,7 +22,8 @@ func (f *ServerFailure) Error() string {
 // that list requests can wait for the ones still starting.
 type ExpectServers struct {
 	Servers  []ExpectedServer
-	Deadline time.Time // list requests wait for starting servers until then
+	Deadline time.Time  // list requests wait for starting servers until then
+	Fleet    *actor.PID // where client capabilities are offered
 }
 
 // ExpectedServer is one configured server as the router needs it.

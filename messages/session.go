@@ -28,13 +28,13 @@ type ClientRequest struct {
 	Method  string
 	Params  json.RawMessage
 	ReplyTo *actor.PID
-	Token   uint64
+	Token   string
 }
 
 // ClientAnswer is a client's answer to a ClientRequest. Exactly one of
 // Result and Error is set.
 type ClientAnswer struct {
-	Token  uint64
+	Token  string
 	Result json.RawMessage
 	Error  *RPCError
 }
@@ -42,7 +42,7 @@ type ClientAnswer struct {
 // ClientCancelled tells a server that the client abandoned a request it
 // sent for the server: the server's request with Token is void.
 type ClientCancelled struct {
-	Token uint64
+	Token string
 }
 
 // CancelRequest tells the router that a client cancelled one of its

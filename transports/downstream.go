@@ -31,4 +31,7 @@ type Handlers struct {
 	Notification func(method string, params json.RawMessage)
 	// Stderr receives each line a process writes to its standard error.
 	Stderr func(line string)
+	// Request answers a request the server sends to its client (sampling,
+	// elicitation, roots). It runs on a goroutine of its own and may block.
+	Request func(ctx context.Context, id json.RawMessage, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError)
 }

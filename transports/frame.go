@@ -135,3 +135,18 @@ func appendID(b []byte, id json.RawMessage) []byte {
 	}
 	return append(b, id...)
 }
+
+// RequestFrame renders a request; nil params are left out.
+func RequestFrame(id json.RawMessage, method string, params json.RawMessage) []byte {
+	b := make([]byte, 0, len(id)+len(method)+len(params)+56)
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = append(b, id...)
+	b = append(b, `,"method":`...)
+	m, _ := json.Marshal(method) // a string always marshals
+	b = append(b, m...)
+	if params != nil {
+		b = append(b, `,"params":`...)
+		b = append(b, params...)
+	}
+	return append(b, '}')
+}

@@ -103,6 +103,27 @@ func StartProcess(ctx context.Context, spec ProcessSpec) (*Process, error) {
 			h(n.Method, params)
 		})
 	}
+	if h := spec.Handlers.Request; h != nil {
+		p.transport.SetRequestHandler(func(ctx context.Context, req transport.JSONRPCRequest) (*transport.JSONRPCResponse, error) {
+			id, _ := json.Marshal(req.ID)
+			var params json.RawMessage
+			if req.Params != nil {
+				var err error
+				if params, err = json.Marshal(req.Params); err != nil {
+					return transport.NewJSONRPCErrorResponse(req.ID, mcp.INVALID_PARAMS, err.Error(), nil), nil
+				}
+			}
+			result, rpcErr := h(ctx, id, req.Method, params)
+			if rpcErr != nil {
+				var data any
+				if rpcErr.Data != nil {
+					data = rpcErr.Data
+				}
+				return transport.NewJSONRPCErrorResponse(req.ID, rpcErr.Code, rpcErr.Message, data), nil
+			}
+			return transport.NewJSONRPCResultResponse(req.ID, result), nil
+		})
+	}
 	if err := p.transport.Start(ctx); err != nil {
 		p.Close()
 		return nil, err

@@ -142,7 +142,7 @@ func runStdio(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	log.Info("plugboard starting", "version", actors.Version, "config", cfg.Source, "servers", len(cfg.Servers))
-	sys := actors.Start(cfg, log)
+	sys := actors.Start(cfg, log, actors.Options{})
 	done := sys.ServeStream(stdin, stdout, transports.DefaultMaxFrame)
 
 	signals := make(chan os.Signal, 1)

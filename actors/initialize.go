@@ -1,0 +1,40 @@
+package actors
+
+import (
+	"encoding/json"
+
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// supportedVersions are the protocol versions plugboard speaks with
+// clients that initialize, newest first.
+func supportedVersions() []string {
+	return []string{mcp.LATEST_LEGACY_PROTOCOL_VERSION, "2025-06-18", "2025-03-26", "2024-11-05"}
+}
+
+// initializeAnswer is plugboard's answer to a client's initialize: the
+// client's protocol version if plugboard speaks it, else its newest.
+func initializeAnswer(clientVersion, instructions string) json.RawMessage {
+	versions := supportedVersions()
+	version := versions[0]
+	for _, v := range versions {
+		if v == clientVersion {
+			version = v
+		}
+	}
+	answer := map[string]any{
+		"protocolVersion": version,
+		"capabilities": map[string]any{
+			"tools":       map[string]any{"listChanged": true},
+			"prompts":     map[string]any{"listChanged": true},
+			"resources":   map[string]any{"listChanged": true, "subscribe": true},
+			"logging":     map[string]any{},
+			"completions": map[string]any{},
+		},
+		"serverInfo": map[string]any{"name": "plugboard", "title": "plugboard MCP proxy", "version": Version},
+	}
+	if instructions != "" {
+		answer["instructions"] = instructions
+	}
+	return mustJSON(answer)
+}
