@@ -190,7 +190,9 @@ func (s *session) dispatch(ctx context.Context, method string, params json.RawMe
 
 func (s *session) handleNotification(method string, params json.RawMessage) {
 	switch method {
-	case "notifications/initialized", "notifications/roots/list_changed", "notifications/progress":
+	case "notifications/initialized", "notifications/progress":
+	case "notifications/roots/list_changed":
+		s.logger.Printf("client roots changed")
 	case "notifications/cancelled":
 		var p struct {
 			RequestID json.RawMessage `json:"requestId"`

@@ -77,6 +77,11 @@ type client struct {
 	waiting       map[string]chan *message
 	notifications chan *message
 	writeMu       sync.Mutex
+
+	// answer answers plugboard's requests to the client (sampling,
+	// elicitation, roots); requests records them.
+	answer   func(m *message) (result any, errMsg string)
+	requests chan *message
 }
 
 // lockedBuffer collects a process's stderr.
@@ -121,10 +126,18 @@ func fixtureServer(name string, extra ...string) string {
 // initializes a session.
 func startPlugboard(t *testing.T, configPath string, args ...string) *client {
 	t.Helper()
+	return startPlugboardAs(t, configPath, map[string]any{}, nil, args...)
+}
+
+// startPlugboardAs starts plugboard for a client that offers caps and
+// answers plugboard's requests with answer.
+func startPlugboardAs(t *testing.T, configPath string, caps map[string]any, answer func(*message) (any, string), args ...string) *client {
+	t.Helper()
 	c := launch(t, configPath, args...)
+	c.answer = answer
 	res := c.call("initialize", map[string]any{
 		"protocolVersion": "2025-06-18",
-		"capabilities":    map[string]any{},
+		"capabilities":    caps,
 		"clientInfo":      map[string]any{"name": "e2e", "version": "1"},
 	})
 	if res.Error != nil {
@@ -147,7 +160,7 @@ func launch(t *testing.T, configPath string, args ...string) *client {
 		t.Fatal(err)
 	}
 	c := &client{t: t, cmd: cmd, stdin: stdin, stderr: &lockedBuffer{}, exited: make(chan struct{}),
-		waiting: map[string]chan *message{}, notifications: make(chan *message, 1000)}
+		waiting: map[string]chan *message{}, notifications: make(chan *message, 1000), requests: make(chan *message, 100)}
 	cmd.Stderr = c.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -181,6 +194,11 @@ func (c *client) read(stdout io.Reader) {
 			c.notifications <- &m
 			continue
 		}
+		if m.Method != "" {
+			c.requests <- &m
+			go c.respond(&m)
+			continue
+		}
 		c.mu.Lock()
 		ch := c.waiting[string(m.ID)]
 		delete(c.waiting, string(m.ID))
@@ -199,6 +217,20 @@ func (c *client) writeLine(b []byte) {
 	if _, err := c.stdin.Write(append(b, '\n')); err != nil {
 		c.t.Errorf("writing to plugboard: %v", err)
 	}
+}
+
+// respond answers one of plugboard's requests with c.answer.
+func (c *client) respond(m *message) {
+	frame := map[string]any{"jsonrpc": "2.0", "id": m.ID}
+	if c.answer == nil {
+		frame["error"] = map[string]any{"code": -32601, "message": "this client answers no requests"}
+	} else if result, errMsg := c.answer(m); errMsg != "" {
+		frame["error"] = map[string]any{"code": -32603, "message": errMsg}
+	} else {
+		frame["result"] = result
+	}
+	b, _ := json.Marshal(frame)
+	c.writeLine(b)
 }
 
 // send sends a request and returns the channel its response arrives on.
