@@ -28,7 +28,7 @@ type (
 type frontActor struct {
 	router  *actor.PID
 	log     *slog.Logger
-	out     chan<- []byte   // frames to the client, written by the session's writer
+	out     chan<- transports.Outbound // frames to the client, written by the session's transport
 	credits <-chan struct{} // taken by the reader per request, returned per answer
 
 	clientCaps map[string]json.RawMessage
@@ -51,7 +51,7 @@ type questionRoute struct {
 	token   string
 }
 
-func newFront(router *actor.PID, log *slog.Logger, out chan<- []byte, credits <-chan struct{}) *frontActor {
+func newFront(router *actor.PID, log *slog.Logger, out chan<- transports.Outbound, credits <-chan struct{}) *frontActor {
 	return &frontActor{router: router, log: log, out: out, credits: credits,
 		inflight: map[string]clientCall{}, questions: map[string]questionRoute{}, byToken: map[string]string{}, logLevel: -1}
 }
@@ -64,7 +64,7 @@ func (f *frontActor) Receive(ctx actor.Context) {
 	case *clientFrame:
 		f.handle(ctx, &msg.frame)
 	case *clientFrameError:
-		f.write(transports.ErrorFrame(msg.err.ID, &messages.RPCError{Code: msg.err.Code, Message: msg.err.Message}))
+		f.write(transports.ErrorFrame(msg.err.ID, &messages.RPCError{Code: msg.err.Code, Message: msg.err.Message}), msg.err.ID)
 	case *messages.Reply:
 		f.answer(msg)
 	case *messages.Notify:
@@ -76,8 +76,7 @@ func (f *frontActor) Receive(ctx actor.Context) {
 	case *messages.ClientCancelled:
 		f.withdraw(msg.Token)
 	case *clientEnded:
-		ctx.Send(f.router, &messages.SessionClosed{Session: ctx.Self()})
-		ctx.Stop(ctx.Self())
+		f.end(ctx)
 	case *actor.Stopped:
 		f.refuseQuestions(ctx)
 		close(f.out)
@@ -98,7 +97,7 @@ func (f *frontActor) handle(ctx actor.Context, fr *transports.Frame) {
 func (f *frontActor) request(ctx actor.Context, fr *transports.Frame) {
 	key := string(fr.ID)
 	if _, dup := f.inflight[key]; dup {
-		f.write(transports.ErrorFrame(fr.ID, &messages.RPCError{Code: messages.CodeInvalidRequest, Message: "invalid request: id " + key + " is already in use by a request in flight"}))
+		f.write(transports.ErrorFrame(fr.ID, &messages.RPCError{Code: messages.CodeInvalidRequest, Message: "invalid request: id " + key + " is already in use by a request in flight"}), nil)
 		<-f.credits
 		return
 	}
@@ -185,22 +184,33 @@ func (f *frontActor) answer(r *messages.Reply) {
 	}
 	delete(f.inflight, key)
 	if r.Error != nil {
-		f.write(transports.ErrorFrame(r.ClientID, r.Error))
+		f.write(transports.ErrorFrame(r.ClientID, r.Error), r.ClientID)
 	} else {
-		f.write(transports.ResultFrame(r.ClientID, r.Result))
+		f.write(transports.ResultFrame(r.ClientID, r.Result), r.ClientID)
 	}
 	<-f.credits
 }
 
-func (f *frontActor) write(frame []byte) {
-	f.out <- frame // never blocks for long: answers are bounded by credits
+// write hands an answer to the transport. It never blocks for long:
+// answers are bounded by credits.
+func (f *frontActor) write(frame []byte, responseTo []byte) {
+	f.out <- transports.Outbound{Frame: frame, ResponseTo: responseTo}
+}
+
+// end closes the session: what it started downstream is cancelled.
+func (f *frontActor) end(ctx actor.Context) {
+	for id, call := range f.inflight {
+		ctx.Send(f.router, &messages.CancelRequest{Session: ctx.Self(), ClientID: []byte(id), Method: call.method, Params: call.params, Reason: "the client session ended"})
+	}
+	ctx.Send(f.router, &messages.SessionClosed{Session: ctx.Self()})
+	ctx.Stop(ctx.Self())
 }
 
 // send writes a frame the client did not ask for; one the client is not
 // reading fast enough for is dropped rather than blocking the session.
 func (f *frontActor) send(frame []byte, what string) {
 	select {
-	case f.out <- frame:
+	case f.out <- transports.Outbound{Frame: frame}:
 	default:
 		f.log.Warn("client is not reading; dropped a message", "method", what)
 	}

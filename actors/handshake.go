@@ -59,6 +59,9 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 		root.Send(self, &serverEnded{incarnation: inc, reason: "failed to initialize: " + err.Error()})
 		return
 	}
+	if v, ok := conn.(interface{ SetProtocolVersion(string) }); ok {
+		v.SetProtocolVersion(ready.version)
+	}
 	ready.incarnation, ready.conn = inc, conn
 	root.Send(self, ready)
 
@@ -71,24 +74,23 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 
 // dial starts the server's connection.
 func (s *serverActor) dial() (transports.Downstream, error) {
-	if s.cfg.Command == "" {
-		return nil, fmt.Errorf("transport %q is not supported yet", s.cfg.Transport)
-	}
 	root, self, inc := s.root, s.self, s.incarnation
-	return transports.StartProcess(context.Background(), transports.ProcessSpec{
-		Command: s.cfg.Command,
-		Args:    s.cfg.Args,
-		Env:     s.cfg.Env,
-		Dir:     s.cfg.Cwd,
-		Handlers: transports.Handlers{
-			Notification: func(method string, params json.RawMessage) {
-				root.Send(self, &downstreamNotification{incarnation: inc, method: method, params: params})
-			},
-			Stderr: func(line string) { s.log.Info("downstream stderr", "line", line) },
-			Request: func(ctx context.Context, id json.RawMessage, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError) {
-				return s.askClient(ctx, inc, id, method, params)
-			},
+	handlers := transports.Handlers{
+		Notification: func(method string, params json.RawMessage) {
+			root.Send(self, &downstreamNotification{incarnation: inc, method: method, params: params})
 		},
+		Stderr: func(line string) { s.log.Info("downstream stderr", "line", line) },
+		Request: func(ctx context.Context, id json.RawMessage, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError) {
+			return s.askClient(ctx, inc, id, method, params)
+		},
+	}
+	if s.cfg.URL != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
+		defer cancel()
+		return transports.DialRemote(ctx, transports.RemoteSpec{URL: s.cfg.URL, Transport: s.cfg.Transport, Headers: s.cfg.Headers, Handlers: handlers})
+	}
+	return transports.StartProcess(context.Background(), transports.ProcessSpec{
+		Command: s.cfg.Command, Args: s.cfg.Args, Env: s.cfg.Env, Dir: s.cfg.Cwd, Handlers: handlers,
 	})
 }
 

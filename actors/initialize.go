@@ -3,19 +3,13 @@ package actors
 import (
 	"encoding/json"
 
-	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/plugboard/plugboard/messages"
 )
-
-// supportedVersions are the protocol versions plugboard speaks with
-// clients that initialize, newest first.
-func supportedVersions() []string {
-	return []string{mcp.LATEST_LEGACY_PROTOCOL_VERSION, "2025-06-18", "2025-03-26", "2024-11-05"}
-}
 
 // initializeAnswer is plugboard's answer to a client's initialize: the
 // client's protocol version if plugboard speaks it, else its newest.
 func initializeAnswer(clientVersion, instructions string) json.RawMessage {
-	versions := supportedVersions()
+	versions := messages.ProtocolVersions()
 	version := versions[0]
 	for _, v := range versions {
 		if v == clientVersion {

@@ -4,68 +4,114 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/plugboard/plugboard/messages"
 	"github.com/plugboard/plugboard/transports"
 )
 
+// Session is one client session: a front actor and the frames to and from
+// it. It implements transports.ClientSession.
+type Session struct {
+	root      *actor.RootContext
+	front     *actor.PID
+	out       chan transports.Outbound
+	credits   chan struct{}
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+// OpenSession starts a client session.
+func (s *System) OpenSession() transports.ClientSession {
+	sess := &Session{
+		root:    s.actors.Root,
+		out:     make(chan transports.Outbound, maxInflightPerSession+64),
+		credits: make(chan struct{}, maxInflightPerSession),
+		closed:  make(chan struct{}),
+	}
+	sess.front = s.actors.Root.Spawn(actor.PropsFromProducer(func() actor.Actor {
+		return newFront(s.router, s.log, sess.out, sess.credits)
+	}))
+	return sess
+}
+
+// Deliver implements transports.ClientSession: a request takes a credit,
+// which its answer returns.
+func (s *Session) Deliver(f transports.Frame) {
+	if f.IsRequest() {
+		select {
+		case s.credits <- struct{}{}:
+		case <-s.closed:
+			return
+		}
+	}
+	s.root.Send(s.front, &clientFrame{frame: f})
+}
+
+// Reject implements transports.ClientSession.
+func (s *Session) Reject(e *transports.FrameError) {
+	s.root.Send(s.front, &clientFrameError{err: e})
+}
+
+// Out implements transports.ClientSession.
+func (s *Session) Out() <-chan transports.Outbound { return s.out }
+
+// Close implements transports.ClientSession.
+func (s *Session) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.root.Send(s.front, &clientEnded{})
+	})
+}
+
 // ServeStream serves one client session of newline-delimited JSON-RPC on
 // in and out (plugboard's stdio, or a local socket) until in ends. The
 // returned channel is closed once everything written has been flushed.
 func (s *System) ServeStream(in io.Reader, out io.Writer, maxFrame int) <-chan struct{} {
-	frames := make(chan []byte, maxInflightPerSession+64)
-	credits := make(chan struct{}, maxInflightPerSession)
+	sess := s.OpenSession()
 	done := make(chan struct{})
-	front := s.actors.Root.Spawn(actor.PropsFromProducer(func() actor.Actor {
-		return newFront(s.router, s.log, frames, credits)
-	}))
-	go writeFrames(out, frames, done, s)
-	go s.readFrames(in, maxFrame, front, credits)
+	go writeFrames(out, sess.Out(), done, s)
+	go readFrames(in, maxFrame, sess)
 	return done
 }
 
-// readFrames parses the client's frames and posts them to its front,
-// taking a credit per request so that a client at its cap stops being read.
-func (s *System) readFrames(in io.Reader, maxFrame int, front *actor.PID, credits chan<- struct{}) {
-	root := s.actors.Root
+// readFrames parses the client's frames and delivers them until in ends.
+func readFrames(in io.Reader, maxFrame int, sess transports.ClientSession) {
+	defer sess.Close()
 	lines := transports.NewLineReader(in, maxFrame)
 	for {
 		line, err := lines.Next()
 		if errors.Is(err, transports.ErrFrameTooLarge) {
-			root.Send(front, &clientFrameError{err: &transports.FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: " + err.Error()}})
+			sess.Reject(&transports.FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: " + err.Error()})
 			continue
 		}
 		if err != nil {
-			root.Send(front, &clientEnded{err: err})
 			return
 		}
 		frame, err := transports.ParseFrame(line)
 		if err != nil {
 			var fe *transports.FrameError
 			if errors.As(err, &fe) {
-				root.Send(front, &clientFrameError{err: fe})
+				sess.Reject(fe)
 			}
 			continue
 		}
-		if frame.IsRequest() {
-			credits <- struct{}{}
-		}
-		root.Send(front, &clientFrame{frame: frame})
+		sess.Deliver(frame)
 	}
 }
 
 // writeFrames writes frames, one per line, flushing whenever it has no
 // more to write, until frames is closed.
-func writeFrames(out io.Writer, frames <-chan []byte, done chan<- struct{}, s *System) {
+func writeFrames(out io.Writer, frames <-chan transports.Outbound, done chan<- struct{}, s *System) {
 	defer close(done)
 	w := bufio.NewWriterSize(out, 64<<10)
 	broken := false
-	for frame := range frames {
+	for o := range frames {
 		if broken {
 			continue // drain, so that the front never blocks
 		}
-		_, _ = w.Write(frame)
+		_, _ = w.Write(o.Frame)
 		if err := w.WriteByte('\n'); err != nil {
 			s.log.Error("writing to the client failed", "err", err)
 			broken = true

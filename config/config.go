@@ -28,6 +28,7 @@ type Config struct {
 	StartupTimeout time.Duration // key startup_timeout, default 5s; > 0
 	LogLevel       string        // key log_level: debug|info|warn|error, default "info"
 	PageSize       int           // key page_size: items per page of list results plugboard returns, default 1000, >= 1
+	HTTP           HTTP          // key http: the fronts of `plugboard serve`
 	Servers        []Server      // sorted by Name
 	Warnings       []string      // non-fatal findings (unknown keys, unset ${VAR}s), each naming file and key; the caller logs them
 }

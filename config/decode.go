@@ -84,6 +84,12 @@ func (d *decoder) decodeConfig(raw map[string]any) (*Config, error) {
 		cfg.PageSize = size
 	}
 
+	httpCfg, err := d.decodeHTTP(raw)
+	if err != nil {
+		return nil, err
+	}
+	cfg.HTTP = httpCfg
+
 	servers, err := d.decodeServers(raw)
 	if err != nil {
 		return nil, err
@@ -141,7 +147,7 @@ func (d *decoder) decodeServers(raw map[string]any) ([]Server, error) {
 
 func isTopLevelKey(k string) bool {
 	switch k {
-	case keyStartupTimeout, keyLogLevel, keyPageSize, keyServers, keyMCPServers:
+	case keyStartupTimeout, keyLogLevel, keyPageSize, keyServers, keyMCPServers, keyHTTP:
 		return true
 	}
 	return false

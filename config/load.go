@@ -50,6 +50,12 @@ func overrides() []override {
 		{keyStartupTimeout, "PLUGBOARD_STARTUP_TIMEOUT", "startup-timeout"},
 		{keyLogLevel, "PLUGBOARD_LOG_LEVEL", "log-level"},
 		{keyPageSize, "PLUGBOARD_PAGE_SIZE", "page-size"},
+		{keyHTTP + keyDelim + keyListen, "PLUGBOARD_LISTEN", "listen"},
+		{keyHTTP + keyDelim + keyAuthToken, "PLUGBOARD_AUTH_TOKEN", "auth-token"},
+		{keyHTTP + keyDelim + keyAllowedOrigins, "PLUGBOARD_ALLOWED_ORIGINS", "allowed-origins"},
+		{keyHTTP + keyDelim + keyAllowedHosts, "PLUGBOARD_ALLOWED_HOSTS", "allowed-hosts"},
+		{keyHTTP + keyDelim + keySessionIdle, "PLUGBOARD_SESSION_IDLE", "session-idle"},
+		{keyHTTP + keyDelim + keyMaxSessions, "PLUGBOARD_MAX_SESSIONS", "max-sessions"},
 	}
 }
 
@@ -126,11 +132,12 @@ func flagKey(fs *pflag.FlagSet) func(*pflag.Flag) (string, any) {
 func origins(fs *pflag.FlagSet) map[string]string {
 	out := make(map[string]string)
 	for _, o := range overrides() {
+		key := strings.ReplaceAll(o.key, keyDelim, ".")
 		switch {
 		case fs != nil && fs.Changed(o.flag):
-			out[o.key] = "--" + o.flag
+			out[key] = "--" + o.flag
 		case os.Getenv(o.env) != "":
-			out[o.key] = o.env
+			out[key] = o.env
 		}
 	}
 	return out

@@ -95,6 +95,7 @@ func TestLoadFormats(t *testing.T) {
 		StartupTimeout: 10 * time.Second,
 		LogLevel:       "debug",
 		PageSize:       50,
+		HTTP:           HTTP{Listen: "127.0.0.1:8931", SessionIdle: 30 * time.Minute, MaxSessions: 10000},
 		Servers: []Server{
 			{
 				Name:      "github",

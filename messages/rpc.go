@@ -49,3 +49,9 @@ type Reply struct {
 func ErrorReply(clientID json.RawMessage, code int, message string) *Reply {
 	return &Reply{ClientID: clientID, Error: &RPCError{Code: code, Message: message}}
 }
+
+// ProtocolVersions are the protocol versions plugboard speaks with peers
+// that use the initialize handshake, newest first.
+func ProtocolVersions() []string {
+	return []string{"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"}
+}

@@ -92,8 +92,23 @@ func validID(id json.RawMessage) bool {
 	}
 }
 
+// oneLine returns raw JSON without line breaks, so that it fits one
+// line-delimited frame or one SSE data line. Raw JSON from a server may be
+// pretty-printed; most is not, and passes through untouched.
+func oneLine(raw json.RawMessage) json.RawMessage {
+	if bytes.IndexByte(raw, '\n') < 0 && bytes.IndexByte(raw, '\r') < 0 {
+		return raw
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return raw
+	}
+	return b.Bytes()
+}
+
 // ResultFrame renders a successful response.
 func ResultFrame(id, result json.RawMessage) []byte {
+	result = oneLine(result)
 	b := make([]byte, 0, len(id)+len(result)+40)
 	b = append(b, `{"jsonrpc":"2.0","id":`...)
 	b = appendID(b, id)
@@ -118,6 +133,7 @@ func ErrorFrame(id json.RawMessage, e *messages.RPCError) []byte {
 
 // NotificationFrame renders a notification; nil params are left out.
 func NotificationFrame(method string, params json.RawMessage) []byte {
+	params = oneLine(params)
 	b := make([]byte, 0, len(method)+len(params)+48)
 	b = append(b, `{"jsonrpc":"2.0","method":`...)
 	m, _ := json.Marshal(method) // a string always marshals
@@ -138,6 +154,7 @@ func appendID(b []byte, id json.RawMessage) []byte {
 
 // RequestFrame renders a request; nil params are left out.
 func RequestFrame(id json.RawMessage, method string, params json.RawMessage) []byte {
+	params = oneLine(params)
 	b := make([]byte, 0, len(id)+len(method)+len(params)+56)
 	b = append(b, `{"jsonrpc":"2.0","id":`...)
 	b = append(b, id...)

@@ -205,8 +205,15 @@ func TestResultFrame(t *testing.T) {
 		{"nil id", nil, json.RawMessage(`{}`), `{"jsonrpc":"2.0","id":null,"result":{}}`},
 		{
 			"result kept byte for byte", json.RawMessage(`42`),
-			json.RawMessage("{ \"content\" : [ {\"type\":\"text\",\"text\":\"\\u00e9 ☃\"} ],\n\"_meta\":{\"z\":1,\"a\":2}, \"n\":1e400 }"),
-			"{\"jsonrpc\":\"2.0\",\"id\":42,\"result\":{ \"content\" : [ {\"type\":\"text\",\"text\":\"\\u00e9 ☃\"} ],\n\"_meta\":{\"z\":1,\"a\":2}, \"n\":1e400 }}",
+			json.RawMessage("{ \"content\" : [ {\"type\":\"text\",\"text\":\"\\u00e9 ☃\"} ], \"_meta\":{\"z\":1,\"a\":2}, \"n\":1e400 }"),
+			"{\"jsonrpc\":\"2.0\",\"id\":42,\"result\":{ \"content\" : [ {\"type\":\"text\",\"text\":\"\\u00e9 ☃\"} ], \"_meta\":{\"z\":1,\"a\":2}, \"n\":1e400 }}",
+		},
+		{
+			// A frame is one line: a pretty-printed result is compacted, and
+			// only its white space changes.
+			"pretty-printed result made one line", json.RawMessage(`42`),
+			json.RawMessage("{\n  \"n\": 2.50,\n  \"s\": \"a\\nb\"\n}"),
+			`{"jsonrpc":"2.0","id":42,"result":{"n":2.50,"s":"a\nb"}}`,
 		},
 	}
 	for _, tt := range tests {
@@ -222,8 +229,8 @@ func TestResultFrame(t *testing.T) {
 			if err != nil {
 				t.Fatalf("rendered frame does not parse: %v", err)
 			}
-			if !bytes.Equal(f.Result, tt.result) {
-				t.Errorf("result round-trips as %s, want %s", f.Result, tt.result)
+			if !bytes.Equal(f.Result, oneLine(tt.result)) {
+				t.Errorf("result round-trips as %s, want %s", f.Result, oneLine(tt.result))
 			}
 		})
 	}

@@ -3,7 +3,6 @@ package transports
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,13 +10,10 @@ import (
 	"os/exec"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client/transport"
-	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/plugboard/plugboard/messages"
 )
 
 // ProcessSpec says how to run a stdio MCP server.
@@ -41,10 +37,10 @@ const (
 // over its stdin and stdout with mcp-go's stdio transport. plugboard starts
 // and reaps the process itself so that it learns the exit status at once.
 type Process struct {
+	mcpConn
 	cmd       *exec.Cmd
 	transport *transport.Stdio
 	exited    chan struct{}
-	ids       atomic.Int64
 	status    string // set before exited is closed
 	readErr   error  // set by the stdout guard before it fails
 	readMu    sync.Mutex
@@ -94,36 +90,8 @@ func StartProcess(ctx context.Context, spec ProcessSpec) (*Process, error) {
 
 	guard := &limitedLines{r: stdoutR, max: maxFrame}
 	p.transport = transport.NewIO(&guardedReader{p: p, r: guard, file: stdoutR}, stdin, nil)
-	if h := spec.Handlers.Notification; h != nil {
-		p.transport.SetNotificationHandler(func(n mcp.JSONRPCNotification) {
-			params, err := json.Marshal(n.Params)
-			if err != nil {
-				return
-			}
-			h(n.Method, params)
-		})
-	}
-	if h := spec.Handlers.Request; h != nil {
-		p.transport.SetRequestHandler(func(ctx context.Context, req transport.JSONRPCRequest) (*transport.JSONRPCResponse, error) {
-			id, _ := json.Marshal(req.ID)
-			var params json.RawMessage
-			if req.Params != nil {
-				var err error
-				if params, err = json.Marshal(req.Params); err != nil {
-					return transport.NewJSONRPCErrorResponse(req.ID, mcp.INVALID_PARAMS, err.Error(), nil), nil
-				}
-			}
-			result, rpcErr := h(ctx, id, req.Method, params)
-			if rpcErr != nil {
-				var data any
-				if rpcErr.Data != nil {
-					data = rpcErr.Data
-				}
-				return transport.NewJSONRPCErrorResponse(req.ID, rpcErr.Code, rpcErr.Message, data), nil
-			}
-			return transport.NewJSONRPCResultResponse(req.ID, result), nil
-		})
-	}
+	p.mcpConn.t = p.transport
+	p.setHandlers(spec.Handlers)
 	if err := p.transport.Start(ctx); err != nil {
 		p.Close()
 		return nil, err
@@ -221,46 +189,6 @@ func (g *guardedReader) Read(b []byte) (int, error) {
 		})
 	}
 	return n, err
-}
-
-// NewID implements Downstream.
-func (p *Process) NewID() int64 { return p.ids.Add(1) }
-
-// Call implements Downstream.
-func (p *Process) Call(ctx context.Context, id int64, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError, error) {
-	req := transport.JSONRPCRequest{JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(id), Method: method}
-	if params != nil {
-		req.Params = params
-	}
-	resp, err := p.transport.SendRequest(ctx, req)
-	if err != nil {
-		return nil, nil, err
-	}
-	if resp.Error != nil {
-		return nil, toRPCError(resp.Error), nil
-	}
-	return resp.Result, nil, nil
-}
-
-func toRPCError(e *mcp.JSONRPCErrorDetails) *messages.RPCError {
-	out := &messages.RPCError{Code: e.Code, Message: e.Message}
-	if e.Data != nil {
-		if data, err := json.Marshal(e.Data); err == nil {
-			out.Data = data
-		}
-	}
-	return out
-}
-
-// Notify implements Downstream.
-func (p *Process) Notify(ctx context.Context, method string, params json.RawMessage) error {
-	n := mcp.JSONRPCNotification{JSONRPC: mcp.JSONRPC_VERSION, Notification: mcp.Notification{Method: method}}
-	if len(params) > 0 {
-		if err := json.Unmarshal(params, &n.Params); err != nil {
-			return fmt.Errorf("notification params: %w", err)
-		}
-	}
-	return p.transport.SendNotification(ctx, n)
 }
 
 // Done implements Downstream: it is closed once the process has exited.

@@ -150,7 +150,13 @@ func startPlugboardAs(t *testing.T, configPath string, caps map[string]any, answ
 // launch starts plugboard without initializing.
 func launch(t *testing.T, configPath string, args ...string) *client {
 	t.Helper()
-	cmd := exec.Command(plugboardBin, append([]string{"--config", configPath}, args...)...)
+	return launchCommand(t, plugboardBin, append([]string{"--config", configPath}, args...)...)
+}
+
+// launchCommand starts a command that speaks MCP on its stdio.
+func launchCommand(t *testing.T, name string, args ...string) *client {
+	t.Helper()
+	cmd := exec.Command(name, args...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -315,9 +321,13 @@ func (c *client) close() {
 	select {
 	case <-c.exited:
 	case <-time.After(15 * time.Second):
-		c.cmd.Process.Kill()
+		if c.cmd != nil {
+			c.cmd.Process.Kill()
+		}
 	}
-	_ = c.cmd.Wait()
+	if c.cmd != nil {
+		_ = c.cmd.Wait()
+	}
 }
 
 // listAll follows every page of a list and returns the items' raw JSON.

@@ -6,6 +6,8 @@
 //
 //	plugboard [stdio] [flags]   serve one client on stdin/stdout (what desktop clients start)
 //	plugboard tools [flags]     start the servers, print the client-facing catalog, exit
+//	plugboard serve [flags]     serve many clients over HTTP (/mcp, /sse, /ws) and a unix socket
+//	plugboard attach            bridge stdin/stdout to a running plugboard serve
 //	plugboard version           print the version
 package main
 
@@ -50,6 +52,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runStdio(args, stdin, stdout, stderr)
 	case "tools":
 		return runTools(args, stdout, stderr)
+	case "serve":
+		return runServe(args, stderr)
+	case "attach":
+		return runAttach(args, stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "plugboard", actors.Version)
 		return exitOK
@@ -67,6 +73,8 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   plugboard [stdio] [flags]   serve one MCP client on stdin/stdout
   plugboard tools [flags]     start the servers, print the catalog a client sees, exit
+  plugboard serve [flags]     serve many clients over HTTP (/mcp, /sse, /ws) and a unix socket
+  plugboard attach [--socket PATH]  bridge stdin/stdout to a running plugboard serve
   plugboard version           print the version
 
 flags:

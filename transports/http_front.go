@@ -1,0 +1,256 @@
+package transports
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plugboard/plugboard/messages"
+)
+
+// HTTPOptions configure plugboard's HTTP fronts.
+type HTTPOptions struct {
+	// AuthToken, when set, is the bearer token every request but /healthz
+	// must carry.
+	AuthToken string
+	// AllowedHosts are the host names (without port) a request's Host may
+	// name, besides the loopback names; "*" allows any.
+	AllowedHosts []string
+	// AllowedOrigins are the origins (scheme://host[:port]) a browser's
+	// Origin may be, besides loopback ones; "*" allows any.
+	AllowedOrigins []string
+	// MaxFrame is the largest message accepted; 0 means DefaultMaxFrame.
+	MaxFrame int
+	// SessionIdle ends sessions unused for that long; 0 means 30 minutes.
+	SessionIdle time.Duration
+	// MaxSessions caps open sessions; 0 means 10000.
+	MaxSessions int
+	Log         *slog.Logger
+}
+
+// HTTPFront serves MCP clients over HTTP: Streamable HTTP at /mcp, the
+// legacy HTTP+SSE transport at /sse and /message, and WebSocket at /ws.
+// Every session it opens is a ClientSession of its SessionOpener.
+type HTTPFront struct {
+	opts   HTTPOptions
+	opener SessionOpener
+
+	mu       sync.Mutex // guards sessions, the front's own registry
+	sessions map[string]*httpSession
+	closed   chan struct{}
+}
+
+// NewHTTPFront returns a front that opens sessions with opener.
+func NewHTTPFront(opener SessionOpener, opts HTTPOptions) *HTTPFront {
+	if opts.MaxFrame <= 0 {
+		opts.MaxFrame = DefaultMaxFrame
+	}
+	if opts.SessionIdle <= 0 {
+		opts.SessionIdle = 30 * time.Minute
+	}
+	if opts.MaxSessions <= 0 {
+		opts.MaxSessions = 10000
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	return &HTTPFront{opts: opts, opener: opener, sessions: map[string]*httpSession{}, closed: make(chan struct{})}
+}
+
+// Handler returns the front's HTTP handler.
+func (h *HTTPFront) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("/mcp", h.guard(http.HandlerFunc(h.serveStreamable)))
+	mux.Handle("/sse", h.guard(http.HandlerFunc(h.serveSSE)))
+	mux.Handle("/message", h.guard(http.HandlerFunc(h.serveMessage)))
+	mux.Handle("/ws", h.guard(http.HandlerFunc(h.serveWebSocket)))
+	return mux
+}
+
+// Run ends idle sessions until Close.
+func (h *HTTPFront) Run() {
+	tick := time.NewTicker(min(h.opts.SessionIdle/4, time.Minute))
+	defer tick.Stop()
+	for {
+		select {
+		case <-h.closed:
+			return
+		case <-tick.C:
+			h.expireIdle(time.Now())
+		}
+	}
+}
+
+// Close ends every session.
+func (h *HTTPFront) Close() {
+	h.mu.Lock()
+	select {
+	case <-h.closed:
+	default:
+		close(h.closed)
+	}
+	sessions := make([]*httpSession, 0, len(h.sessions))
+	for _, s := range h.sessions {
+		sessions = append(sessions, s)
+	}
+	h.mu.Unlock()
+	for _, s := range sessions {
+		h.endSession(s)
+	}
+}
+
+func (h *HTTPFront) expireIdle(now time.Time) {
+	h.mu.Lock()
+	var idle []*httpSession
+	for _, s := range h.sessions {
+		if s.idleSince(now) > h.opts.SessionIdle {
+			idle = append(idle, s)
+		}
+	}
+	h.mu.Unlock()
+	for _, s := range idle {
+		h.opts.Log.Info("session expired", "session", s.id, "idle", h.opts.SessionIdle)
+		h.endSession(s)
+	}
+}
+
+// guard checks Host, Origin and the bearer token before a handler runs:
+// protection against DNS rebinding and against other local users' browsers.
+func (h *HTTPFront) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !h.hostAllowed(r.Host) {
+			httpError(w, http.StatusForbidden, "host "+strconv.Quote(r.Host)+" is not allowed (see --allowed-hosts)")
+			return
+		}
+		if origin := r.Header.Get("Origin"); origin != "" && !h.originAllowed(origin) {
+			httpError(w, http.StatusForbidden, "origin "+strconv.Quote(origin)+" is not allowed (see --allowed-origins)")
+			return
+		}
+		if h.opts.AuthToken != "" {
+			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(h.opts.AuthToken)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="plugboard"`)
+				httpError(w, http.StatusUnauthorized, "a valid bearer token is required")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// IsLoopbackHost reports whether a host name (without port) is a loopback
+// one: localhost or a loopback address.
+func IsLoopbackHost(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+func (h *HTTPFront) hostAllowed(hostport string) bool {
+	host := hostport
+	if hst, _, err := net.SplitHostPort(hostport); err == nil {
+		host = hst
+	}
+	if IsLoopbackHost(host) {
+		return true
+	}
+	for _, a := range h.opts.AllowedHosts {
+		if a == "*" || strings.EqualFold(a, host) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *HTTPFront) originAllowed(origin string) bool {
+	for _, a := range h.opts.AllowedOrigins {
+		if a == "*" || strings.EqualFold(strings.TrimSuffix(a, "/"), origin) {
+			return true
+		}
+	}
+	u, err := url.Parse(origin)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && IsLoopbackHost(u.Hostname())
+}
+
+// openSession registers a new session, or reports that the cap is reached.
+func (h *HTTPFront) openSession(kind sessionKind) (*httpSession, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	select {
+	case <-h.closed:
+		return nil, false
+	default:
+	}
+	if len(h.sessions) >= h.opts.MaxSessions {
+		return nil, false
+	}
+	s := newHTTPSession(newSessionID(), kind, h.opener.OpenSession())
+	h.sessions[s.id] = s
+	go func() {
+		s.dispatch()
+		h.forget(s)
+	}()
+	return s, true
+}
+
+func (h *HTTPFront) session(id string) *httpSession {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sessions[id]
+}
+
+func (h *HTTPFront) forget(s *httpSession) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.sessions[s.id] == s {
+		delete(h.sessions, s.id)
+	}
+}
+
+// endSession closes a session: it is forgotten at once, and its dispatcher
+// ends once the session's last frames are out.
+func (h *HTTPFront) endSession(s *httpSession) {
+	h.forget(s)
+	s.cs.Close()
+}
+
+func newSessionID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails on the platforms Go supports
+	return hex.EncodeToString(b[:])
+}
+
+// tooManySessions answers a request that would open a session past the cap.
+func tooManySessions(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "5")
+	httpError(w, http.StatusServiceUnavailable, "too many sessions; retry later")
+}
+
+// httpError answers with a JSON-RPC error body and an HTTP status.
+func httpError(w http.ResponseWriter, status int, message string) {
+	code := messages.CodeInvalidRequest
+	if status >= 500 {
+		code = messages.CodeServerUnavailable
+	}
+	httpRPCError(w, status, nil, &messages.RPCError{Code: code, Message: message})
+}
+
+func httpRPCError(w http.ResponseWriter, status int, id []byte, e *messages.RPCError) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(ErrorFrame(id, e))
+}

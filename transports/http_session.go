@@ -1,0 +1,235 @@
+package transports
+
+import (
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// sessionKind is the transport an HTTP session came over.
+type sessionKind int
+
+const (
+	kindStreamable sessionKind = iota
+	kindLegacySSE
+	kindWebSocket
+)
+
+// maxBacklog bounds the frames kept for a Streamable HTTP session that has
+// no stream open to take them; the oldest go first.
+const maxBacklog = 1024
+
+// httpSession is one client session over HTTP: the ClientSession behind
+// it, and the open streams its frames go out on.
+type httpSession struct {
+	id         string
+	kind       sessionKind
+	cs         ClientSession
+	lastActive atomic.Int64 // unix nanoseconds
+	ended      chan struct{}
+
+	mu      sync.Mutex
+	waiting map[string]*stream // POST streams by the id of the request they answer
+	open    []*stream          // streams that take frames not tied to a request, newest last
+	get     *stream            // the standalone GET stream, if open
+	sink    *stream            // the one stream of a legacy SSE or WebSocket session
+	backlog [][]byte
+}
+
+// stream is one response stream: a POST's SSE stream, a GET stream, the
+// legacy SSE stream or a WebSocket's writer.
+type stream struct {
+	frames chan streamFrame
+	gone   chan struct{} // closed by the handler when its client went away
+	once   sync.Once
+}
+
+type streamFrame struct {
+	data  []byte
+	final bool // the response the stream exists for: it ends after it
+}
+
+func newStream() *stream {
+	return &stream{frames: make(chan streamFrame, 64), gone: make(chan struct{})}
+}
+
+// leave marks the stream's client as gone.
+func (st *stream) leave() { st.once.Do(func() { close(st.gone) }) }
+
+// send hands a frame to the stream, waiting while its client is slow;
+// false if the client went away first.
+func (st *stream) send(f streamFrame) bool {
+	select {
+	case st.frames <- f:
+		return true
+	case <-st.gone:
+		return false
+	}
+}
+
+func newHTTPSession(id string, kind sessionKind, cs ClientSession) *httpSession {
+	s := &httpSession{id: id, kind: kind, cs: cs, ended: make(chan struct{}), waiting: map[string]*stream{}}
+	s.touch()
+	return s
+}
+
+func (s *httpSession) touch() { s.lastActive.Store(time.Now().UnixNano()) }
+
+// idleSince is how long the session has had no request and no stream.
+func (s *httpSession) idleSince(now time.Time) time.Duration {
+	s.mu.Lock()
+	streaming := len(s.open) > 0 || s.sink != nil
+	s.mu.Unlock()
+	if streaming {
+		return 0
+	}
+	return now.Sub(time.Unix(0, s.lastActive.Load()))
+}
+
+// dispatch routes the session's frames to its streams until the session
+// ends.
+func (s *httpSession) dispatch() {
+	defer close(s.ended)
+	for o := range s.cs.Out() {
+		st, f := s.target(o)
+		if st != nil && !st.send(f) && o.ResponseTo == nil {
+			s.keep(o.Frame)
+		}
+	}
+}
+
+// target picks the stream a frame goes out on: the POST stream waiting for
+// the response; for anything else the newest open stream. With no stream
+// open, a frame is kept for the next one.
+func (s *httpSession) target(o Outbound) (*stream, streamFrame) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := streamFrame{data: o.Frame}
+	if s.sink != nil {
+		return s.sink, f
+	}
+	if s.kind != kindStreamable {
+		s.keepLocked(o.Frame)
+		return nil, f
+	}
+	if o.ResponseTo != nil {
+		st := s.waiting[string(o.ResponseTo)]
+		delete(s.waiting, string(o.ResponseTo))
+		f.final = true
+		return st, f // nil when the client went away: the answer has nowhere to go
+	}
+	for i := len(s.open) - 1; i >= 0; i-- {
+		select {
+		case <-s.open[i].gone:
+			continue
+		default:
+			return s.open[i], f
+		}
+	}
+	s.keepLocked(o.Frame)
+	return nil, f
+}
+
+func (s *httpSession) keep(frame []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keepLocked(frame)
+}
+
+func (s *httpSession) keepLocked(frame []byte) {
+	if len(s.backlog) >= maxBacklog {
+		s.backlog = s.backlog[1:]
+	}
+	s.backlog = append(s.backlog, frame)
+}
+
+// takeBacklog returns and forgets the frames kept for a stream.
+func (s *httpSession) takeBacklog() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.backlog
+	s.backlog = nil
+	return b
+}
+
+// addPOST registers the stream of a POST that carries request id.
+func (s *httpSession) addPOST(id []byte, st *stream) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waiting[string(id)] = st
+	s.open = append(s.open, st)
+}
+
+// addGET registers the standalone GET stream; false if one is open.
+func (s *httpSession) addGET(st *stream) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.get != nil {
+		return false
+	}
+	s.get = st
+	s.open = append(s.open, st)
+	return true
+}
+
+// setSink makes st the stream of every frame (legacy SSE, WebSocket).
+func (s *httpSession) setSink(st *stream) {
+	s.mu.Lock()
+	s.sink = st
+	s.mu.Unlock()
+}
+
+// remove forgets a stream whose handler is done.
+func (s *httpSession) remove(st *stream, id []byte) {
+	st.leave()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id != nil && s.waiting[string(id)] == st {
+		delete(s.waiting, string(id))
+	}
+	if s.get == st {
+		s.get = nil
+	}
+	if s.sink == st {
+		s.sink = nil
+	}
+	for i, o := range s.open {
+		if o == st {
+			s.open = append(s.open[:i], s.open[i+1:]...)
+			break
+		}
+	}
+}
+
+// writeSSE writes one SSE event with a JSON-RPC frame and flushes it.
+func writeSSE(w http.ResponseWriter, event string, data []byte) error {
+	buf := make([]byte, 0, len(data)+32)
+	if event != "" {
+		buf = append(buf, "event: "...)
+		buf = append(buf, event...)
+		buf = append(buf, '\n')
+	}
+	buf = append(buf, "data: "...)
+	buf = append(buf, data...)
+	buf = append(buf, "\n\n"...)
+	if _, err := w.Write(buf); err != nil {
+		return err
+	}
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	return nil
+}
+
+// startSSE sends the headers of an SSE response.
+func startSSE(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+}

@@ -1,0 +1,178 @@
+package transports
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/plugboard/plugboard/messages"
+)
+
+// Header names of the Streamable HTTP transport.
+const (
+	headerSessionID       = "Mcp-Session-Id"
+	headerProtocolVersion = "Mcp-Protocol-Version"
+)
+
+// serveStreamable serves /mcp: the Streamable HTTP transport of MCP
+// 2025-03-26 to 2025-11-25.
+func (h *HTTPFront) serveStreamable(w http.ResponseWriter, r *http.Request) {
+	if v := r.Header.Get(headerProtocolVersion); v != "" && !slices.Contains(messages.ProtocolVersions(), v) {
+		httpError(w, http.StatusBadRequest, "unsupported MCP-Protocol-Version "+strconv.Quote(v))
+		return
+	}
+	switch r.Method {
+	case http.MethodPost:
+		h.streamablePost(w, r)
+	case http.MethodGet:
+		h.streamableGet(w, r)
+	case http.MethodDelete:
+		h.streamableDelete(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST, DELETE")
+		httpError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
+	}
+}
+
+// readFrame reads and parses a POST body; on failure it has answered.
+func (h *HTTPFront) readFrame(w http.ResponseWriter, r *http.Request) (Frame, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(h.opts.MaxFrame)))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			httpError(w, http.StatusRequestEntityTooLarge, "message over "+strconv.Itoa(h.opts.MaxFrame)+" bytes")
+		} else {
+			httpError(w, http.StatusBadRequest, "reading the request: "+err.Error())
+		}
+		return Frame{}, false
+	}
+	frame, err := ParseFrame(body)
+	if err != nil {
+		var fe *FrameError
+		if errors.As(err, &fe) {
+			httpRPCError(w, http.StatusBadRequest, fe.ID, &messages.RPCError{Code: fe.Code, Message: fe.Message})
+		}
+		return Frame{}, false
+	}
+	return frame, true
+}
+
+func (h *HTTPFront) streamablePost(w http.ResponseWriter, r *http.Request) {
+	frame, ok := h.readFrame(w, r)
+	if !ok {
+		return
+	}
+	var s *httpSession
+	if frame.Method == "initialize" && frame.IsRequest() {
+		if s, ok = h.openSession(kindStreamable); !ok {
+			tooManySessions(w)
+			return
+		}
+		w.Header().Set(headerSessionID, s.id)
+	} else {
+		id := r.Header.Get(headerSessionID)
+		if id == "" {
+			if frame.Method == "server/discover" {
+				// A 2026-07-28 client probing: tell it to fall back to initialize.
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write(ErrorFrame(frame.ID, &messages.RPCError{Code: messages.CodeMethodNotFound, Message: "method not found: server/discover"}))
+				return
+			}
+			httpRPCError(w, http.StatusBadRequest, frame.ID, &messages.RPCError{Code: messages.CodeInvalidRequest, Message: "missing Mcp-Session-Id header: initialize first"})
+			return
+		}
+		if s = h.session(id); s == nil {
+			httpRPCError(w, http.StatusNotFound, frame.ID, &messages.RPCError{Code: messages.CodeInvalidRequest, Message: "unknown or expired session; initialize again"})
+			return
+		}
+	}
+	s.touch()
+	if !frame.IsRequest() {
+		s.cs.Deliver(frame)
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	st := newStream()
+	s.addPOST(frame.ID, st)
+	defer s.remove(st, frame.ID)
+	s.cs.Deliver(frame)
+	h.streamResponse(w, r, s, st)
+}
+
+// streamResponse answers a POSTed request: as JSON when its response comes
+// first, else as an SSE stream of what comes before it, then it.
+func (h *HTTPFront) streamResponse(w http.ResponseWriter, r *http.Request, s *httpSession, st *stream) {
+	sse := false
+	for {
+		var f streamFrame
+		select {
+		case f = <-st.frames:
+		case <-r.Context().Done():
+			return
+		case <-s.ended:
+			if !sse {
+				httpError(w, http.StatusNotFound, "the session ended")
+			}
+			return
+		}
+		if !sse && f.final {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(f.data)
+			return
+		}
+		if !sse {
+			startSSE(w)
+			sse = true
+		}
+		if err := writeSSE(w, "message", f.data); err != nil || f.final {
+			return
+		}
+	}
+}
+
+// streamableGet opens the session's standalone stream, for what the
+// server sends outside any request.
+func (h *HTTPFront) streamableGet(w http.ResponseWriter, r *http.Request) {
+	s := h.session(r.Header.Get(headerSessionID))
+	if s == nil {
+		httpError(w, http.StatusNotFound, "unknown or expired session")
+		return
+	}
+	st := newStream()
+	if !s.addGET(st) {
+		httpError(w, http.StatusConflict, "this session already has a GET stream open")
+		return
+	}
+	defer s.remove(st, nil)
+	s.touch()
+	startSSE(w)
+	for _, frame := range s.takeBacklog() {
+		if writeSSE(w, "message", frame) != nil {
+			return
+		}
+	}
+	for {
+		select {
+		case f := <-st.frames:
+			if writeSSE(w, "message", f.data) != nil {
+				return
+			}
+		case <-r.Context().Done():
+			return
+		case <-s.ended:
+			return
+		}
+	}
+}
+
+func (h *HTTPFront) streamableDelete(w http.ResponseWriter, r *http.Request) {
+	s := h.session(r.Header.Get(headerSessionID))
+	if s == nil {
+		httpError(w, http.StatusNotFound, "unknown or expired session")
+		return
+	}
+	h.endSession(s)
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,148 @@
+package transports
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"sync"
+
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/plugboard/plugboard/messages"
+)
+
+// Remote transport names, as the configuration spells them.
+const (
+	RemoteStreamableHTTP = "streamable-http"
+	RemoteSSE            = "sse"
+	RemoteWebSocket      = "websocket"
+)
+
+// RemoteSpec says how to reach a remote MCP server.
+type RemoteSpec struct {
+	URL       string
+	Transport string // RemoteStreamableHTTP, RemoteSSE or RemoteWebSocket
+	Headers   map[string]string
+	MaxFrame  int
+	Handlers  Handlers
+}
+
+// Remote is a connection to a downstream MCP server over the network,
+// through one of mcp-go's client transports or plugboard's WebSocket one.
+// It ends (Done) when the connection breaks: a request that fails for any
+// reason but its own context's, a lost SSE stream or WebSocket, or a
+// session the server no longer knows.
+type Remote struct {
+	mcpConn
+	host    string
+	done    chan struct{}
+	endOnce sync.Once
+	mu      sync.Mutex
+	reason  string
+}
+
+// DialRemote connects to a remote server. ctx bounds the connection's
+// set-up only.
+func DialRemote(ctx context.Context, spec RemoteSpec) (*Remote, error) {
+	u, err := url.Parse(spec.URL)
+	if err != nil {
+		return nil, fmt.Errorf("url: %w", err)
+	}
+	r := &Remote{host: u.Host, done: make(chan struct{})}
+	switch spec.Transport {
+	case RemoteStreamableHTTP:
+		t, err := transport.NewStreamableHTTP(spec.URL, transport.WithHTTPHeaders(spec.Headers), transport.WithContinuousListening())
+		if err != nil {
+			return nil, err
+		}
+		r.t = t
+	case RemoteSSE:
+		t, err := transport.NewSSE(spec.URL, transport.WithHeaders(spec.Headers))
+		if err != nil {
+			return nil, err
+		}
+		t.SetConnectionLostHandler(func(err error) { r.end(fmt.Sprintf("lost the SSE stream to %s: %v", r.host, err)) })
+		r.t = t
+	case RemoteWebSocket:
+		ws := NewWebSocket(spec.URL, WebSocketOptions{Headers: spec.Headers, MaxFrame: spec.MaxFrame})
+		go func() {
+			<-ws.Done()
+			reason := "the WebSocket to " + r.host + " closed"
+			if err := ws.Err(); err != nil {
+				reason = fmt.Sprintf("the WebSocket to %s broke: %v", r.host, err)
+			}
+			r.end(reason)
+		}()
+		r.t = ws
+	default:
+		return nil, fmt.Errorf("unknown transport %q", spec.Transport)
+	}
+	r.setHandlers(spec.Handlers)
+	// The transports keep the context they start with for their streams.
+	started := make(chan error, 1)
+	go func() { started <- r.t.Start(context.Background()) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			r.Close()
+			return nil, err
+		}
+	case <-ctx.Done():
+		r.Close()
+		return nil, fmt.Errorf("connecting to %s: %w", r.host, ctx.Err())
+	}
+	return r, nil
+}
+
+// Call implements Downstream. A broken connection or a session the server
+// forgot ends the connection, which is then re-established from scratch;
+// other failures (an HTTP error for one request) are the call's alone.
+func (r *Remote) Call(ctx context.Context, id int64, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError, error) {
+	result, rpcErr, err := r.mcpConn.Call(ctx, id, method, params)
+	if err != nil && ctx.Err() == nil {
+		var netErr net.Error
+		switch {
+		case errors.Is(err, transport.ErrSessionTerminated):
+			r.end("the server at " + r.host + " ended the session (404); re-initializing")
+		case errors.Is(err, transport.ErrTransportClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &netErr):
+			r.end(fmt.Sprintf("lost the connection to %s: %v", r.host, err))
+		}
+	}
+	return result, rpcErr, err
+}
+
+// SetProtocolVersion tells an HTTP transport the version to send in the
+// MCP-Protocol-Version header.
+func (r *Remote) SetProtocolVersion(version string) {
+	if h, ok := r.t.(transport.HTTPConnection); ok {
+		h.SetProtocolVersion(version)
+	}
+}
+
+func (r *Remote) end(reason string) {
+	r.endOnce.Do(func() {
+		r.mu.Lock()
+		r.reason = reason
+		r.mu.Unlock()
+		close(r.done)
+	})
+}
+
+// Done implements Downstream.
+func (r *Remote) Done() <-chan struct{} { return r.done }
+
+// Reason implements Downstream.
+func (r *Remote) Reason() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reason
+}
+
+// Close implements Downstream.
+func (r *Remote) Close() {
+	_ = r.t.Close()
+	r.end("closed")
+}

@@ -1,0 +1,33 @@
+package transports
+
+import "encoding/json"
+
+// Outbound is a frame for a client, with what a transport needs to route
+// it: the id of the client request it answers, or nil for the
+// notifications and requests plugboard sends on its own.
+type Outbound struct {
+	Frame      []byte
+	ResponseTo json.RawMessage
+}
+
+// ClientSession is one client session as a transport sees it: frames in,
+// frames out.
+type ClientSession interface {
+	// Deliver passes one frame from the client in. It blocks while the
+	// session has its maximum of requests in flight: the transport stops
+	// reading the client meanwhile.
+	Deliver(f Frame)
+	// Reject answers a frame that could not be parsed.
+	Reject(e *FrameError)
+	// Out carries the frames for the client; it is closed once the
+	// session has ended and everything for the client was handed over.
+	Out() <-chan Outbound
+	// Close ends the session; what the session had started downstream is
+	// cancelled. It may be called more than once.
+	Close()
+}
+
+// SessionOpener opens client sessions.
+type SessionOpener interface {
+	OpenSession() ClientSession
+}
