@@ -29,7 +29,7 @@ type frontActor struct {
 	router  *actor.PID
 	log     *slog.Logger
 	out     chan<- transports.Outbound // frames to the client, written by the session's transport
-	credits <-chan struct{} // taken by the reader per request, returned per answer
+	credits <-chan struct{}            // taken by the reader per request, returned per answer
 
 	clientCaps map[string]json.RawMessage
 	inflight   map[string]clientCall    // by the client's raw id
