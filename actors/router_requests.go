@@ -196,7 +196,9 @@ func (r *routerActor) fanOut(ctx actor.Context, msg *messages.ServerNotification
 		return
 	}
 	for _, session := range r.sessions {
-		ctx.Send(session, note)
+		if msg.Except == nil || !session.Equal(msg.Except) {
+			ctx.Send(session, note)
+		}
 	}
 }
 

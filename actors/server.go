@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/plugboard/plugboard/config"
 	"github.com/plugboard/plugboard/messages"
 	"github.com/plugboard/plugboard/transports"
@@ -323,15 +324,17 @@ func (s *serverActor) finishCall(ctx actor.Context, msg *callDone) {
 	if !ok {
 		return
 	}
-	if msg.err != nil && !errors.Is(msg.err, context.DeadlineExceeded) {
-		// The connection broke: serverEnded follows with the reason and
-		// answers every pending call.
+	if msg.err != nil && s.connectionLost(msg.err) {
+		// serverEnded follows with the reason and answers every pending call.
 		return
 	}
 	s.forget(msg.id, p)
 	switch {
 	case p.session == nil:
 		// plugboard's own request: nobody waits for the answer
+	case msg.err != nil && !errors.Is(msg.err, context.DeadlineExceeded):
+		ctx.Send(p.session, messages.ErrorReply(p.clientID, messages.CodeServerUnavailable,
+			fmt.Sprintf("server %s: %s failed: %v", s.cfg.Name, p.method, msg.err)))
 	case msg.err != nil:
 		s.cancelDownstream(msg.id, "timed out")
 		ctx.Send(p.session, messages.ErrorReply(p.clientID, messages.CodeServerUnavailable,
@@ -342,6 +345,20 @@ func (s *serverActor) finishCall(ctx actor.Context, msg *callDone) {
 		ctx.Send(p.session, &messages.Reply{ClientID: p.clientID, Result: msg.result})
 	}
 	s.drainQueue(ctx)
+}
+
+// connectionLost reports whether a call failed because the connection
+// ended, as opposed to failing alone (an HTTP error for that request).
+func (s *serverActor) connectionLost(err error) bool {
+	if errors.Is(err, transport.ErrTransportClosed) {
+		return true
+	}
+	select {
+	case <-s.conn.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 // forget drops a call from every table.

@@ -79,7 +79,14 @@ func (s *serverActor) logged(ctx actor.Context, params json.RawMessage) {
 	if err != nil {
 		return
 	}
-	ctx.Send(s.router, &messages.ServerNotification{Server: s.cfg.Name, Method: "notifications/message", Params: out})
+	// A message logged while one session's calls are running is most
+	// likely about them: that session gets it straight away, so that it
+	// arrives before their answers; the router gives it to the others.
+	only := s.onlyCaller()
+	if only != nil {
+		ctx.Send(only, &messages.Notify{Method: "notifications/message", Params: out})
+	}
+	ctx.Send(s.router, &messages.ServerNotification{Server: s.cfg.Name, Method: "notifications/message", Params: out, Except: only})
 }
 
 // refetch fetches the lists of the given kinds again, from a goroutine,
@@ -147,6 +154,15 @@ func (s *serverActor) asks(ctx actor.Context, msg *downstreamRequest) {
 }
 
 func (s *serverActor) askedSession() *actor.PID {
+	if only := s.onlyCaller(); only != nil {
+		return only
+	}
+	return s.caller
+}
+
+// onlyCaller is the one session with calls in flight here, or nil when
+// there are none or several.
+func (s *serverActor) onlyCaller() *actor.PID {
 	var only *actor.PID
 	for _, p := range s.inflight {
 		if p.session == nil {
@@ -155,13 +171,10 @@ func (s *serverActor) askedSession() *actor.PID {
 		if only == nil {
 			only = p.session
 		} else if !only.Equal(p.session) {
-			return s.caller
+			return nil
 		}
 	}
-	if only != nil {
-		return only
-	}
-	return s.caller
+	return only
 }
 
 // answered passes a client's answer back to the waiting connection.

@@ -77,7 +77,8 @@ type ServerNotification struct {
 	Server string
 	Method string
 	Params json.RawMessage
-	URI    string // for notifications/resources/updated
+	URI    string     // for notifications/resources/updated
+	Except *actor.PID // a session the server gave it to itself
 }
 
 // OfferCapabilities tells the fleet, and the fleet each server, which

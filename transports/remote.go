@@ -30,11 +30,12 @@ type RemoteSpec struct {
 	Handlers  Handlers
 }
 
-// Remote is a connection to a downstream MCP server over the network,
-// through one of mcp-go's client transports or plugboard's WebSocket one.
-// It ends (Done) when the connection breaks: a request that fails for any
-// reason but its own context's, a lost SSE stream or WebSocket, or a
-// session the server no longer knows.
+// Remote is a connection to a downstream MCP server over the network:
+// Streamable HTTP through mcp-go's client transport, legacy SSE and
+// WebSocket through plugboard's own (mcp-go's SSE client cannot answer a
+// server's requests, and it has no WebSocket one). It ends (Done) when the
+// connection breaks: a lost stream or socket, a request that fails on the
+// network, or a session the server no longer knows.
 type Remote struct {
 	mcpConn
 	host    string
@@ -60,22 +61,12 @@ func DialRemote(ctx context.Context, spec RemoteSpec) (*Remote, error) {
 		}
 		r.t = t
 	case RemoteSSE:
-		t, err := transport.NewSSE(spec.URL, transport.WithHeaders(spec.Headers))
-		if err != nil {
-			return nil, err
-		}
-		t.SetConnectionLostHandler(func(err error) { r.end(fmt.Sprintf("lost the SSE stream to %s: %v", r.host, err)) })
-		r.t = t
+		sse := NewLegacySSE(spec.URL, SSEOptions{Headers: spec.Headers, MaxFrame: spec.MaxFrame})
+		go r.endWith(sse.Done(), sse.Err, "the SSE stream from")
+		r.t = sse
 	case RemoteWebSocket:
 		ws := NewWebSocket(spec.URL, WebSocketOptions{Headers: spec.Headers, MaxFrame: spec.MaxFrame})
-		go func() {
-			<-ws.Done()
-			reason := "the WebSocket to " + r.host + " closed"
-			if err := ws.Err(); err != nil {
-				reason = fmt.Sprintf("the WebSocket to %s broke: %v", r.host, err)
-			}
-			r.end(reason)
-		}()
+		go r.endWith(ws.Done(), ws.Err, "the WebSocket to")
 		r.t = ws
 	default:
 		return nil, fmt.Errorf("unknown transport %q", spec.Transport)
@@ -119,6 +110,16 @@ func (r *Remote) Call(ctx context.Context, id int64, method string, params json.
 func (r *Remote) SetProtocolVersion(version string) {
 	if h, ok := r.t.(transport.HTTPConnection); ok {
 		h.SetProtocolVersion(version)
+	}
+}
+
+// endWith ends the connection when a transport's own Done closes.
+func (r *Remote) endWith(done <-chan struct{}, err func() error, what string) {
+	<-done
+	if e := err(); e != nil {
+		r.end(fmt.Sprintf("%s %s broke: %v", what, r.host, e))
+	} else {
+		r.end(fmt.Sprintf("%s %s closed", what, r.host))
 	}
 }
 

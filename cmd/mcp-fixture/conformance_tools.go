@@ -45,8 +45,10 @@ func (s *session) conformanceTools() []tool {
 		newTool("test_tool_with_progress", "Tests tool that reports progress notifications", noArgsSchema, s.testToolWithProgress),
 		newTool("test_error_handling", "Tests error response handling", noArgsSchema, constant(
 			errorResult("This tool intentionally returns an error for testing"))),
-		newTool("test_reconnection", "Tests SSE stream disconnection and client reconnection (SEP-1699); "+
-			"over stdio there is no stream to close, so it just answers after a short pause.", noArgsSchema, s.testReconnection),
+		newTool("test_reconnection", "Tests SSE stream disconnection and client reconnection (SEP-1699): "+
+			"over Streamable HTTP it closes the stream carrying the call and answers after a short pause, "+
+			"so the answer comes only to a client that reconnects with Last-Event-ID; "+
+			"other transports have no stream to close, so it just answers after the pause.", noArgsSchema, s.testReconnection),
 		newTool("test_sampling", "Tests server-initiated sampling (LLM completion request)", samplingSchema, s.testSampling),
 		newTool("test_elicitation", "Tests server-initiated elicitation (user input request)", elicitationSchema, s.testElicitation),
 		newTool("test_elicitation_sep1034_defaults", "Tests elicitation with default values per SEP-1034", noArgsSchema, s.testElicitationDefaults),
@@ -69,7 +71,7 @@ func (s *session) testToolWithLogging(ctx context.Context, _ toolCall) (any, err
 				return nil, err
 			}
 		}
-		s.sendLog("info", step)
+		s.sendLog(ctx, "info", step)
 	}
 	return textResult("Tool with logging executed successfully"), nil
 }
@@ -81,12 +83,13 @@ func (s *session) testToolWithProgress(ctx context.Context, call toolCall) (any,
 				return nil, err
 			}
 		}
-		s.sendProgress(call.progressToken, progress, 100, "")
+		s.sendProgress(ctx, call.progressToken, progress, 100, "")
 	}
 	return textResult("Tool with progress executed successfully"), nil
 }
 
 func (s *session) testReconnection(ctx context.Context, _ toolCall) (any, error) {
+	s.out.disconnect(ctx)
 	if err := pause(ctx, 100*time.Millisecond); err != nil {
 		return nil, err
 	}

@@ -4,21 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
 
-// TestFixture builds the binary once and drives it over stdio the way an
-// MCP client would, one fresh process per subtest.
+// TestFixture drives the binary over stdio the way an MCP client would,
+// one fresh process per subtest.
 func TestFixture(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "mcp-fixture")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := fixtureBinary(t)
 
 	t.Run("initialize", func(t *testing.T) {
 		t.Parallel()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 )
@@ -37,9 +38,10 @@ type logMessageParams struct {
 	Data   any    `json:"data"`
 }
 
-// sendLog sends notifications/message unless level is below the one the
-// client set; until it sets one, everything is sent.
-func (s *session) sendLog(level string, data any) {
+// sendLog sends notifications/message about the request ctx belongs to,
+// unless level is below the one the client set; until it sets one,
+// everything is sent.
+func (s *session) sendLog(ctx context.Context, level string, data any) {
 	rank, _ := logLevelRank(level)
 	s.mu.Lock()
 	threshold := s.logLevel
@@ -47,5 +49,5 @@ func (s *session) sendLog(level string, data any) {
 	if rank < threshold {
 		return
 	}
-	s.notify("notifications/message", logMessageParams{Level: level, Logger: s.cfg.name, Data: data})
+	s.notify(ctx, "notifications/message", logMessageParams{Level: level, Logger: s.cfg.name, Data: data})
 }

@@ -1,6 +1,8 @@
 // Command mcp-fixture is a small MCP server for plugboard's tests,
 // benchmarks and demo. It speaks newline-delimited JSON-RPC 2.0 on stdin
-// and stdout, logs only to stderr, and offers tools, prompts and resources
+// and stdout or, with --listen, serves Streamable HTTP, the legacy HTTP+SSE
+// transport and WebSocket on one address (see listen.go). It logs only to
+// stderr, and offers tools, prompts and resources
 // whose behaviour tests can steer: echo, slow, hanging and crashing calls,
 // progress and log notifications, list changes, server-to-client requests,
 // byte-exact unusual JSON, plus everything the server scenarios of the
@@ -41,6 +43,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	extraTools := flags.Int("extra-tools", 0, "add this many echo tools named tool_000, tool_001, ...")
 	pageSize := flags.Int("page-size", 0, "paginate list results with this many items per page; 0 is off")
 	stderrLines := flags.Int("stderr-lines", 0, `write this many lines "fixture NAME stderr line i" to stderr at start`)
+	listen := flags.String("listen", "", "instead of stdio, serve MCP over HTTP and WebSocket on this address, such as 127.0.0.1:0, "+
+		`announced on stderr as "listening on http://HOST:PORT", until SIGINT, SIGTERM or the end of stdin`)
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -62,9 +66,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	time.Sleep(*startupDelay)
 
 	logger := log.New(stderr, fmt.Sprintf("mcp-fixture[%s] ", *name), log.Lmicroseconds)
-	out := &frameWriter{w: stdout, logger: logger}
 	cfg := config{name: *name, extraTools: *extraTools, pageSize: *pageSize}
-	s := newSession(cfg, out.send, os.Exit, logger)
+	if *listen != "" {
+		if err := listenUntilStopped(*listen, cfg, stdin, stderr, logger); err != nil {
+			logger.Print(err)
+			return 1
+		}
+		return 0
+	}
+	out := &frameWriter{w: stdout, logger: logger}
+	s := newSession(cfg, newToolSwitch(), out, os.Exit, logger)
 	if err := serveStdio(stdin, s); err != nil {
 		logger.Print(err)
 		return 1
@@ -103,14 +114,28 @@ func serveStdio(in io.Reader, s *session) error {
 	return readErr
 }
 
-// frameWriter writes whole frames, one per line, from any goroutine.
+// frameWriter is the stdio outlet: it writes whole frames, one per line,
+// from any goroutine.
 type frameWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
 	logger *log.Logger
 }
 
-func (fw *frameWriter) send(frame []byte) {
+func (fw *frameWriter) send(_ context.Context, frame []byte) {
+	fw.write(frame)
+}
+
+func (fw *frameWriter) finish(_ context.Context, response []byte) {
+	if response != nil {
+		fw.write(response)
+	}
+}
+
+// disconnect does nothing: stdio has no stream to resume.
+func (fw *frameWriter) disconnect(context.Context) {}
+
+func (fw *frameWriter) write(frame []byte) {
 	line := make([]byte, 0, len(frame)+1)
 	line = append(append(line, frame...), '\n')
 	fw.mu.Lock()

@@ -41,14 +41,36 @@ type negotiation struct {
 	roots           bool
 }
 
+// outlet carries a session's frames to its client; each transport has its
+// own. Its methods are safe for concurrent use and write each frame whole.
+//
+// ctx says which client request a frame belongs to: handle passes its ctx
+// on to the handler of each request, and whatever that handler sends
+// carries the handler's context, while frames about the session as a whole
+// carry context.Background(). Streamable HTTP puts each frame on the SSE
+// stream of its request this way; the other transports have one channel
+// and ignore ctx.
+type outlet interface {
+	// send delivers a notification or a server-to-client request.
+	send(ctx context.Context, frame []byte)
+	// finish delivers the response to the request ctx belongs to or, with
+	// a nil response, says that the request ends without one because it
+	// was cancelled. Nothing about that request follows.
+	finish(ctx context.Context, response []byte)
+	// disconnect closes the connection that carries ctx's request without
+	// ending the request, so that the client has to reconnect for the rest
+	// (SEP-1699 polling), where the transport can resume a stream.
+	disconnect(ctx context.Context)
+}
+
 // session is one MCP connection seen from the server side. It is
-// transport-agnostic: frames come in through handle and go out through
-// send, which must be safe for concurrent use and write each frame whole.
+// transport-agnostic: frames come in through handle and go out through out.
 type session struct {
-	cfg    config
-	send   func(frame []byte)
-	exit   func(code int)
-	logger *log.Logger
+	cfg       config
+	extraTool *toolSwitch // shared by every session of the process
+	out       outlet
+	exit      func(code int)
+	logger    *log.Logger
 
 	tools     []tool
 	prompts   []prompt
@@ -65,13 +87,13 @@ type session struct {
 	negotiation   negotiation
 	logLevel      int
 	subscriptions map[string]bool
-	extraToolOn   bool
 }
 
-func newSession(cfg config, send func([]byte), exit func(int), logger *log.Logger) *session {
+func newSession(cfg config, extraTool *toolSwitch, out outlet, exit func(int), logger *log.Logger) *session {
 	s := &session{
 		cfg:           cfg,
-		send:          send,
+		extraTool:     extraTool,
+		out:           out,
 		exit:          exit,
 		logger:        logger,
 		inFlight:      make(map[string]context.CancelFunc),
@@ -82,6 +104,7 @@ func newSession(cfg config, send func([]byte), exit func(int), logger *log.Logge
 	s.prompts = builtinPrompts()
 	s.resources = builtinResources(cfg.name)
 	s.templates = builtinTemplates(cfg.name)
+	extraTool.watch(s)
 	return s
 }
 
@@ -90,7 +113,7 @@ func newSession(cfg config, send func([]byte), exit func(int), logger *log.Logge
 // notifications and responses are handled before handle returns.
 func (s *session) handle(ctx context.Context, frame []byte) {
 	if !json.Valid(frame) {
-		s.write(message{JSONRPC: "2.0", ID: json.RawMessage("null"),
+		s.respond(ctx, message{JSONRPC: "2.0", ID: json.RawMessage("null"),
 			Error: &rpcError{Code: codeParseError, Message: "Parse error"}})
 		return
 	}
@@ -100,7 +123,7 @@ func (s *session) handle(ctx context.Context, frame []byte) {
 		if isAbsent(id) {
 			id = json.RawMessage("null")
 		}
-		s.write(message{JSONRPC: "2.0", ID: id,
+		s.respond(ctx, message{JSONRPC: "2.0", ID: id,
 			Error: &rpcError{Code: codeInvalidRequest, Message: "Invalid Request: not a JSON-RPC 2.0 message"}})
 		return
 	}
@@ -108,12 +131,12 @@ func (s *session) handle(ctx context.Context, frame []byte) {
 	case msg.Method == "" && !isAbsent(msg.ID):
 		s.deliverResponse(msg)
 	case msg.Method == "":
-		s.write(message{JSONRPC: "2.0", ID: json.RawMessage("null"),
+		s.respond(ctx, message{JSONRPC: "2.0", ID: json.RawMessage("null"),
 			Error: &rpcError{Code: codeInvalidRequest, Message: "Invalid Request: no method and no id"}})
 	case len(msg.ID) == 0:
 		s.handleNotification(msg.Method, msg.Params)
 	case isAbsent(msg.ID):
-		s.write(message{JSONRPC: "2.0", ID: json.RawMessage("null"),
+		s.respond(ctx, message{JSONRPC: "2.0", ID: json.RawMessage("null"),
 			Error: &rpcError{Code: codeInvalidRequest, Message: "Invalid Request: MCP request ids must not be null"}})
 	default:
 		s.startCall(ctx, msg)
@@ -131,7 +154,7 @@ func (s *session) startCall(ctx context.Context, msg message) {
 	s.mu.Unlock()
 	if duplicate {
 		cancel()
-		s.reply(msg.ID, nil, &rpcError{Code: codeInvalidRequest,
+		s.reply(ctx, msg.ID, nil, &rpcError{Code: codeInvalidRequest,
 			Message: fmt.Sprintf("Invalid Request: id %s is already in flight", key)})
 		return
 	}
@@ -147,11 +170,12 @@ func (s *session) startCall(ctx context.Context, msg message) {
 			// Cancelled by the client or abandoned at shutdown: the spec
 			// says the receiver of a cancellation should not respond.
 			s.logger.Printf("no response for cancelled request %s (%s)", key, msg.Method)
+			s.out.finish(callCtx, nil)
 			cancel()
 			return
 		}
 		cancel()
-		s.reply(msg.ID, result, err)
+		s.reply(callCtx, msg.ID, result, err)
 	}()
 }
 
@@ -282,10 +306,10 @@ func (s *session) request(ctx context.Context, method string, params any) (json.
 		s.mu.Unlock()
 	}()
 
-	s.write(message{JSONRPC: "2.0", ID: id, Method: method, Params: optionalRaw(params)})
+	s.emit(ctx, message{JSONRPC: "2.0", ID: id, Method: method, Params: optionalRaw(params)})
 	select {
 	case <-ctx.Done():
-		s.notify("notifications/cancelled", map[string]any{"requestId": id, "reason": "tool call cancelled"})
+		s.notify(ctx, "notifications/cancelled", map[string]any{"requestId": id, "reason": "tool call cancelled"})
 		return nil, ctx.Err()
 	case resp, ok := <-answer:
 		if !ok {
@@ -314,6 +338,7 @@ func (s *session) deliverResponse(msg message) {
 // clientClosed fails every pending and future server-to-client request; it
 // is called once the client can no longer send anything.
 func (s *session) clientClosed() {
+	s.extraTool.unwatch(s)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clientGone = true
@@ -339,27 +364,50 @@ func (s *session) drain(ctx context.Context) error {
 	}
 }
 
-func (s *session) reply(id json.RawMessage, result any, err error) {
+// reply answers the request ctx belongs to with its result or error.
+func (s *session) reply(ctx context.Context, id json.RawMessage, result any, err error) {
 	if err != nil {
 		var rpcErr *rpcError
 		if !errors.As(err, &rpcErr) {
 			rpcErr = &rpcError{Code: codeInternalError, Message: err.Error()}
 		}
-		s.write(message{JSONRPC: "2.0", ID: id, Error: rpcErr})
+		s.respond(ctx, message{JSONRPC: "2.0", ID: id, Error: rpcErr})
 		return
 	}
-	s.write(message{JSONRPC: "2.0", ID: id, Result: mustRaw(result)})
+	s.respond(ctx, message{JSONRPC: "2.0", ID: id, Result: mustRaw(result)})
 }
 
-func (s *session) notify(method string, params any) {
-	s.write(message{JSONRPC: "2.0", Method: method, Params: optionalRaw(params)})
+// notify sends a notification about the request ctx belongs to.
+func (s *session) notify(ctx context.Context, method string, params any) {
+	s.emit(ctx, message{JSONRPC: "2.0", Method: method, Params: optionalRaw(params)})
 }
 
-func (s *session) write(msg message) {
+// announce sends a notification about the session as a whole rather than
+// about the request being handled, such as a list change; over Streamable
+// HTTP it goes on the standalone stream that GET opens.
+func (s *session) announce(method string, params any) {
+	s.notify(context.Background(), method, params)
+}
+
+// emit sends a notification or a server-to-client request.
+func (s *session) emit(ctx context.Context, msg message) {
+	if frame, ok := s.encode(msg); ok {
+		s.out.send(ctx, frame)
+	}
+}
+
+// respond sends the response that ends the request ctx belongs to; a
+// response that cannot be encoded ends the request without one.
+func (s *session) respond(ctx context.Context, msg message) {
+	frame, _ := s.encode(msg)
+	s.out.finish(ctx, frame)
+}
+
+func (s *session) encode(msg message) ([]byte, bool) {
 	frame, err := encodeJSON(msg)
 	if err != nil {
 		s.logger.Printf("dropping unencodable frame: %v", err)
-		return
+		return nil, false
 	}
-	s.send(frame)
+	return frame, true
 }

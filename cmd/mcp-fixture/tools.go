@@ -92,7 +92,7 @@ func (s *session) builtinTools() []tool {
 		s.echoTool("echo", "Echoes text back; structuredContent names the server that answered."),
 		newTool("add", "Adds two numbers.", addSchema, s.add),
 		newTool("sleep", "Sleeps for ms milliseconds, or until cancelled.", sleepSchema, s.sleep),
-		newTool("crash", "Exits the server process with the given code without answering.", crashSchema, s.crash),
+		newTool("crash", "Exits the server process with the given code without answering; over the network it drops every connection first.", crashSchema, s.crash),
 		newTool("hang", "Never answers until cancelled.", noArgsSchema, s.hang),
 		newTool("large", "Returns one text content of the given number of 'x' characters.", largeSchema, s.large),
 		newTool("progress", "Sends progress notifications when the call has a progress token, then returns done.", progSchema, s.progress),
@@ -121,10 +121,7 @@ func (s *session) echoTool(name, description string) tool {
 
 // listedTools is the current tool list, which toggle_tools changes.
 func (s *session) listedTools() []tool {
-	s.mu.Lock()
-	on := s.extraToolOn
-	s.mu.Unlock()
-	if !on {
+	if !s.extraTool.isOn() {
 		return s.tools
 	}
 	return append(slices.Clip(s.tools), s.echoTool("extra_tool", "Echo tool that toggle_tools adds and removes."))
@@ -258,7 +255,7 @@ func (s *session) progress(ctx context.Context, call toolCall) (any, error) {
 				return nil, err
 			}
 		}
-		s.sendProgress(call.progressToken, float64(i), float64(steps), fmt.Sprintf("step %d", i))
+		s.sendProgress(ctx, call.progressToken, float64(i), float64(steps), fmt.Sprintf("step %d", i))
 	}
 	return textResult("done"), nil
 }
@@ -268,18 +265,13 @@ func (s *session) weird(context.Context, toolCall) (any, error) {
 }
 
 func (s *session) toggleTools(context.Context, toolCall) (any, error) {
-	s.mu.Lock()
-	s.extraToolOn = !s.extraToolOn
-	on := s.extraToolOn
-	s.mu.Unlock()
-	s.notify("notifications/tools/list_changed", nil)
-	if on {
+	if s.extraTool.toggle() {
 		return textResult("extra_tool on"), nil
 	}
 	return textResult("extra_tool off"), nil
 }
 
-func (s *session) log(_ context.Context, call toolCall) (any, error) {
+func (s *session) log(ctx context.Context, call toolCall) (any, error) {
 	var args struct {
 		Level   string `json:"level"`
 		Message string `json:"message"`
@@ -290,7 +282,7 @@ func (s *session) log(_ context.Context, call toolCall) (any, error) {
 	if _, ok := logLevelRank(args.Level); !ok {
 		return errorResult(fmt.Sprintf("unknown log level %q", args.Level)), nil
 	}
-	s.sendLog(args.Level, args.Message)
+	s.sendLog(ctx, args.Level, args.Message)
 	return textResult("logged"), nil
 }
 
@@ -307,7 +299,7 @@ func (s *session) touch(_ context.Context, call toolCall) (any, error) {
 	if !subscribed {
 		return textResult("not subscribed: " + args.URI), nil
 	}
-	s.notify("notifications/resources/updated", map[string]string{"uri": args.URI})
+	s.announce("notifications/resources/updated", map[string]string{"uri": args.URI})
 	return textResult("touched " + args.URI), nil
 }
 
@@ -318,12 +310,13 @@ type progressParams struct {
 	Message       string          `json:"message,omitempty"`
 }
 
-// sendProgress notifies progress on a call, if the caller asked for it.
-func (s *session) sendProgress(token json.RawMessage, progress, total float64, message string) {
+// sendProgress notifies progress on the call ctx belongs to, if the caller
+// asked for it.
+func (s *session) sendProgress(ctx context.Context, token json.RawMessage, progress, total float64, message string) {
 	if isAbsent(token) {
 		return
 	}
-	s.notify("notifications/progress", progressParams{ProgressToken: token, Progress: progress, Total: total, Message: message})
+	s.notify(ctx, "notifications/progress", progressParams{ProgressToken: token, Progress: progress, Total: total, Message: message})
 }
 
 // pause waits for d or until ctx is done.

@@ -175,9 +175,10 @@ func dialStreamable(t *testing.T, base string) *client {
 			sink.put(body)
 			return
 		}
-		for _, data := range readSSE(t, resp.Body) {
+		eachSSE(t, resp.Body, func(data []byte) bool {
 			sink.put(data)
-		}
+			return true
+		})
 	}
 	do := func(method string, body []byte) (*http.Response, error) {
 		req, _ := http.NewRequest(method, base+"/mcp", bytes.NewReader(body))

@@ -111,7 +111,8 @@ func (s *httpSession) call(method string, params any) (*message, []*message) {
 		return m, nil
 	}
 	var before []*message
-	for _, data := range readSSE(s.t, resp.Body) {
+	var response *message
+	eachSSE(s.t, resp.Body, func(data []byte) bool {
 		m := decodeMessage(s.t, data)
 		switch {
 		case m.Method != "" && m.ID != nil:
@@ -120,11 +121,15 @@ func (s *httpSession) call(method string, params any) (*message, []*message) {
 		case m.Method != "":
 			before = append(before, m)
 		default:
-			return m, before
+			response = m
+			return false
 		}
+		return true
+	})
+	if response == nil {
+		s.t.Fatalf("%s: the stream ended without a response", method)
 	}
-	s.t.Fatalf("%s: the stream ended without a response", method)
-	return nil, nil
+	return response, before
 }
 
 func (s *httpSession) reply(m *message) {
@@ -169,10 +174,10 @@ func decodeMessage(t *testing.T, data []byte) *message {
 	return &m
 }
 
-// readSSE returns the data of each event of an SSE stream until it ends.
-func readSSE(t *testing.T, r io.Reader) [][]byte {
+// eachSSE passes the data of each event of an SSE stream to f as it
+// arrives, until the stream ends or f returns false.
+func eachSSE(t *testing.T, r io.Reader, f func(data []byte) bool) {
 	t.Helper()
-	var events [][]byte
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 64<<20)
 	var data []byte
@@ -182,11 +187,12 @@ func readSSE(t *testing.T, r io.Reader) [][]byte {
 		case strings.HasPrefix(line, "data: "):
 			data = append(data, line[len("data: "):]...)
 		case line == "" && data != nil:
-			events = append(events, data)
+			if !f(data) {
+				return
+			}
 			data = nil
 		}
 	}
-	return events
 }
 
 func newHTTPSession(t *testing.T, base string) *httpSession {
