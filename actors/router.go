@@ -51,7 +51,8 @@ type routerActor struct {
 	flushing bool
 
 	fleet        *actor.PID
-	offered      bool                             // client capabilities were offered to the fleet
+	offer        json.RawMessage                  // the first client's capabilities to offer servers
+	offered      bool                             // and they were sent to the fleet
 	instructions map[string]string                // per server
 	subs         map[string]map[string]*actor.PID // resource URI -> subscribed sessions
 	logLevel     json.RawMessage                  // the last logging/setLevel params, for restarted servers
@@ -115,6 +116,7 @@ func (r *routerActor) Receive(ctx actor.Context) {
 
 func (r *routerActor) expect(ctx actor.Context, msg *messages.ExpectServers) {
 	r.deadline, r.fleet = msg.Deadline, msg.Fleet
+	r.sendOffer(ctx)
 	for _, s := range msg.Servers {
 		status := statusStarting
 		if !s.Enabled {

@@ -210,15 +210,15 @@ func (r *routerActor) initialize(ctx actor.Context, msg *messages.Initialize) {
 		Capabilities    map[string]json.RawMessage `json:"capabilities"`
 	}
 	_ = json.Unmarshal(msg.Params, &p) // a client without them gets the defaults
-	if !r.offered && r.fleet != nil {
+	if r.offer == nil {
 		offer := map[string]json.RawMessage{}
 		for _, k := range []string{"sampling", "elicitation", "roots"} {
 			if v, ok := p.Capabilities[k]; ok {
 				offer[k] = v
 			}
 		}
-		ctx.Send(r.fleet, &messages.OfferCapabilities{Capabilities: mustJSON(offer)})
-		r.offered = true
+		r.offer = mustJSON(offer)
+		r.sendOffer(ctx)
 	}
 	ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: initializeAnswer(p.ProtocolVersion, r.combinedInstructions())})
 }
@@ -242,4 +242,13 @@ func (r *routerActor) combinedInstructions() string {
 		fmt.Fprintf(&b, "\n\n## %s\n\n%s", name, strings.TrimSpace(r.instructions[name]))
 	}
 	return b.String()
+}
+
+// sendOffer gives the fleet the first client's capabilities once both are
+// known: a client may initialize before the configuration has arrived.
+func (r *routerActor) sendOffer(ctx actor.Context) {
+	if r.offer != nil && r.fleet != nil && !r.offered {
+		ctx.Send(r.fleet, &messages.OfferCapabilities{Capabilities: r.offer})
+		r.offered = true
+	}
 }

@@ -104,7 +104,7 @@ func TestEveryFrontWithEveryDownstream(t *testing.T) {
 		for _, down := range transports {
 			t.Run(front+"_to_"+down, func(t *testing.T) {
 				entry, _ := downstreamEntry(t, down)
-				c := connectFront(t, front, writeConfig(t, "servers:\n"+entry))
+				c := connectFront(t, front, writeConfig(t, "startup_timeout: 30s\nservers:\n"+entry))
 				if !contains(names(t, c.listAll("tools/list", "tools"), "name"), "fx__echo") {
 					t.Fatal("fx__echo not listed")
 				}
@@ -134,7 +134,7 @@ func TestRemoteServerDropsAndComesBack(t *testing.T) {
 	for _, down := range []string{"streamable-http", "sse", "websocket"} {
 		t.Run(down, func(t *testing.T) {
 			entry, f := downstreamEntry(t, down)
-			c := startPlugboardAs(t, writeConfig(t, "servers:\n"+entry+fixtureServer("local")), fullClientCaps, answerAsClient)
+			c := startPlugboardAs(t, writeConfig(t, "startup_timeout: 30s\nservers:\n"+entry+fixtureServer("local")), fullClientCaps, answerAsClient)
 			c.mustCall("tools/list", nil)
 			_, slow := c.send("tools/call", map[string]any{"name": "fx__sleep", "arguments": map[string]any{"ms": 30000}})
 			c.call("tools/call", map[string]any{"name": "fx__crash", "arguments": map[string]any{}})
