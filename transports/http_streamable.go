@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/plugboard/plugboard/messages"
 )
@@ -19,8 +20,7 @@ const (
 // serveStreamable serves /mcp: the Streamable HTTP transport of MCP
 // 2025-03-26 to 2025-11-25.
 func (h *HTTPFront) serveStreamable(w http.ResponseWriter, r *http.Request) {
-	if v := r.Header.Get(headerProtocolVersion); v != "" && !slices.Contains(messages.ProtocolVersions(), v) {
-		httpError(w, http.StatusBadRequest, "unsupported MCP-Protocol-Version "+strconv.Quote(v))
+	if r.Method != http.MethodPost && !supportedVersion(w, r, nil) {
 		return
 	}
 	switch r.Method {
@@ -59,9 +59,21 @@ func (h *HTTPFront) readFrame(w http.ResponseWriter, r *http.Request) (Frame, bo
 	return frame, true
 }
 
+// supportedVersion checks the MCP-Protocol-Version header; on a version
+// plugboard does not speak it answers 400, under the request's id if known.
+func supportedVersion(w http.ResponseWriter, r *http.Request, id []byte) bool {
+	v := r.Header.Get(headerProtocolVersion)
+	if v == "" || slices.Contains(messages.ProtocolVersions(), v) {
+		return true
+	}
+	httpRPCError(w, http.StatusBadRequest, id, &messages.RPCError{Code: messages.CodeInvalidRequest,
+		Message: "unsupported MCP-Protocol-Version " + strconv.Quote(v) + "; supported: " + strings.Join(messages.ProtocolVersions(), ", ")})
+	return false
+}
+
 func (h *HTTPFront) streamablePost(w http.ResponseWriter, r *http.Request) {
 	frame, ok := h.readFrame(w, r)
-	if !ok {
+	if !ok || !supportedVersion(w, r, frame.ID) {
 		return
 	}
 	var s *httpSession

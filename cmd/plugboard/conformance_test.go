@@ -101,3 +101,49 @@ func TestConformanceSuiteThroughPlugboard(t *testing.T) {
 		t.Errorf("scenarios failing through plugboard: %v\n%s", failed, d.stderr.String())
 	}
 }
+
+// conformanceDraft is the newest alpha of the suite, run with the
+// requirements of the 2026-07-28 revision.
+const conformanceDraft = "@modelcontextprotocol/conformance@0.2.0-alpha.12"
+
+// TestConformanceDraftRevisionMatchesTheFixtureDirectly runs the
+// 2026-07-28 requirement set against the fixture itself and through
+// plugboard: every scenario the fixture passes directly must pass through
+// plugboard too. Neither speaks that revision yet; the numbers say how
+// far each gets.
+func TestConformanceDraftRevisionMatchesTheFixtureDirectly(t *testing.T) {
+	dir := npmInstall(t, nodeForSuite, conformanceDraft)
+	fixture := startRemoteFixture(t, "conformance", "127.0.0.1:0")
+	d := startServe(t, unprefixedFixture(t, ""))
+	direct := runConformance(t, dir, fixture.url+"/mcp", "--requirements", "2026-07-28")
+	through := runConformance(t, dir, d.url+"/mcp", "--requirements", "2026-07-28")
+	byName := map[string]scenarioResult{}
+	for _, r := range through {
+		byName[r.name] = r
+	}
+	count := func(rs []scenarioResult) (scenarios, passedScenarios, checks, passedChecks int) {
+		for _, r := range rs {
+			scenarios++
+			checks += r.passed + r.failed
+			passedChecks += r.passed
+			if r.failed == 0 {
+				passedScenarios++
+			}
+		}
+		return
+	}
+	var lost []string
+	for _, r := range direct {
+		if r.failed == 0 && byName[r.name].failed != 0 {
+			lost = append(lost, r.name)
+		}
+	}
+	ds, dps, dc, dpc := count(direct)
+	ps, pps, pc, ppc := count(through)
+	report(t, "conformance-2026-07-28.txt", fmt.Sprintf(
+		"conformance %s --requirements 2026-07-28: fixture directly %d/%d scenarios, %d/%d checks; through plugboard %d/%d scenarios, %d/%d checks; passing directly but not through plugboard: [%s]",
+		conformanceDraft, dps, ds, dpc, dc, pps, ps, ppc, pc, strings.Join(lost, " ")))
+	if len(lost) > 0 {
+		t.Errorf("scenarios the fixture passes directly but not through plugboard: %v", lost)
+	}
+}
