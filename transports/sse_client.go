@@ -85,12 +85,7 @@ type LegacySSE struct {
 
 	endpointReady chan struct{} // closed when endpoint is set
 
-	pendingMu sync.Mutex
-	pending   map[string]chan *transport.JSONRPCResponse
-
-	handlerMu      sync.RWMutex
-	onNotification func(mcp.JSONRPCNotification)
-	onRequest      transport.RequestHandler
+	rpcPeer
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -123,7 +118,7 @@ func NewLegacySSE(url string, opts SSEOptions) *LegacySSE {
 		postTimeout:   ssePostTimeout,
 		closeGrace:    sseCloseGrace,
 		endpointReady: make(chan struct{}),
-		pending:       make(map[string]chan *transport.JSONRPCResponse),
+		rpcPeer:       newRPCPeer("sse"),
 		done:          make(chan struct{}),
 	}
 	if s.maxFrame <= 0 {
@@ -329,7 +324,7 @@ func (s *LegacySSE) read(resp *http.Response, readerDone chan struct{}) {
 				slog.Default().Debug("sse: dropping a message that came before the endpoint event")
 				continue
 			}
-			s.dispatch(ev.Data)
+			s.dispatch(ev.Data, s.answer)
 		default:
 			slog.Default().Debug("sse: dropping an event of unknown type", "event", ev.Name)
 		}
@@ -385,90 +380,12 @@ func (s *LegacySSE) setEndpoint(base *url.URL, data []byte) error {
 	return nil
 }
 
-// dispatch routes one message from the server: a response to its waiting
-// request, a notification to the handler, a request to a goroutine of its
-// own. Messages that are none of these are dropped.
-func (s *LegacySSE) dispatch(msg []byte) {
-	var base struct {
-		ID     *mcp.RequestId `json:"id"`
-		Method string         `json:"method"`
-	}
-	if err := json.Unmarshal(msg, &base); err != nil {
-		slog.Default().Debug("sse: dropping a message that is not JSON-RPC", "err", err)
-		return
-	}
-	switch {
-	case base.Method != "" && base.ID == nil:
-		var n mcp.JSONRPCNotification
-		if err := json.Unmarshal(msg, &n); err != nil {
-			slog.Default().Debug("sse: dropping a malformed notification", "method", base.Method, "err", err)
-			return
-		}
-		s.handlerMu.RLock()
-		handler := s.onNotification
-		s.handlerMu.RUnlock()
-		if handler != nil {
-			handler(n)
-		}
-	case base.Method != "":
-		var req transport.JSONRPCRequest
-		if err := json.Unmarshal(msg, &req); err != nil {
-			slog.Default().Debug("sse: dropping a malformed request", "method", base.Method, "err", err)
-			return
-		}
-		go s.answer(req)
-	default:
-		var resp transport.JSONRPCResponse
-		if err := json.Unmarshal(msg, &resp); err != nil {
-			slog.Default().Debug("sse: dropping a malformed response", "err", err)
-			return
-		}
-		key := resp.ID.String()
-		s.pendingMu.Lock()
-		ch, ok := s.pending[key]
-		delete(s.pending, key)
-		s.pendingMu.Unlock()
-		if !ok {
-			slog.Default().Debug("sse: dropping a response nobody waits for", "id", key)
-			return
-		}
-		ch <- &resp // buffered, and only this send: the entry is gone
-	}
-}
-
-// answer runs the request handler on a request from the server and POSTs
-// the response back, with the request's id whatever the handler put there.
+// answer answers a request from the server with a POST.
 func (s *LegacySSE) answer(req transport.JSONRPCRequest) {
-	s.handlerMu.RLock()
-	handler := s.onRequest
-	s.handlerMu.RUnlock()
 	s.mu.Lock()
 	ctx := s.connCtx
 	s.mu.Unlock()
-
-	var resp transport.JSONRPCResponse
-	if handler == nil {
-		resp = *transport.NewJSONRPCErrorResponse(req.ID, mcp.METHOD_NOT_FOUND, "no request handler configured for "+req.Method, nil)
-	} else {
-		r, err := handler(ctx, req)
-		switch {
-		case err != nil:
-			resp = *transport.NewJSONRPCErrorResponse(req.ID, mcp.INTERNAL_ERROR, err.Error(), nil)
-		case r == nil:
-			resp = *transport.NewJSONRPCErrorResponse(req.ID, mcp.INTERNAL_ERROR, "the request handler gave no response", nil)
-		default:
-			resp = *r
-		}
-	}
-	resp.ID = req.ID
-	if resp.JSONRPC == "" {
-		resp.JSONRPC = mcp.JSONRPC_VERSION
-	}
-	b, err := json.Marshal(resp)
-	if err != nil {
-		b, _ = json.Marshal(transport.NewJSONRPCErrorResponse(req.ID, mcp.INTERNAL_ERROR, "encoding the response: "+err.Error(), nil))
-	}
-	if err := s.post(ctx, "the response to "+req.Method, b, nil); err != nil {
+	if err := s.post(ctx, "the response to "+req.Method, s.respond(ctx, req), nil); err != nil {
 		slog.Default().Debug("sse: could not answer a server request", "method", req.Method, "err", err)
 	}
 }
@@ -542,47 +459,9 @@ func (s *LegacySSE) SendRequest(ctx context.Context, req transport.JSONRPCReques
 	if s.endpointURL() == nil {
 		return nil, errSSENotStarted
 	}
-	msg, err := json.Marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("encoding request %s: %w", req.Method, err)
-	}
-
-	key := req.ID.String()
-	ch := make(chan *transport.JSONRPCResponse, 1)
-	s.pendingMu.Lock()
-	if _, taken := s.pending[key]; taken {
-		s.pendingMu.Unlock()
-		return nil, fmt.Errorf("request %s: id %v is already waiting for a response", req.Method, req.ID.Value())
-	}
-	s.pending[key] = ch
-	s.pendingMu.Unlock()
-	defer func() {
-		s.pendingMu.Lock()
-		if s.pending[key] == ch {
-			delete(s.pending, key)
-		}
-		s.pendingMu.Unlock()
-	}()
-
-	// Registered before the POST: the response may come on the stream
-	// before the POST's own answer.
-	if err := s.post(ctx, "request "+req.Method, msg, req.Header); err != nil {
-		return nil, err
-	}
-	select {
-	case resp := <-ch:
-		return resp, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-s.done:
-		// The response may have come just before the stream ended.
-		select {
-		case resp := <-ch:
-			return resp, nil
-		default:
-		}
-		return nil, s.closedError()
-	}
+	return s.roundTrip(ctx, req, s.done, s.closedError, func(msg []byte) error {
+		return s.post(ctx, "request "+req.Method, msg, req.Header)
+	})
 }
 
 // SendNotification POSTs a notification to the server.
@@ -602,26 +481,6 @@ func (s *LegacySSE) SendNotification(ctx context.Context, n mcp.JSONRPCNotificat
 		return fmt.Errorf("encoding notification %s: %w", n.Method, err)
 	}
 	return s.post(ctx, "notification "+n.Method, msg, nil)
-}
-
-// SetNotificationHandler sets the function that receives the server's
-// notifications; those that come before it is set are dropped. It runs on
-// the stream's reader goroutine and must not block.
-func (s *LegacySSE) SetNotificationHandler(handler func(mcp.JSONRPCNotification)) {
-	s.handlerMu.Lock()
-	defer s.handlerMu.Unlock()
-	s.onNotification = handler
-}
-
-// SetRequestHandler sets the function that answers the server's requests
-// (sampling, elicitation, roots). Each request gets a goroutine of its own
-// and a context that ends with the transport; the response is POSTed to
-// the endpoint. Without a handler, requests are answered with
-// METHOD_NOT_FOUND.
-func (s *LegacySSE) SetRequestHandler(handler transport.RequestHandler) {
-	s.handlerMu.Lock()
-	defer s.handlerMu.Unlock()
-	s.onRequest = handler
 }
 
 // Close ends the transport: pending requests fail at once, POSTs under way

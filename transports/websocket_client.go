@@ -73,12 +73,7 @@ type WebSocket struct {
 	// a channel rather than a mutex so that waiting for it honours ctx.
 	writeLock chan struct{}
 
-	pendingMu sync.Mutex
-	pending   map[string]chan *transport.JSONRPCResponse
-
-	handlerMu      sync.RWMutex
-	onNotification func(mcp.JSONRPCNotification)
-	onRequest      transport.RequestHandler
+	rpcPeer
 
 	done       chan struct{}
 	readerDone chan struct{}
@@ -104,7 +99,7 @@ func NewWebSocket(url string, opts WebSocketOptions) *WebSocket {
 		writeTimeout: wsClientWriteTimeout,
 		closeGrace:   wsCloseGrace,
 		writeLock:    make(chan struct{}, 1),
-		pending:      make(map[string]chan *transport.JSONRPCResponse),
+		rpcPeer:      newRPCPeer("websocket"),
 		done:         make(chan struct{}),
 		readerDone:   make(chan struct{}),
 	}
@@ -223,7 +218,7 @@ func (w *WebSocket) read(conn *websocket.Conn) {
 		if w.ended() {
 			continue // closing: only waiting for the server's close frame
 		}
-		w.dispatch(msg)
+		w.dispatch(msg, w.answer)
 	}
 }
 
@@ -243,90 +238,12 @@ func (w *WebSocket) readError(err error) error {
 	}
 }
 
-// dispatch routes one message from the server: a response to its waiting
-// request, a notification to the handler, a request to a goroutine of its
-// own. Messages that are none of these are dropped.
-func (w *WebSocket) dispatch(msg []byte) {
-	var base struct {
-		ID     *mcp.RequestId `json:"id"`
-		Method string         `json:"method"`
-	}
-	if err := json.Unmarshal(msg, &base); err != nil {
-		slog.Default().Debug("websocket: dropping a message that is not JSON-RPC", "err", err)
-		return
-	}
-	switch {
-	case base.Method != "" && base.ID == nil:
-		var n mcp.JSONRPCNotification
-		if err := json.Unmarshal(msg, &n); err != nil {
-			slog.Default().Debug("websocket: dropping a malformed notification", "method", base.Method, "err", err)
-			return
-		}
-		w.handlerMu.RLock()
-		handler := w.onNotification
-		w.handlerMu.RUnlock()
-		if handler != nil {
-			handler(n)
-		}
-	case base.Method != "":
-		var req transport.JSONRPCRequest
-		if err := json.Unmarshal(msg, &req); err != nil {
-			slog.Default().Debug("websocket: dropping a malformed request", "method", base.Method, "err", err)
-			return
-		}
-		go w.answer(req)
-	default:
-		var resp transport.JSONRPCResponse
-		if err := json.Unmarshal(msg, &resp); err != nil {
-			slog.Default().Debug("websocket: dropping a malformed response", "err", err)
-			return
-		}
-		key := resp.ID.String()
-		w.pendingMu.Lock()
-		ch, ok := w.pending[key]
-		delete(w.pending, key)
-		w.pendingMu.Unlock()
-		if !ok {
-			slog.Default().Debug("websocket: dropping a response nobody waits for", "id", key)
-			return
-		}
-		ch <- &resp // buffered, and only this send: the entry is gone
-	}
-}
-
-// answer runs the request handler on a request from the server and writes
-// the response back, with the request's id whatever the handler put there.
+// answer answers a request from the server.
 func (w *WebSocket) answer(req transport.JSONRPCRequest) {
-	w.handlerMu.RLock()
-	handler := w.onRequest
-	w.handlerMu.RUnlock()
 	w.mu.Lock()
 	ctx := w.handlerCtx
 	w.mu.Unlock()
-
-	var resp transport.JSONRPCResponse
-	if handler == nil {
-		resp = *transport.NewJSONRPCErrorResponse(req.ID, mcp.METHOD_NOT_FOUND, "no request handler configured for "+req.Method, nil)
-	} else {
-		r, err := handler(ctx, req)
-		switch {
-		case err != nil:
-			resp = *transport.NewJSONRPCErrorResponse(req.ID, mcp.INTERNAL_ERROR, err.Error(), nil)
-		case r == nil:
-			resp = *transport.NewJSONRPCErrorResponse(req.ID, mcp.INTERNAL_ERROR, "the request handler gave no response", nil)
-		default:
-			resp = *r
-		}
-	}
-	resp.ID = req.ID
-	if resp.JSONRPC == "" {
-		resp.JSONRPC = mcp.JSONRPC_VERSION
-	}
-	b, err := json.Marshal(resp)
-	if err != nil {
-		b, _ = json.Marshal(transport.NewJSONRPCErrorResponse(req.ID, mcp.INTERNAL_ERROR, "encoding the response: "+err.Error(), nil))
-	}
-	if err := w.write(ctx, b); err != nil {
+	if err := w.write(ctx, w.respond(ctx, req)); err != nil {
 		slog.Default().Debug("websocket: could not answer a server request", "method", req.Method, "err", err)
 	}
 }
@@ -390,45 +307,7 @@ func (w *WebSocket) SendRequest(ctx context.Context, req transport.JSONRPCReques
 	if w.connection() == nil {
 		return nil, errWebSocketNotStarted
 	}
-	msg, err := json.Marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("encoding request %s: %w", req.Method, err)
-	}
-
-	key := req.ID.String()
-	ch := make(chan *transport.JSONRPCResponse, 1)
-	w.pendingMu.Lock()
-	if _, taken := w.pending[key]; taken {
-		w.pendingMu.Unlock()
-		return nil, fmt.Errorf("request %s: id %v is already waiting for a response", req.Method, req.ID.Value())
-	}
-	w.pending[key] = ch
-	w.pendingMu.Unlock()
-	defer func() {
-		w.pendingMu.Lock()
-		if w.pending[key] == ch {
-			delete(w.pending, key)
-		}
-		w.pendingMu.Unlock()
-	}()
-
-	if err := w.write(ctx, msg); err != nil {
-		return nil, err
-	}
-	select {
-	case resp := <-ch:
-		return resp, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-w.done:
-		// The response may have come just before the connection ended.
-		select {
-		case resp := <-ch:
-			return resp, nil
-		default:
-		}
-		return nil, w.closedError()
-	}
+	return w.roundTrip(ctx, req, w.done, w.closedError, func(msg []byte) error { return w.write(ctx, msg) })
 }
 
 // SendNotification sends a notification to the server.
@@ -448,25 +327,6 @@ func (w *WebSocket) SendNotification(ctx context.Context, n mcp.JSONRPCNotificat
 		return fmt.Errorf("encoding notification %s: %w", n.Method, err)
 	}
 	return w.write(ctx, msg)
-}
-
-// SetNotificationHandler sets the function that receives the server's
-// notifications; those that come before it is set are dropped. It runs on
-// the reader goroutine and must not block.
-func (w *WebSocket) SetNotificationHandler(handler func(mcp.JSONRPCNotification)) {
-	w.handlerMu.Lock()
-	defer w.handlerMu.Unlock()
-	w.onNotification = handler
-}
-
-// SetRequestHandler sets the function that answers the server's requests
-// (sampling, elicitation, roots). Each request gets a goroutine of its own
-// and a context that ends with the connection. Without a handler, requests
-// are answered with METHOD_NOT_FOUND.
-func (w *WebSocket) SetRequestHandler(handler transport.RequestHandler) {
-	w.handlerMu.Lock()
-	defer w.handlerMu.Unlock()
-	w.onRequest = handler
 }
 
 // Close ends the connection: pending requests fail at once, the server is
