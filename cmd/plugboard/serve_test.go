@@ -414,3 +414,25 @@ func TestServeSocketAndAttach(t *testing.T) {
 		t.Errorf("the fixture started %d times; attached clients must share it", n)
 	}
 }
+
+func TestServeExpiresIdleSessionsAndRefusesHugeMessages(t *testing.T) {
+	d := startServe(t, unprefixedFixture(t, ""), "--session-idle", "1s")
+	s := newHTTPSession(t, d.url)
+	s.initialize(map[string]any{})
+	// Waiting must not touch the session: the log says when it expired.
+	eventually(t, 10*time.Second, "the idle session expired", func() bool {
+		return strings.Contains(d.stderr.String(), "session expired")
+	})
+	resp := s.post(map[string]any{"jsonrpc": "2.0", "method": "notifications/initialized"})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("an expired session: HTTP %d, want 404", resp.StatusCode)
+	}
+
+	huge := `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"` + strings.Repeat("x", 17<<20) + `"}}`
+	resp = s.postRaw(huge)
+	body := mustRead(t, resp.Body)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !bytes.Contains(body, []byte("message over")) {
+		t.Errorf("a 17 MiB message: HTTP %d %s, want 413", resp.StatusCode, body)
+	}
+}
