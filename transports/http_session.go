@@ -233,3 +233,25 @@ func startSSE(w http.ResponseWriter) {
 		f.Flush()
 	}
 }
+
+// pumpSSE writes what was kept for the session, then the stream's frames,
+// as SSE events until the client goes or the session ends.
+func pumpSSE(w http.ResponseWriter, r *http.Request, s *httpSession, st *stream) {
+	for _, frame := range s.takeBacklog() {
+		if writeSSE(w, "message", frame) != nil {
+			return
+		}
+	}
+	for {
+		select {
+		case f := <-st.frames:
+			if writeSSE(w, "message", f.data) != nil {
+				return
+			}
+		case <-r.Context().Done():
+			return
+		case <-s.ended:
+			return
+		}
+	}
+}

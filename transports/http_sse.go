@@ -26,23 +26,7 @@ func (h *HTTPFront) serveSSE(w http.ResponseWriter, r *http.Request) {
 	if writeSSE(w, "endpoint", []byte("/message?sessionId="+s.id)) != nil {
 		return
 	}
-	for _, frame := range s.takeBacklog() {
-		if writeSSE(w, "message", frame) != nil {
-			return
-		}
-	}
-	for {
-		select {
-		case f := <-st.frames:
-			if writeSSE(w, "message", f.data) != nil {
-				return
-			}
-		case <-r.Context().Done():
-			return
-		case <-s.ended:
-			return
-		}
-	}
+	pumpSSE(w, r, s, st)
 }
 
 // serveMessage takes a legacy SSE client's message; answers go on its

@@ -160,23 +160,7 @@ func (h *HTTPFront) streamableGet(w http.ResponseWriter, r *http.Request) {
 	defer s.remove(st, nil)
 	s.touch()
 	startSSE(w)
-	for _, frame := range s.takeBacklog() {
-		if writeSSE(w, "message", frame) != nil {
-			return
-		}
-	}
-	for {
-		select {
-		case f := <-st.frames:
-			if writeSSE(w, "message", f.data) != nil {
-				return
-			}
-		case <-r.Context().Done():
-			return
-		case <-s.ended:
-			return
-		}
-	}
+	pumpSSE(w, r, s, st)
 }
 
 func (h *HTTPFront) streamableDelete(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,162 @@
+package main
+
+// A minimal JSON walker for the hot path: it finds the spans of an
+// object's top-level members in one pass, without allocating and without
+// decoding values the benchmark never looks at (a result's content, say).
+// It checks structure only as far as finding those spans needs; the rare
+// values that are decoded go through encoding/json, which checks them fully.
+
+import (
+	"errors"
+	"fmt"
+)
+
+// errMalformed reports a frame whose structure the walker cannot follow.
+var errMalformed = errors.New("malformed JSON")
+
+// walkObject calls visit with each top-level member of the JSON object in
+// b: its key as written between the quotes (escapes left as they are) and
+// the span of its value. Walking stops early when visit returns false.
+func walkObject(b []byte, visit func(key, value []byte) bool) error {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return fmt.Errorf("%w: not an object", errMalformed)
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return nil
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return fmt.Errorf("%w: expected a key at offset %d", errMalformed, i)
+		}
+		keyEnd, err := skipString(b, i)
+		if err != nil {
+			return err
+		}
+		key := b[i+1 : keyEnd-1]
+		i = skipSpace(b, keyEnd)
+		if i >= len(b) || b[i] != ':' {
+			return fmt.Errorf("%w: expected ':' at offset %d", errMalformed, i)
+		}
+		i = skipSpace(b, i+1)
+		valueEnd, err := skipValue(b, i)
+		if err != nil {
+			return err
+		}
+		if !visit(key, b[i:valueEnd]) {
+			return nil
+		}
+		i = skipSpace(b, valueEnd)
+		if i >= len(b) {
+			return fmt.Errorf("%w: unterminated object", errMalformed)
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return nil
+		default:
+			return fmt.Errorf("%w: expected ',' or '}' at offset %d", errMalformed, i)
+		}
+	}
+}
+
+// countArray returns the number of elements of the JSON array in b.
+func countArray(b []byte) (int, error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return 0, fmt.Errorf("%w: not an array", errMalformed)
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return 0, nil
+	}
+	n := 0
+	for {
+		end, err := skipValue(b, i)
+		if err != nil {
+			return 0, err
+		}
+		n++
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return 0, fmt.Errorf("%w: unterminated array", errMalformed)
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			return n, nil
+		default:
+			return 0, fmt.Errorf("%w: expected ',' or ']' at offset %d", errMalformed, i)
+		}
+	}
+}
+
+// skipValue returns the offset just past the JSON value starting at b[i].
+func skipValue(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return 0, fmt.Errorf("%w: missing value", errMalformed)
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end, err := skipString(b, j)
+				if err != nil {
+					return 0, err
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1, nil
+				}
+			}
+		}
+		return 0, fmt.Errorf("%w: unterminated %c", errMalformed, b[i])
+	case ',', '}', ']', ':':
+		return 0, fmt.Errorf("%w: missing value at offset %d", errMalformed, i)
+	default: // number, true, false, null
+		j := i
+		for j < len(b) && !isDelimiter(b[j]) {
+			j++
+		}
+		return j, nil
+	}
+}
+
+// skipString returns the offset just past the JSON string starting at b[i].
+func skipString(b []byte, i int) (int, error) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unterminated string", errMalformed)
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+func isDelimiter(c byte) bool {
+	return isSpace(c) || c == ',' || c == '}' || c == ']' || c == ':'
+}
