@@ -3,6 +3,7 @@ module github.com/plugboard/plugboard
 go 1.25.5
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/asynkron/protoactor-go v0.0.0-20240822202345-3c0e61ca19c9
 	github.com/gorilla/websocket v1.5.3
 	github.com/knadh/koanf/parsers/json v1.0.1

@@ -226,3 +226,51 @@ func TestLaterSessionsGetTheServersInstructions(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkToolsCallRoundTrip measures one tools/call through the whole
+// path, in process: a session on pipes, front, router, server actor, the
+// fixture process over stdio, and back. Run with -benchtime to taste.
+func BenchmarkToolsCallRoundTrip(b *testing.B) {
+	bin := filepath.Join(b.TempDir(), "mcp-fixture")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/mcp-fixture").CombinedOutput(); err != nil {
+		b.Fatalf("building the fixture: %v\n%s", err, out)
+	}
+	cfg := &config.Config{StartupTimeout: 10 * time.Second, PageSize: 100, Servers: []config.Server{fixtureConfig(bin, "fx")}}
+	sys := Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = sys.Shutdown(ctx)
+	}()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := sys.ServeStream(inR, outW, 1<<20)
+	defer func() {
+		inW.Close()
+		go io.Copy(io.Discard, outR) // whatever is still on its way out
+		<-done
+		outW.Close()
+	}()
+	lines := bufio.NewReader(outR)
+	roundTrip := func(line string) {
+		if _, err := io.WriteString(inW, line+"\n"); err != nil {
+			b.Fatal(err)
+		}
+		for { // skip notifications (list_changed) up to the response
+			out, err := lines.ReadBytes('\n')
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !bytes.Contains(out, []byte(`"method"`)) {
+				return
+			}
+		}
+	}
+	roundTrip(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}`)
+	roundTrip(`{"jsonrpc":"2.0","id":0,"method":"tools/list"}`)
+	call := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"fx__echo","arguments":{"text":"hello"}}}`
+	b.ReportAllocs()
+	for b.Loop() {
+		roundTrip(call)
+	}
+}

@@ -208,6 +208,7 @@ func outcomeOf(f frame) outcome {
 		return outcome{kind: outcomeTransport, message: "response with neither result nor error"}
 	}
 	o := outcome{kind: outcomeOK}
+	var cursor []byte
 	initialize := false
 	var bad error
 	err := walkObject(f.result, func(key, value []byte) bool {
@@ -217,15 +218,9 @@ func outcomeOf(f frame) outcome {
 				o.kind = outcomeToolError
 			}
 		case "nextCursor":
-			if err := json.Unmarshal(value, &o.nextCursor); err != nil {
-				bad = fmt.Errorf("nextCursor: %w", err)
-			}
+			cursor = value
 		case "tools":
-			n, err := countArray(value)
-			if err != nil {
-				bad = fmt.Errorf("tools: %w", err)
-			}
-			o.tools = n
+			o.tools, bad = countArray(value)
 		case "protocolVersion":
 			initialize = true
 		}
@@ -233,6 +228,10 @@ func outcomeOf(f frame) outcome {
 	})
 	if err == nil {
 		err = bad
+	}
+	if err == nil && cursor != nil {
+		// Decoded here, not in the walk, so that o stays on the stack.
+		o.nextCursor, err = decodeString(cursor)
 	}
 	if err != nil {
 		return outcome{kind: outcomeTransport, message: "malformed result: " + err.Error()}
@@ -273,4 +272,13 @@ func decodeServerInfo(result []byte) *serverInfo {
 	}
 	_ = json.Unmarshal(result, &r)
 	return &serverInfo{Name: r.ServerInfo.Name, Version: r.ServerInfo.Version, ProtocolVersion: r.ProtocolVersion}
+}
+
+// decodeString decodes a JSON string, or null as "".
+func decodeString(raw []byte) (string, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", err
+	}
+	return s, nil
 }

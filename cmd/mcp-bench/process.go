@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -19,6 +20,7 @@ const killGrace = 5 * time.Second
 // process is a running stdio target.
 type process struct {
 	cmd    *exec.Cmd
+	stdout io.Closer
 	stderr *tailBuffer // nil when the target's stderr is passed through
 	exited chan struct{}
 	status error // how it exited; set before exited is closed
@@ -50,6 +52,7 @@ func startProcess(argv []string, passStderr bool) (*process, io.WriteCloser, io.
 	if err := cmd.Start(); err != nil {
 		return nil, nil, nil, fmt.Errorf("starting %s: %w", argv[0], err)
 	}
+	p.stdout = stdout
 	return p, stdin, stdout, nil
 }
 
@@ -58,25 +61,43 @@ func (p *process) pid() int { return p.cmd.Process.Pid }
 // reap waits for the process once its stdout has ended.
 func (p *process) reap() {
 	p.status = p.cmd.Wait()
+	if errors.Is(p.status, exec.ErrWaitDelay) {
+		p.status = nil // it exited well; a descendant still holds its stderr
+	}
 	close(p.exited)
 }
 
 // stop waits for the process to exit, which closing its stdin should
-// make it do, and kills its process group after killGrace or once ctx is
+// make it do, and kills its process group after grace or once ctx is
 // done. It returns an error when the process had to be killed or exited
 // with a failure.
-func (p *process) stop(ctx context.Context) error {
-	timer := time.NewTimer(killGrace)
+func (p *process) stop(ctx context.Context, grace time.Duration) error {
+	select {
+	case <-p.exited:
+		return p.exitError()
+	default:
+	}
+	timer := time.NewTimer(grace)
 	defer timer.Stop()
+	why := fmt.Sprintf("did not exit within %s of its stdin closing", grace)
 	select {
 	case <-p.exited:
 		return p.exitError()
 	case <-timer.C:
 	case <-ctx.Done():
+		why = "was still running when the benchmark was stopped"
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	<-p.exited
-	return fmt.Errorf("%s did not exit within %s of its stdin closing and was killed", p.cmd.Path, killGrace)
+	timer.Reset(time.Second)
+	select {
+	case <-p.exited:
+	case <-timer.C:
+		// Something outside the group, such as a daemon started with
+		// setsid, still holds stdout open: stop reading it.
+		_ = p.stdout.Close()
+		<-p.exited
+	}
+	return fmt.Errorf("%s %s and was killed", p.cmd.Path, why)
 }
 
 // exitError describes an exit that was not a success, once exited.
@@ -97,7 +118,7 @@ func (p *process) stderrTail() string {
 	if p.stderr == nil {
 		return ""
 	}
-	if s := p.stderr.String(); s != "" {
+	if s := strings.TrimRight(p.stderr.String(), "\n"); s != "" {
 		return "; its stderr ended with:\n" + s
 	}
 	return ""

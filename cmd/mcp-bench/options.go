@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// mode is what the benchmark measures.
+type mode string
+
+const (
+	modeCall    mode = "call"    // tools/call throughput and latency
+	modeList    mode = "list"    // whole tools/list latency
+	modeStartup mode = "startup" // time to the first complete tools/list
+)
+
+// options are the parsed and validated command line.
+type options struct {
+	mode mode
+
+	command      []string // a stdio target
+	url          string   // a Streamable HTTP target
+	headers      http.Header
+	targetStderr bool
+
+	sessions    int
+	concurrency int
+	tool        string
+	args        json.RawMessage
+	duration    time.Duration // 0 when count is set
+	count       int64
+	warmup      time.Duration
+	timeout     time.Duration
+	runs        int
+
+	json bool
+}
+
+// errHelp is returned when the user asked for the usage text.
+var errHelp = errors.New("help requested")
+
+const usageHead = `mcp-bench measures an MCP server: tools/call throughput and latency, tools/list
+latency (--list), or start-up time (--startup).
+
+usage:
+  mcp-bench [flags] -- COMMAND [ARGS...]     a stdio server, one process per session
+  mcp-bench [flags] --stdio "COMMAND ARGS"   the same, as one shell-quoted string
+  mcp-bench [flags] --url http://HOST/mcp    a Streamable HTTP server
+
+flags:
+`
+
+// parseOptions reads the command line; usage goes to out on --help.
+func parseOptions(args []string, out io.Writer) (options, error) {
+	fs := pflag.NewFlagSet("mcp-bench", pflag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprint(out, usageHead)
+		fs.PrintDefaults()
+	}
+	stdio := fs.String("stdio", "", "the stdio server's command line, split like a shell's (no expansion)")
+	rawURL := fs.String("url", "", "the Streamable HTTP endpoint")
+	headers := fs.StringArray("header", nil, `"Name: value" to send with every HTTP request (repeatable)`)
+	sessions := fs.Int("sessions", 1, "sessions to open; for stdio, one process each")
+	concurrency := fs.Int("concurrency", 1, "calls in flight across all sessions, spread evenly over them")
+	tool := fs.String("tool", "echo", "the tool to call")
+	argsJSON := fs.String("args", `{"text":"hello"}`, "the tool's arguments, a JSON object")
+	duration := fs.Duration("duration", 10*time.Second, "how long to measure, after the warmup")
+	count := fs.Int64("count", 0, "measure this many calls instead of a duration")
+	warmup := fs.Duration("warmup", time.Second, "how long to run before measuring")
+	timeout := fs.Duration("timeout", 30*time.Second, "how long a call may take before it counts as a timeout")
+	list := fs.Bool("list", false, "measure whole tools/list listings, following nextCursor, instead of tools/call")
+	startup := fs.Bool("startup", false, "measure the time from exec (stdio) or first connect (HTTP) to the first complete tools/list")
+	runs := fs.Int("runs", 5, "with --startup, how many times to start")
+	jsonOut := fs.Bool("json", false, "print one JSON object instead of a table")
+	targetStderr := fs.Bool("target-stderr", false, "pass the stdio server's stderr through instead of keeping its tail for errors")
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return options{}, errHelp
+		}
+		return options{}, err
+	}
+	o := options{
+		mode:         modeCall,
+		url:          *rawURL,
+		targetStderr: *targetStderr,
+		sessions:     *sessions,
+		concurrency:  *concurrency,
+		tool:         *tool,
+		duration:     *duration,
+		count:        *count,
+		warmup:       *warmup,
+		timeout:      *timeout,
+		runs:         *runs,
+		json:         *jsonOut,
+	}
+
+	rest := fs.Args()
+	switch dash := fs.ArgsLenAtDash(); {
+	case dash > 0 || (dash < 0 && len(rest) > 0):
+		return options{}, fmt.Errorf("unexpected argument %q: put the stdio command after --", rest[0])
+	case dash == 0 && len(rest) == 0:
+		return options{}, errors.New("no command after --")
+	case dash == 0:
+		o.command = rest
+	}
+	if fs.Changed("stdio") {
+		if o.command != nil {
+			return options{}, errors.New("give the stdio command either with --stdio or after --, not both")
+		}
+		words, err := splitCommand(*stdio)
+		if err != nil {
+			return options{}, fmt.Errorf("--stdio %q: %w", *stdio, err)
+		}
+		o.command = words
+	}
+	switch {
+	case o.command == nil && o.url == "":
+		return options{}, errors.New("no target: give --url, --stdio or a command after --")
+	case o.command != nil && o.url != "":
+		return options{}, errors.New("give one target: --url or a stdio command, not both")
+	case o.url != "":
+		if u, err := url.Parse(o.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return options{}, fmt.Errorf("--url %q: not an http or https URL", o.url)
+		}
+	}
+	if len(*headers) > 0 {
+		if o.url == "" {
+			return options{}, errors.New("--header is for --url targets")
+		}
+		o.headers = http.Header{}
+		for _, h := range *headers {
+			name, value, ok := strings.Cut(h, ":")
+			if !ok || strings.TrimSpace(name) == "" {
+				return options{}, fmt.Errorf(`--header %q: want "Name: value"`, h)
+			}
+			o.headers.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+		}
+	}
+
+	switch {
+	case *list && *startup:
+		return options{}, errors.New("--list and --startup are different modes: give one")
+	case *list:
+		o.mode = modeList
+	case *startup:
+		o.mode = modeStartup
+	}
+	if fs.Changed("count") {
+		if fs.Changed("duration") {
+			return options{}, errors.New("give --duration or --count, not both")
+		}
+		o.duration = 0
+	}
+
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, []byte(*argsJSON)); err != nil || !bytes.HasPrefix(compact.Bytes(), []byte("{")) {
+		return options{}, fmt.Errorf("--args %q: not a JSON object", *argsJSON)
+	}
+	o.args = compact.Bytes()
+
+	for _, check := range []struct {
+		bad  bool
+		what string
+	}{
+		{o.sessions < 1, "--sessions must be at least 1"},
+		{o.concurrency < 1, "--concurrency must be at least 1"},
+		{fs.Changed("count") && o.count < 1, "--count must be at least 1"},
+		{o.count == 0 && o.duration <= 0, "--duration must be positive"},
+		{o.warmup < 0, "--warmup must not be negative"},
+		{o.timeout <= 0, "--timeout must be positive"},
+		{o.runs < 1, "--runs must be at least 1"},
+		{o.tool == "", "--tool must not be empty"},
+	} {
+		if check.bad {
+			return options{}, errors.New(check.what)
+		}
+	}
+	return o, nil
+}

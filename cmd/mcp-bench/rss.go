@@ -1,0 +1,226 @@
+package main
+
+// Memory of stdio targets, from Linux's /proc: each target's own peak
+// (VmHWM, which the kernel keeps), and the peak of what a target and
+// every process it spawned hold together (the sum of their VmRSS), which
+// only sampling can find.
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// rssInterval is how often the process trees are sampled.
+const rssInterval = 100 * time.Millisecond
+
+// rssReport is the memory the stdio targets used.
+type rssReport struct {
+	// PeakBytes is the largest VmHWM of a target process.
+	PeakBytes int64 `json:"peak_bytes"`
+	// TreePeakBytes is the largest sampled sum of VmRSS over the target
+	// processes and all their descendants.
+	TreePeakBytes int64 `json:"tree_peak_bytes"`
+	// Processes counts the target processes; TreeProcesses is the most
+	// processes a sample found in their trees, the targets included.
+	Processes     int `json:"processes"`
+	TreeProcesses int `json:"tree_processes"`
+	Samples       int `json:"samples"`
+}
+
+// rssSampler samples the trees of some root processes until finished.
+type rssSampler struct {
+	roots      []int
+	childrenOf func(pid int) []int
+	stop       chan struct{}
+	done       chan struct{}
+
+	mu     sync.Mutex
+	report rssReport
+}
+
+func startRSSSampler(roots []int) *rssSampler {
+	r := &rssSampler{
+		roots:      roots,
+		childrenOf: childrenFunc(),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+		report:     rssReport{Processes: len(roots)},
+	}
+	r.sample()
+	go r.loop()
+	return r
+}
+
+func (r *rssSampler) loop() {
+	defer close(r.done)
+	ticker := time.NewTicker(rssInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ticker.C:
+			r.sample()
+		case <-r.stop:
+			return
+		}
+	}
+}
+
+// finish takes a last sample, while the targets still run, and stops.
+func (r *rssSampler) finish() rssReport {
+	close(r.stop)
+	<-r.done
+	r.sample()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.report
+}
+
+func (r *rssSampler) sample() {
+	var peak, tree int64
+	processes := 0
+	for _, root := range r.roots {
+		rss, hwm, err := readMemory(root)
+		if err != nil {
+			continue // exited
+		}
+		peak = max(peak, hwm)
+		tree += rss
+		processes++
+		for _, pid := range descendants(root, r.childrenOf) {
+			if rss, _, err := readMemory(pid); err == nil {
+				tree += rss
+				processes++
+			}
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.report.Samples++
+	r.report.PeakBytes = max(r.report.PeakBytes, peak)
+	r.report.TreePeakBytes = max(r.report.TreePeakBytes, tree)
+	r.report.TreeProcesses = max(r.report.TreeProcesses, processes)
+}
+
+// readMemory returns a process's VmRSS and VmHWM, in bytes.
+func readMemory(pid int) (rss, hwm int64, err error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	return statusBytes(status, "VmRSS"), statusBytes(status, "VmHWM"), nil
+}
+
+// statusBytes reads a "Name:   123 kB" line of /proc/PID/status; 0 when
+// it is missing, as it is for kernel threads and zombies.
+func statusBytes(status []byte, name string) int64 {
+	for line := range bytes.Lines(status) {
+		rest, ok := bytes.CutPrefix(line, []byte(name+":"))
+		if !ok {
+			continue
+		}
+		fields := bytes.Fields(rest)
+		if len(fields) == 0 {
+			return 0
+		}
+		n, err := strconv.ParseInt(string(fields[0]), 10, 64)
+		if err != nil {
+			return 0
+		}
+		if len(fields) > 1 && string(fields[1]) == "kB" {
+			n *= 1024
+		}
+		return n
+	}
+	return 0
+}
+
+// descendants lists every process below root, children first.
+func descendants(root int, childrenOf func(int) []int) []int {
+	var all []int
+	seen := map[int]bool{root: true}
+	queue := []int{root}
+	for len(queue) > 0 {
+		pid := queue[0]
+		queue = queue[1:]
+		for _, child := range childrenOf(pid) {
+			if !seen[child] {
+				seen[child] = true
+				all = append(all, child)
+				queue = append(queue, child)
+			}
+		}
+	}
+	return all
+}
+
+// childrenFunc finds children through /proc/PID/task/TID/children when
+// the kernel has it, else by reading every process's parent.
+func childrenFunc() func(int) []int {
+	self := os.Getpid()
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d/children", self, self)); err == nil {
+		return childrenFromTasks
+	}
+	return childrenFromScan
+}
+
+// childrenFromTasks reads the children of each of the process's threads,
+// since a child belongs to the thread that forked it.
+func childrenFromTasks(pid int) []int {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var children []int
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err == nil {
+			children = append(children, parsePIDs(data)...)
+		}
+	}
+	return children
+}
+
+func childrenFromScan(pid int) []int {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var children []int
+	for _, file := range stats {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		if ppid, ok := parsePPID(data); ok && ppid == pid {
+			if child, err := strconv.Atoi(filepath.Base(filepath.Dir(file))); err == nil {
+				children = append(children, child)
+			}
+		}
+	}
+	return children
+}
+
+// parsePIDs reads a space-separated list of pids.
+func parsePIDs(data []byte) []int {
+	var pids []int
+	for _, field := range bytes.Fields(data) {
+		if pid, err := strconv.Atoi(string(field)); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// parsePPID reads the parent pid from /proc/PID/stat, whose second field,
+// the command name in parentheses, may itself hold spaces and parentheses.
+func parsePPID(stat []byte) (int, bool) {
+	end := bytes.LastIndexByte(stat, ')')
+	if end < 0 {
+		return 0, false
+	}
+	fields := bytes.Fields(stat[end+1:])
+	if len(fields) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(string(fields[1]))
+	return ppid, err == nil
+}
