@@ -95,9 +95,9 @@ func (r *routerActor) Receive(ctx actor.Context) {
 			ctx.Respond(r.snapshot())
 		}
 	case *messages.SessionOpened:
-		r.sessions[msg.Session.String()] = msg.Session
+		r.sessions[pidKey(msg.Session)] = msg.Session
 	case *messages.SessionClosed:
-		delete(r.sessions, msg.Session.String())
+		delete(r.sessions, pidKey(msg.Session))
 		r.dropSubscriptions(ctx, msg.Session)
 	case *messages.Initialize:
 		r.initialize(ctx, msg)

@@ -95,7 +95,7 @@ func (r *routerActor) resolveCompletion(params json.RawMessage, p *routeParams) 
 func (r *routerActor) subscription(ctx actor.Context, msg *messages.Route, params json.RawMessage) bool {
 	var p routeParams
 	_ = json.Unmarshal(params, &p) // resolveRequest parsed it
-	key := msg.Session.String()
+	key := pidKey(msg.Session)
 	subscribers := r.subs[p.URI]
 	if msg.Method == "resources/subscribe" {
 		if subscribers == nil {
@@ -125,7 +125,7 @@ func (r *routerActor) subscription(ctx actor.Context, msg *messages.Route, param
 // dropSubscriptions removes a closed session's subscriptions, unsubscribing
 // downstream where it was the last subscriber.
 func (r *routerActor) dropSubscriptions(ctx actor.Context, session *actor.PID) {
-	key := session.String()
+	key := pidKey(session)
 	for uri, subscribers := range r.subs {
 		if _, ok := subscribers[key]; !ok {
 			continue

@@ -65,7 +65,13 @@ type callKey struct {
 }
 
 func keyOf(session *actor.PID, clientID json.RawMessage) callKey {
-	return callKey{session: session.String(), clientID: string(clientID)}
+	return callKey{session: pidKey(session), clientID: string(clientID)}
+}
+
+// pidKey identifies an actor in maps. (PID.String renders protobuf text,
+// which is far too slow for every call.)
+func pidKey(pid *actor.PID) string {
+	return pid.Address + "/" + pid.Id
 }
 
 // pendingCall is a request sent downstream and not yet answered. session
