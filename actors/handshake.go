@@ -3,9 +3,12 @@ package actors
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/plugboard/plugboard/messages"
 	"github.com/plugboard/plugboard/transports"
@@ -49,6 +52,15 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	ready, err := handshake(hsCtx, conn, offer)
 	cancel()
 	if err != nil {
+		if errors.Is(err, transport.ErrTransportClosed) {
+			// The server went away: its exit status says more than the
+			// closed pipe, and it comes a moment later.
+			select {
+			case <-conn.Done():
+			case <-ctx.Done():
+			case <-time.After(5 * time.Second):
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
