@@ -130,10 +130,11 @@ func TestMalformedInputGetsSpecErrorsAndTheSessionGoesOn(t *testing.T) {
 		{`{"jsonrpc":"1.0","id":7,"method":"ping"}`, -32600},
 		{`[{"jsonrpc":"2.0","id":8,"method":"ping"}]`, -32600},
 	} {
+		answer := c.waitingFor(tc.line) // before writing: the answer may be quick
 		c.writeLine([]byte(tc.line))
 		var m *message
 		select {
-		case m = <-c.waitingFor(tc.line):
+		case m = <-answer:
 		case <-time.After(10 * time.Second):
 			t.Fatalf("no answer to %s", tc.line)
 		}
