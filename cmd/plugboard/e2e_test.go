@@ -410,3 +410,16 @@ func TestCallsToOneServerAreNeverSerialized(t *testing.T) {
 		t.Errorf("echo behind five sleeps answered %q", got)
 	}
 }
+
+func TestOversizedFrameFromAServerIsRefusedAndTheServerRestarted(t *testing.T) {
+	c := startPlugboard(t, twoServers(t, ""))
+	c.mustCall("tools/list", nil)
+	m := c.call("tools/call", map[string]any{"name": "alpha__large", "arguments": map[string]any{"bytes": 17 << 20}})
+	if m.Error == nil || !strings.Contains(m.Error.Message, "frame too large") || !strings.Contains(m.Error.Message, "alpha") {
+		t.Fatalf("a 17 MiB answer: got %.300s, want an error naming alpha and the frame limit", m.raw)
+	}
+	eventually(t, 15*time.Second, "alpha restarted", func() bool {
+		m := c.call("tools/call", map[string]any{"name": "alpha__echo", "arguments": map[string]any{"text": "back"}})
+		return m.Error == nil && textOf(t, m.Result) == "back"
+	})
+}
