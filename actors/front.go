@@ -102,6 +102,7 @@ func (f *frontActor) request(ctx actor.Context, fr *transports.Frame) {
 		return
 	}
 	f.inflight[key] = clientCall{method: fr.Method, params: fr.Params}
+	f.adoptModernMeta(fr.Params)
 	switch fr.Method {
 	case "initialize":
 		var p struct {
@@ -217,6 +218,9 @@ func (f *frontActor) send(frame []byte, what string) {
 }
 
 func (f *frontActor) notify(msg *messages.Notify) {
+	if msg.Method == "notifications/message" && f.logLevel == logNone {
+		return
+	}
 	if msg.Method == "notifications/message" && f.logLevel > 0 {
 		var p struct {
 			Level string `json:"level"`

@@ -49,7 +49,7 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	}
 
 	hsCtx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	ready, err := handshake(hsCtx, conn, offer)
+	ready, err := s.negotiate(hsCtx, conn, offer)
 	cancel()
 	if err != nil {
 		if errors.Is(err, transport.ErrTransportClosed) {
@@ -76,6 +76,9 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	}
 	ready.incarnation, ready.conn = inc, conn
 	root.Send(self, ready)
+	if ready.version == messages.ModernVersion {
+		go listenModern(ctx, conn, ready.caps)
+	}
 
 	select {
 	case <-conn.Done():
@@ -106,19 +109,22 @@ func (s *serverActor) dial() (transports.Downstream, error) {
 	})
 }
 
+// initializeCapabilities are the server capabilities plugboard reads.
+type initializeCapabilities struct {
+	Tools     json.RawMessage `json:"tools"`
+	Prompts   json.RawMessage `json:"prompts"`
+	Resources *struct {
+		Subscribe bool `json:"subscribe"`
+	} `json:"resources"`
+	Logging     json.RawMessage `json:"logging"`
+	Completions json.RawMessage `json:"completions"`
+}
+
 // initializeResult is the part of a server's initialize answer plugboard reads.
 type initializeResult struct {
-	ProtocolVersion string `json:"protocolVersion"`
-	Capabilities    struct {
-		Tools     json.RawMessage `json:"tools"`
-		Prompts   json.RawMessage `json:"prompts"`
-		Resources *struct {
-			Subscribe bool `json:"subscribe"`
-		} `json:"resources"`
-		Logging     json.RawMessage `json:"logging"`
-		Completions json.RawMessage `json:"completions"`
-	} `json:"capabilities"`
-	Instructions string `json:"instructions"`
+	ProtocolVersion string                 `json:"protocolVersion"`
+	Capabilities    initializeCapabilities `json:"capabilities"`
+	Instructions    string                 `json:"instructions"`
 }
 
 // handshake initializes the server, offering it the client capabilities
@@ -146,28 +152,37 @@ func handshake(ctx context.Context, conn transports.Downstream, offer json.RawMe
 	if err := conn.Notify(ctx, "notifications/initialized", nil); err != nil {
 		return nil, err
 	}
-	offered := [numKinds]bool{
-		messages.Tools:             init.Capabilities.Tools != nil,
-		messages.Prompts:           init.Capabilities.Prompts != nil,
-		messages.Resources:         init.Capabilities.Resources != nil,
-		messages.ResourceTemplates: init.Capabilities.Resources != nil,
-	}
 	ready := &serverConnected{instructions: init.Instructions, version: init.ProtocolVersion, features: serverFeatures{
 		logging:     init.Capabilities.Logging != nil,
 		completions: init.Capabilities.Completions != nil,
 		subscribe:   init.Capabilities.Resources != nil && init.Capabilities.Resources.Subscribe,
 	}}
+	if err := fetchLists(ctx, conn, &init.Capabilities, ready); err != nil {
+		return nil, err
+	}
+	return ready, nil
+}
+
+// fetchLists fetches every list the server's capabilities offer.
+func fetchLists(ctx context.Context, conn transports.Downstream, caps *initializeCapabilities, ready *serverConnected) error {
+	offered := [numKinds]bool{
+		messages.Tools:             caps.Tools != nil,
+		messages.Prompts:           caps.Prompts != nil,
+		messages.Resources:         caps.Resources != nil,
+		messages.ResourceTemplates: caps.Resources != nil,
+	}
 	for k, ok := range offered {
 		if !ok {
 			continue
 		}
 		items, err := fetchList(ctx, conn, messages.Kind(k))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		ready.lists[k] = items
 	}
-	return ready, nil
+	ready.caps = caps
+	return nil
 }
 
 // fetchList fetches every page of one list.

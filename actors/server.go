@@ -37,6 +37,8 @@ type serverActor struct {
 	procs       *sync.WaitGroup
 	log         *slog.Logger
 	incarnation uint64
+	era         *eraMemory         // which revision the server speaks, once learnt; kept across restarts
+	modern      bool               // the current incarnation speaks 2026-07-28
 	root        *actor.RootContext // for the incarnation's goroutines to post to self
 	self        *actor.PID
 	offer       chan json.RawMessage // the client capabilities to offer, for the handshake
@@ -106,6 +108,7 @@ type (
 		instructions string
 		version      string
 		features     serverFeatures
+		caps         *initializeCapabilities
 	}
 	serverEnded struct {
 		incarnation uint64
@@ -146,8 +149,10 @@ type (
 // Each (re)start gets the next incarnation number.
 func newServerProps(cfg config.Server, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger) *actor.Props {
 	var incarnations atomic.Uint64
+	era := &eraMemory{}
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &serverActor{
+			era:         era,
 			cfg:         cfg,
 			router:      router,
 			procs:       procs,
@@ -242,6 +247,10 @@ func (s *serverActor) release() {
 // accept takes a request for the server: sent now, queued while the server
 // starts or is at its in-flight cap, refused past the queue's cap.
 func (s *serverActor) accept(ctx actor.Context, msg *messages.Forward) {
+	if s.modern && msg.Method == "logging/setLevel" {
+		s.setModernLogLevel(ctx, msg)
+		return
+	}
 	if s.conn != nil && !s.supports(msg.Method) {
 		if msg.Session != nil {
 			ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeMethodNotFound,
@@ -297,8 +306,14 @@ func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward) {
 	p.cancel = cancel
 	s.inflight[id] = p
 	conn, root, self, inc := s.conn, s.root, s.self, s.incarnation
+	// A 2026-07-28 server's input_required goes back to a client of that
+	// revision as it is; for a handshake-era client plugboard asks it.
+	fulfil := s.modern && !clientSpeaksModern(msg.Params)
 	go func() {
 		result, rpcErr, err := conn.Call(callCtx, id, msg.Method, params)
+		if fulfil && err == nil && rpcErr == nil {
+			result, rpcErr, err = s.fulfil(callCtx, inc, conn, msg.Method, params, result)
+		}
 		root.Send(self, &callDone{incarnation: inc, id: id, result: result, rpcErr: rpcErr, err: err})
 	}()
 }
@@ -407,8 +422,8 @@ func (s *serverActor) cancelDownstream(id int64, reason string) {
 // notifyDownstream sends a notification to the server, from a goroutine.
 func (s *serverActor) notifyDownstream(msg *messages.Notify) {
 	conn := s.conn
-	if conn == nil {
-		return
+	if conn == nil || (s.modern && msg.Method == "notifications/roots/list_changed") {
+		return // the revision has no roots notification: roots are asked per request
 	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -430,6 +445,7 @@ func (s *serverActor) drainQueue(ctx actor.Context) {
 
 func (s *serverActor) connected(ctx actor.Context, msg *serverConnected) {
 	s.conn = msg.conn
+	s.modern = msg.version == messages.ModernVersion
 	s.features = msg.features
 	s.readyAt = time.Now()
 	s.log.Info("server ready", "protocol", msg.version, "incarnation", s.incarnation,

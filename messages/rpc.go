@@ -18,6 +18,12 @@ const (
 	// CodeServerUnavailable is plugboard's code for a downstream that is
 	// down, restarting, overloaded or timed out (JSON-RPC's server-error range).
 	CodeServerUnavailable = -32000
+	// Codes of the 2026-07-28 revision: an HTTP header that does not match
+	// the body, a request that needs a capability the client did not
+	// declare, and a protocol version the server does not speak.
+	CodeHeaderMismatch             = -32020
+	CodeMissingClientCapability    = -32021
+	CodeUnsupportedProtocolVersion = -32022
 )
 
 // RPCError is a JSON-RPC error object.
@@ -49,6 +55,10 @@ type Reply struct {
 func ErrorReply(clientID json.RawMessage, code int, message string) *Reply {
 	return &Reply{ClientID: clientID, Error: &RPCError{Code: code, Message: message}}
 }
+
+// ModernVersion is the stateless revision of MCP: every request carries
+// its protocol version, client capabilities and client info in _meta.
+const ModernVersion = "2026-07-28"
 
 // ProtocolVersions are the protocol versions plugboard speaks with peers
 // that use the initialize handshake, newest first.

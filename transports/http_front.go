@@ -46,6 +46,8 @@ type HTTPFront struct {
 	mu       sync.Mutex // guards sessions, the front's own registry
 	sessions map[string]*httpSession
 	closed   chan struct{}
+
+	modern *modernCalls // the 2026-07-28 revision's calls waiting for a retry
 }
 
 // NewHTTPFront returns a front that opens sessions with opener.
@@ -62,7 +64,7 @@ func NewHTTPFront(opener SessionOpener, opts HTTPOptions) *HTTPFront {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &HTTPFront{opts: opts, opener: opener, sessions: map[string]*httpSession{}, closed: make(chan struct{})}
+	return &HTTPFront{opts: opts, opener: opener, sessions: map[string]*httpSession{}, closed: make(chan struct{}), modern: newModernCalls()}
 }
 
 // Handler returns the front's HTTP handler.
@@ -109,6 +111,7 @@ func (h *HTTPFront) Close() {
 	for _, s := range sessions {
 		h.endSession(s)
 	}
+	h.closeParked()
 }
 
 func (h *HTTPFront) expireIdle(now time.Time) {

@@ -18,8 +18,15 @@ const (
 )
 
 // serveStreamable serves /mcp: the Streamable HTTP transport of MCP
-// 2025-03-26 to 2025-11-25.
+// 2025-03-26 to 2025-11-25 with sessions, and that of 2026-07-28 without
+// (http_modern.go), told apart per request.
 func (h *HTTPFront) serveStreamable(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost && r.Header.Get(headerProtocolVersion) == messages.ModernVersion {
+		// The stateless revision has no GET stream and no sessions to end.
+		w.Header().Set("Allow", "POST")
+		httpError(w, http.StatusMethodNotAllowed, "protocol version "+messages.ModernVersion+" uses POST only")
+		return
+	}
 	if r.Method != http.MethodPost && !supportedVersion(w, r, nil) {
 		return
 	}
@@ -73,7 +80,14 @@ func supportedVersion(w http.ResponseWriter, r *http.Request, id []byte) bool {
 
 func (h *HTTPFront) streamablePost(w http.ResponseWriter, r *http.Request) {
 	frame, ok := h.readFrame(w, r)
-	if !ok || !supportedVersion(w, r, frame.ID) {
+	if !ok {
+		return
+	}
+	if r.Header.Get(headerSessionID) == "" && isModern(r.Header, &frame) {
+		h.serveModern(w, r, frame)
+		return
+	}
+	if !supportedVersion(w, r, frame.ID) {
 		return
 	}
 	var s *httpSession

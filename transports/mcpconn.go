@@ -14,8 +14,9 @@ import (
 // mcpConn adapts one of mcp-go's client transports to the request, notify
 // and id parts of Downstream.
 type mcpConn struct {
-	t   transport.Interface
-	ids atomic.Int64
+	t      transport.Interface
+	ids    atomic.Int64
+	modern atomic.Pointer[modernIdentity] // set once the server speaks 2026-07-28
 }
 
 // NewID implements Downstream.
@@ -24,6 +25,9 @@ func (c *mcpConn) NewID() int64 { return c.ids.Add(1) }
 // Call implements Downstream.
 func (c *mcpConn) Call(ctx context.Context, id int64, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError, error) {
 	req := transport.JSONRPCRequest{JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(id), Method: method}
+	if m := c.modern.Load(); m != nil {
+		params, req.Header = m.prepare(method, params)
+	}
 	if params != nil {
 		req.Params = params
 	}

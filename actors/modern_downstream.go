@@ -1,0 +1,199 @@
+package actors
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/plugboard/plugboard/messages"
+	"github.com/plugboard/plugboard/transports"
+)
+
+// Downstream servers of the 2026-07-28 revision: plugboard probes with
+// server/discover, remembers the answer across restarts (a server that
+// ignores the probe costs its timeout once, not on every start), and
+// speaks the revision to those that answer it. Requests from handshake-era
+// clients get plugboard's _meta; a 2026-07-28 client's keep its own.
+
+// Eras a server may speak, as remembered.
+const (
+	eraUnknown int32 = iota
+	eraLegacy
+	eraModern
+)
+
+// discoverProbeTimeout bounds the first server/discover probe of a server
+// whose era is not known yet.
+const discoverProbeTimeout = 3 * time.Second
+
+// maxInputRounds bounds the input_required rounds plugboard drives for a
+// handshake-era client before it gives up.
+const maxInputRounds = 10
+
+// eraMemory is which revision a server was found to speak.
+type eraMemory struct{ v atomic.Int32 }
+
+// errNotModern is a server that does not speak the 2026-07-28 revision.
+var errNotModern = errors.New("the server does not speak " + messages.ModernVersion)
+
+// negotiate sets up the connection in the newest revision the server
+// speaks: 2026-07-28 if it answers server/discover, else the handshake.
+func (s *serverActor) negotiate(ctx context.Context, conn transports.Downstream, offer json.RawMessage) (*serverConnected, error) {
+	md, ok := conn.(transports.ModernDownstream)
+	if ok && md.SpeaksModern() && s.era.v.Load() != eraLegacy {
+		ready, err := discoverModern(ctx, md, offer, s.era.v.Load() == eraModern)
+		switch {
+		case err == nil:
+			s.era.v.Store(eraModern)
+			return ready, nil
+		case errors.Is(err, errNotModern):
+			s.log.Info("server speaks the handshake era", "why", err.Error())
+			s.era.v.Store(eraLegacy)
+			md.UseModern(nil)
+		default:
+			return nil, err
+		}
+	}
+	return handshake(ctx, conn, offer)
+}
+
+// discoverResult is what plugboard reads of a server's server/discover answer.
+type discoverResult struct {
+	SupportedVersions []string                   `json:"supportedVersions"`
+	Capabilities      initializeCapabilities     `json:"capabilities"`
+	Instructions      string                     `json:"instructions"`
+	Meta              map[string]json.RawMessage `json:"_meta"`
+}
+
+// discoverModern probes the server with server/discover and, if it speaks
+// the revision, fetches its lists. known says the server answered before:
+// then the probe gets the whole handshake's time.
+func discoverModern(ctx context.Context, md transports.ModernDownstream, offer json.RawMessage, known bool) (*serverConnected, error) {
+	if len(offer) == 0 {
+		offer = json.RawMessage(`{}`)
+	}
+	md.UseModern(offer)
+	probeCtx := ctx
+	if !known {
+		var cancel context.CancelFunc
+		probeCtx, cancel = context.WithTimeout(ctx, discoverProbeTimeout)
+		defer cancel()
+	}
+	raw, rpcErr, err := md.Call(probeCtx, md.NewID(), "server/discover", nil)
+	switch {
+	case err != nil && ctx.Err() == nil && probeCtx.Err() != nil:
+		return nil, fmt.Errorf("%w: no answer to server/discover within %s", errNotModern, discoverProbeTimeout)
+	case err != nil:
+		return nil, err
+	case rpcErr != nil:
+		return nil, fmt.Errorf("%w: server/discover: %s (%d)", errNotModern, rpcErr.Message, rpcErr.Code)
+	}
+	var d discoverResult
+	if json.Unmarshal(raw, &d) != nil {
+		return nil, fmt.Errorf("%w: malformed server/discover result", errNotModern)
+	}
+	speaks := false
+	for _, v := range d.SupportedVersions {
+		speaks = speaks || v == messages.ModernVersion
+	}
+	if !speaks {
+		return nil, fmt.Errorf("%w: it supports %v", errNotModern, d.SupportedVersions)
+	}
+	ready := &serverConnected{instructions: d.Instructions, version: messages.ModernVersion, features: serverFeatures{
+		logging:     d.Capabilities.Logging != nil,
+		completions: d.Capabilities.Completions != nil,
+		// resources/subscribe is gone from the revision: a server's
+		// resource updates would come on a subscriptions/listen stream.
+	}}
+	if err := fetchLists(ctx, md, &d.Capabilities, ready); err != nil {
+		return nil, err
+	}
+	return ready, nil
+}
+
+// listenModern keeps a subscriptions/listen request open on a modern
+// server for the life of the connection, so that its list changes reach
+// plugboard (they come as notifications, tagged, like any other).
+func listenModern(ctx context.Context, conn transports.Downstream, caps *initializeCapabilities) {
+	params, _ := json.Marshal(map[string]any{"notifications": map[string]bool{
+		"toolsListChanged":     caps.Tools != nil,
+		"promptsListChanged":   caps.Prompts != nil,
+		"resourcesListChanged": caps.Resources != nil,
+	}})
+	_, _, _ = conn.Call(ctx, conn.NewID(), "subscriptions/listen", params)
+}
+
+// clientSpeaksModern reports whether a request comes from a 2026-07-28
+// client: its params carry the revision's _meta.
+func clientSpeaksModern(params json.RawMessage) bool {
+	return bytes.Contains(params, []byte(`"`+transports.MetaProtocolVersion+`"`))
+}
+
+// inputRequired is a server's interim answer asking for input.
+type inputRequired struct {
+	InputRequests map[string]struct {
+		Method string          `json:"method"`
+		Params json.RawMessage `json:"params"`
+	} `json:"inputRequests"`
+	RequestState *string `json:"requestState"`
+}
+
+// fulfil drives a modern server's input_required answers for a
+// handshake-era client: each input request goes to the client as an
+// ordinary request of its own, and the call is retried with the answers
+// until the server completes it. It runs on the call's goroutine.
+func (s *serverActor) fulfil(ctx context.Context, inc uint64, conn transports.Downstream, method string, params, result json.RawMessage) (json.RawMessage, *messages.RPCError, error) {
+	for round := 1; ; round++ {
+		if !transports.IsInputRequired(result) {
+			return result, nil, nil
+		}
+		if round > maxInputRounds {
+			return nil, &messages.RPCError{Code: messages.CodeInternalError, Message: fmt.Sprintf("server %s asked for input more than %d times", s.cfg.Name, maxInputRounds)}, nil
+		}
+		var ir inputRequired
+		if err := json.Unmarshal(result, &ir); err != nil {
+			return nil, &messages.RPCError{Code: messages.CodeInternalError, Message: fmt.Sprintf("server %s sent a malformed input_required result: %v", s.cfg.Name, err)}, nil
+		}
+		responses := make(map[string]json.RawMessage, len(ir.InputRequests))
+		for key, req := range ir.InputRequests {
+			id := quoteJSON(fmt.Sprintf("mrtr-%d-%s", round, key))
+			answer, rpcErr := s.askClient(ctx, inc, id, req.Method, req.Params)
+			if rpcErr != nil {
+				return nil, &messages.RPCError{Code: rpcErr.Code, Message: fmt.Sprintf("server %s needs %s from the client: %s", s.cfg.Name, req.Method, rpcErr.Message)}, nil
+			}
+			responses[key] = answer
+		}
+		retry, err := setField(params, "inputResponses", mustJSON(responses))
+		if err == nil && ir.RequestState != nil {
+			retry, err = setField(retry, "requestState", mustJSON(*ir.RequestState))
+		}
+		if err != nil {
+			return nil, &messages.RPCError{Code: messages.CodeInternalError, Message: "retrying with the client's input: " + err.Error()}, nil
+		}
+		var rpcErr *messages.RPCError
+		result, rpcErr, err = conn.Call(ctx, conn.NewID(), method, retry)
+		if rpcErr != nil || err != nil {
+			return nil, rpcErr, err
+		}
+	}
+}
+
+// setModernLogLevel keeps a client's logging/setLevel for a modern server,
+// which has no such method: the level goes on each request instead.
+func (s *serverActor) setModernLogLevel(ctx actor.Context, msg *messages.Forward) {
+	var p struct {
+		Level string `json:"level"`
+	}
+	_ = json.Unmarshal(msg.Params, &p) // the front checked it
+	if md, ok := s.conn.(transports.ModernDownstream); ok {
+		md.SetLogLevel(p.Level)
+	}
+	if msg.Session != nil {
+		ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: json.RawMessage(`{}`)})
+	}
+}

@@ -1,0 +1,339 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// modernClient speaks the 2026-07-28 revision to plugboard serve's /mcp:
+// no session, every request with its _meta and mirrored headers.
+type modernClient struct {
+	t    *testing.T
+	base string
+	caps map[string]any
+	next int
+}
+
+func (c *modernClient) meta() map[string]any {
+	return map[string]any{
+		"io.modelcontextprotocol/protocolVersion":    "2026-07-28",
+		"io.modelcontextprotocol/clientCapabilities": c.caps,
+		"io.modelcontextprotocol/clientInfo":         map[string]any{"name": "modern-test", "version": "1"},
+	}
+}
+
+// post sends one request with params (their _meta added) and header
+// overrides, and returns the HTTP status and every JSON-RPC message of
+// the answer, the last being the response.
+func (c *modernClient) post(method string, params map[string]any, header map[string]string) (int, []*message) {
+	c.t.Helper()
+	if params == nil {
+		params = map[string]any{}
+	}
+	if _, ok := params["_meta"]; !ok {
+		params["_meta"] = c.meta()
+	}
+	c.next++
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": c.next, "method": method, "params": params})
+	req, _ := http.NewRequest(http.MethodPost, c.base+"/mcp", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2026-07-28")
+	req.Header.Set("Mcp-Method", method)
+	if name, ok := params["name"].(string); ok {
+		req.Header.Set("Mcp-Name", name)
+	}
+	if uri, ok := params["uri"].(string); ok {
+		req.Header.Set("Mcp-Name", uri)
+	}
+	for k, v := range header {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var msgs []*message
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		eachSSE(c.t, resp.Body, func(data []byte) bool {
+			m := decodeMessage(c.t, data)
+			msgs = append(msgs, m)
+			return m.Method != ""
+		})
+	} else {
+		msgs = append(msgs, decodeMessage(c.t, mustRead(c.t, resp.Body)))
+	}
+	if resp.Header.Get("Mcp-Session-Id") != "" {
+		c.t.Errorf("a %s request got a session id", method)
+	}
+	return resp.StatusCode, msgs
+}
+
+// result posts and decodes the response's result into v, failing on an error.
+func (c *modernClient) result(method string, params map[string]any, v any) []*message {
+	c.t.Helper()
+	status, msgs := c.post(method, params, nil)
+	last := msgs[len(msgs)-1]
+	if status != http.StatusOK || last.Error != nil || last.Result == nil {
+		c.t.Fatalf("%s: HTTP %d, %s", method, status, last.raw)
+	}
+	if err := json.Unmarshal(last.Result, v); err != nil {
+		c.t.Fatalf("%s: %v in %s", method, err, last.raw)
+	}
+	return msgs
+}
+
+func TestModernClientDiscoversListsAndCalls(t *testing.T) {
+	d := startServe(t, unprefixedFixture(t, ""))
+	c := &modernClient{t: t, base: d.url, caps: map[string]any{}}
+
+	var disc struct {
+		ResultType        string          `json:"resultType"`
+		SupportedVersions []string        `json:"supportedVersions"`
+		Capabilities      map[string]any  `json:"capabilities"`
+		Meta              map[string]any  `json:"_meta"`
+		TTL               *int            `json:"ttlMs"`
+		Instructions      json.RawMessage `json:"instructions"`
+	}
+	c.result("server/discover", nil, &disc)
+	if disc.ResultType != "complete" || len(disc.SupportedVersions) == 0 || disc.SupportedVersions[0] != "2026-07-28" ||
+		disc.Capabilities["tools"] == nil || disc.Meta["io.modelcontextprotocol/serverInfo"] == nil || disc.TTL == nil {
+		t.Fatalf("server/discover answered %+v", disc)
+	}
+
+	var list struct {
+		ResultType string            `json:"resultType"`
+		TTL        *int              `json:"ttlMs"`
+		Scope      string            `json:"cacheScope"`
+		Tools      []json.RawMessage `json:"tools"`
+	}
+	eventually(t, 10*time.Second, "the fixture's tools listed", func() bool {
+		c.result("tools/list", nil, &list)
+		return len(list.Tools) > 0
+	})
+	if list.ResultType != "complete" || list.TTL == nil || (list.Scope != "private" && list.Scope != "public") {
+		t.Fatalf("tools/list lacks the revision's members: %+v", list)
+	}
+
+	var call struct {
+		ResultType string `json:"resultType"`
+		Content    []struct {
+			Text string `json:"text"`
+		} `json:"content"`
+	}
+	c.result("tools/call", map[string]any{"name": "echo", "arguments": map[string]any{"text": "modern hello"}}, &call)
+	if call.ResultType != "complete" || len(call.Content) == 0 || !strings.Contains(call.Content[0].Text, "modern hello") {
+		t.Fatalf("echo answered %+v", call)
+	}
+
+	// Progress goes on the request's own stream, under the client's token.
+	meta := c.meta()
+	meta["progressToken"] = "tok-1"
+	msgs := c.result("tools/call", map[string]any{"name": "progress", "arguments": map[string]any{"steps": 2}, "_meta": meta}, &call)
+	progress := 0
+	for _, m := range msgs {
+		if m.Method == "notifications/progress" && strings.Contains(string(m.Params), `"tok-1"`) {
+			progress++
+		}
+	}
+	if progress != 2 {
+		t.Fatalf("got %d progress notifications on the call's stream, want 2: %d messages", progress, len(msgs))
+	}
+}
+
+func TestModernClientRequestsAreValidated(t *testing.T) {
+	d := startServe(t, unprefixedFixture(t, ""))
+	c := &modernClient{t: t, base: d.url, caps: map[string]any{}}
+	cases := []struct {
+		name   string
+		method string
+		params map[string]any
+		header map[string]string
+		status int
+		code   int
+	}{
+		{"no _meta", "tools/list", map[string]any{"_meta": nil}, nil, 400, -32602},
+		{"no capabilities", "tools/list", map[string]any{"_meta": map[string]any{"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}, nil, 400, -32602},
+		{"version header differs", "tools/list", nil, map[string]string{"MCP-Protocol-Version": "2025-11-25"}, 400, -32020},
+		{"no method header", "tools/list", nil, map[string]string{"Mcp-Method": ""}, 400, -32020},
+		{"method header differs", "tools/list", nil, map[string]string{"Mcp-Method": "prompts/list"}, 400, -32020},
+		{"name header differs", "tools/call", map[string]any{"name": "echo", "arguments": map[string]any{"text": "x"}}, map[string]string{"Mcp-Name": "add"}, 400, -32020},
+		{"removed method", "ping", nil, nil, 404, -32601},
+		{"removed subscribe", "resources/subscribe", map[string]any{"uri": "test://static-text"}, nil, 404, -32601},
+		{"unknown method", "no/such", nil, nil, 404, -32601},
+	}
+	for _, tc := range cases {
+		status, msgs := c.post(tc.method, tc.params, tc.header)
+		last := msgs[len(msgs)-1]
+		if status != tc.status || last.Error == nil || last.Error.Code != tc.code {
+			t.Errorf("%s: HTTP %d %s, want HTTP %d code %d", tc.name, status, last.raw, tc.status, tc.code)
+		}
+	}
+
+	// An encoded Mcp-Name is decoded before it is compared.
+	status, msgs := c.post("tools/call", map[string]any{"name": "echo", "arguments": map[string]any{"text": "x"}},
+		map[string]string{"Mcp-Name": "=?base64?" + base64.StdEncoding.EncodeToString([]byte("echo")) + "?="})
+	if status != 200 || msgs[len(msgs)-1].Error != nil {
+		t.Errorf("a Base64-encoded Mcp-Name was refused: HTTP %d %s", status, msgs[len(msgs)-1].raw)
+	}
+
+	// A version plugboard does not speak names the ones it does.
+	meta := c.meta()
+	meta["io.modelcontextprotocol/protocolVersion"] = "1999-01-01"
+	status, msgs = c.post("tools/list", map[string]any{"_meta": meta}, map[string]string{"MCP-Protocol-Version": "1999-01-01"})
+	last := msgs[len(msgs)-1]
+	var data struct {
+		Supported []string `json:"supported"`
+		Requested string   `json:"requested"`
+	}
+	if status != 400 || last.Error == nil || last.Error.Code != -32022 || json.Unmarshal(last.Error.Data, &data) != nil ||
+		data.Requested != "1999-01-01" || len(data.Supported) == 0 || data.Supported[0] != "2026-07-28" {
+		t.Errorf("unsupported version: HTTP %d %s", status, last.raw)
+	}
+
+	// A handshake-era client on the same endpoint at the same time still
+	// gets its session.
+	legacy := newHTTPSession(t, d.url)
+	legacy.initialize(map[string]any{})
+	if m, _ := legacy.call("tools/list", map[string]any{}); m.Error != nil || strings.Contains(string(m.Result), "resultType") {
+		t.Errorf("a 2025-11-25 session's tools/list: %s", m.raw)
+	}
+}
+
+// A legacy server's sampling request reaches a 2026-07-28 client as an
+// input_required result; the retry answers it and gets the tool's result.
+func TestModernClientAnswersALegacyServersRequestByRetrying(t *testing.T) {
+	d := startServe(t, unprefixedFixture(t, ""))
+	c := &modernClient{t: t, base: d.url, caps: map[string]any{"sampling": map[string]any{}}}
+	args := map[string]any{"name": "test_sampling", "arguments": map[string]any{"prompt": "capital of France?"}}
+
+	var first struct {
+		ResultType    string `json:"resultType"`
+		InputRequests map[string]struct {
+			Method string          `json:"method"`
+			Params json.RawMessage `json:"params"`
+		} `json:"inputRequests"`
+		RequestState string `json:"requestState"`
+	}
+	eventually(t, 10*time.Second, "the fixture's tools listed", func() bool {
+		status, msgs := c.post("tools/call", args, nil)
+		last := msgs[len(msgs)-1]
+		return status == 200 && last.Error == nil && json.Unmarshal(last.Result, &first) == nil
+	})
+	if first.ResultType != "input_required" || len(first.InputRequests) != 1 || first.RequestState == "" {
+		t.Fatalf("test_sampling answered %+v", first)
+	}
+	var key string
+	for k, r := range first.InputRequests {
+		key = k
+		if r.Method != "sampling/createMessage" || !strings.Contains(string(r.Params), "capital of France?") {
+			t.Fatalf("input request %s: %s %s", k, r.Method, r.Params)
+		}
+	}
+
+	// A tampered state is refused; the parked call is still there after.
+	tampered := map[string]any{"name": "test_sampling", "arguments": args["arguments"], "requestState": first.RequestState + "x",
+		"inputResponses": map[string]any{key: map[string]any{"role": "assistant", "content": map[string]any{"type": "text", "text": "Lyon"}, "model": "m"}}}
+	status, msgs := c.post("tools/call", tampered, nil)
+	if last := msgs[len(msgs)-1]; status != 400 || last.Error == nil || last.Error.Code != -32602 {
+		t.Fatalf("tampered requestState: HTTP %d %s", status, last.raw)
+	}
+
+	// A retry without the answer is asked again.
+	var again struct {
+		ResultType    string                     `json:"resultType"`
+		InputRequests map[string]json.RawMessage `json:"inputRequests"`
+	}
+	c.result("tools/call", map[string]any{"name": "test_sampling", "arguments": args["arguments"], "requestState": first.RequestState,
+		"inputResponses": map[string]any{"unrelated": map[string]any{}}}, &again)
+	if again.ResultType != "input_required" || again.InputRequests[key] == nil {
+		t.Fatalf("a retry without the answer got %+v", again)
+	}
+
+	var final struct {
+		ResultType string `json:"resultType"`
+		Content    []struct {
+			Text string `json:"text"`
+		} `json:"content"`
+	}
+	c.result("tools/call", map[string]any{"name": "test_sampling", "arguments": args["arguments"], "requestState": first.RequestState,
+		"inputResponses": map[string]any{key: map[string]any{"role": "assistant", "content": map[string]any{"type": "text", "text": "Paris"}, "model": "m"}}}, &final)
+	if final.ResultType != "complete" || len(final.Content) == 0 || !strings.Contains(final.Content[0].Text, "Paris") {
+		t.Fatalf("the retry got %+v", final)
+	}
+
+	// The state was used up.
+	status, msgs = c.post("tools/call", map[string]any{"name": "test_sampling", "arguments": args["arguments"], "requestState": first.RequestState}, nil)
+	if last := msgs[len(msgs)-1]; status != 400 || last.Error == nil {
+		t.Fatalf("a used requestState: HTTP %d %s", status, last.raw)
+	}
+
+	// A client that did not declare sampling is never asked.
+	c.caps = map[string]any{}
+	status, msgs = c.post("tools/call", args, nil)
+	if last := msgs[len(msgs)-1]; strings.Contains(string(last.Result), "input_required") {
+		t.Fatalf("a client without sampling got input requests: HTTP %d %s", status, last.raw)
+	}
+}
+
+// subscriptions/listen acknowledges, then carries the list changes the
+// client opted in to, tagged with its id; nothing else.
+func TestModernClientListensForListChanges(t *testing.T) {
+	d := startServe(t, unprefixedFixture(t, ""))
+	c := &modernClient{t: t, base: d.url, caps: map[string]any{}}
+	eventually(t, 10*time.Second, "the fixture's tools listed", func() bool {
+		var list struct {
+			Tools []json.RawMessage `json:"tools"`
+		}
+		c.result("tools/list", nil, &list)
+		return len(list.Tools) > 0
+	})
+
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": "listen-1", "method": "subscriptions/listen",
+		"params": map[string]any{"_meta": c.meta(), "notifications": map[string]any{"toolsListChanged": true}}})
+	req, _ := http.NewRequest(http.MethodPost, d.url+"/mcp", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2026-07-28")
+	req.Header.Set("Mcp-Method", "subscriptions/listen")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	frames := make(chan *message, 16)
+	go eachSSE(t, resp.Body, func(data []byte) bool {
+		frames <- decodeMessage(t, data)
+		return true
+	})
+	next := func() *message {
+		select {
+		case m := <-frames:
+			return m
+		case <-time.After(10 * time.Second):
+			t.Fatal("nothing came on the listen stream")
+			return nil
+		}
+	}
+	ack := next()
+	if ack.Method != "notifications/subscriptions/acknowledged" || !strings.Contains(string(ack.Params), `"io.modelcontextprotocol/subscriptionId":"listen-1"`) ||
+		!strings.Contains(string(ack.Params), `"toolsListChanged":true`) {
+		t.Fatalf("the first message was %s", ack.raw)
+	}
+	var ignored any
+	c.result("tools/call", map[string]any{"name": "toggle_tools", "arguments": map[string]any{}}, &ignored)
+	changed := next()
+	if changed.Method != "notifications/tools/list_changed" || !strings.Contains(string(changed.Params), `"io.modelcontextprotocol/subscriptionId":"listen-1"`) {
+		t.Fatalf("after the tool list changed the stream carried %s", changed.raw)
+	}
+}

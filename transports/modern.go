@@ -1,0 +1,238 @@
+package transports
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/plugboard/plugboard/messages"
+)
+
+// The _meta keys of the 2026-07-28 revision.
+const (
+	MetaProtocolVersion    = "io.modelcontextprotocol/protocolVersion"
+	MetaClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
+	MetaClientInfo         = "io.modelcontextprotocol/clientInfo"
+	MetaLogLevel           = "io.modelcontextprotocol/logLevel"
+	MetaServerInfo         = "io.modelcontextprotocol/serverInfo"
+	MetaSubscriptionID     = "io.modelcontextprotocol/subscriptionId"
+)
+
+// Header names of the 2026-07-28 revision's Streamable HTTP transport.
+const (
+	headerMethod = "Mcp-Method"
+	headerName   = "Mcp-Name"
+)
+
+// modernRequest is a request of the 2026-07-28 revision with what its
+// params declare.
+type modernRequest struct {
+	frame      Frame
+	version    string
+	caps       json.RawMessage // the client's capabilities for this request
+	clientInfo json.RawMessage
+	name       string // params.name, or params.uri for resources/read
+	// requestState and inputResponses are a multi round-trip retry's.
+	requestState   string
+	inputResponses json.RawMessage
+}
+
+// modernParams is what plugboard reads of a 2026-07-28 request's params.
+type modernParams struct {
+	Meta           map[string]json.RawMessage `json:"_meta"`
+	Name           *string                    `json:"name"`
+	URI            *string                    `json:"uri"`
+	RequestState   *string                    `json:"requestState"`
+	InputResponses json.RawMessage            `json:"inputResponses"`
+}
+
+// isModern reports whether a request without a session speaks the
+// 2026-07-28 revision: its MCP-Protocol-Version header names no
+// handshake-era version, or its _meta declares a protocol version.
+func isModern(header http.Header, f *Frame) bool {
+	if v := header.Get(headerProtocolVersion); v != "" && !slices.Contains(messages.ProtocolVersions(), v) {
+		return true
+	}
+	return bytes.Contains(f.Params, []byte(`"`+MetaProtocolVersion+`"`))
+}
+
+// parseModern validates a 2026-07-28 request against the revision's rules
+// for _meta and the mirrored HTTP headers. On failure it returns the
+// error and the HTTP status to answer with.
+func parseModern(header http.Header, f *Frame) (*modernRequest, *messages.RPCError, int) {
+	var p modernParams
+	if len(f.Params) > 0 && json.Unmarshal(f.Params, &p) != nil {
+		return nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: params must be an object"}, http.StatusBadRequest
+	}
+	if p.Meta == nil {
+		return nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: a " + messages.ModernVersion + " request needs params._meta with " + MetaProtocolVersion + " and " + MetaClientCapabilities}, http.StatusBadRequest
+	}
+	req := &modernRequest{frame: *f, caps: p.Meta[MetaClientCapabilities], clientInfo: p.Meta[MetaClientInfo], inputResponses: p.InputResponses}
+	if json.Unmarshal(p.Meta[MetaProtocolVersion], &req.version) != nil || req.version == "" {
+		return nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: _meta." + MetaProtocolVersion + " must be a protocol version string"}, http.StatusBadRequest
+	}
+	if !isJSONObject(req.caps) {
+		return nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: _meta." + MetaClientCapabilities + " must be an object"}, http.StatusBadRequest
+	}
+	if p.RequestState != nil {
+		req.requestState = *p.RequestState
+	}
+	switch {
+	case f.Method == "resources/read" && p.URI != nil:
+		req.name = *p.URI
+	case (f.Method == "tools/call" || f.Method == "prompts/get") && p.Name != nil:
+		req.name = *p.Name
+	}
+	if e := checkHeaders(header, req); e != nil {
+		return nil, e, http.StatusBadRequest
+	}
+	if req.version != messages.ModernVersion {
+		data, _ := json.Marshal(map[string]any{"supported": supportedVersions(), "requested": req.version})
+		return nil, &messages.RPCError{Code: messages.CodeUnsupportedProtocolVersion,
+			Message: "unsupported protocol version " + strconv.Quote(req.version) + "; supported: " + strings.Join(supportedVersions(), ", "), Data: data}, http.StatusBadRequest
+	}
+	return req, nil, 0
+}
+
+// supportedVersions are every protocol version plugboard serves: the
+// stateless one per request, the older ones after initialize.
+func supportedVersions() []string {
+	return append([]string{messages.ModernVersion}, messages.ProtocolVersions()...)
+}
+
+// checkHeaders compares the headers a 2026-07-28 client must mirror from
+// its request with the body.
+func checkHeaders(header http.Header, req *modernRequest) *messages.RPCError {
+	mismatch := func(format string, args ...string) *messages.RPCError {
+		msg := format
+		for i, a := range args {
+			msg = strings.Replace(msg, "{"+strconv.Itoa(i)+"}", strconv.Quote(a), 1)
+		}
+		return &messages.RPCError{Code: messages.CodeHeaderMismatch, Message: "header mismatch: " + msg}
+	}
+	if got := header.Get(headerProtocolVersion); got != req.version {
+		if got == "" {
+			return mismatch("the MCP-Protocol-Version header is missing")
+		}
+		return mismatch("MCP-Protocol-Version {0} does not match _meta protocol version {1}", got, req.version)
+	}
+	if got := header.Get(headerMethod); got != req.frame.Method {
+		if got == "" {
+			return mismatch("the Mcp-Method header is missing")
+		}
+		return mismatch("Mcp-Method {0} does not match method {1}", got, req.frame.Method)
+	}
+	switch req.frame.Method {
+	case "tools/call", "prompts/get", "resources/read":
+		raw := header.Get(headerName)
+		if raw == "" {
+			return mismatch("the Mcp-Name header is missing")
+		}
+		got, ok := mcp.DecodeHeaderValue(raw)
+		if !ok {
+			return mismatch("Mcp-Name {0} is not a valid header value", raw)
+		}
+		if got != req.name {
+			return mismatch("Mcp-Name {0} does not match {1}", got, req.name)
+		}
+	}
+	return nil
+}
+
+func isJSONObject(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '{' && json.Valid(raw)
+}
+
+// removedMethods are the methods the 2026-07-28 revision dropped; a
+// request of that revision naming one is a method not found.
+var removedMethods = map[string]bool{
+	"initialize":            true,
+	"ping":                  true,
+	"logging/setLevel":      true,
+	"resources/subscribe":   true,
+	"resources/unsubscribe": true,
+}
+
+// cacheableMethods are the methods whose 2026-07-28 results carry caching
+// hints.
+var cacheableMethods = map[string]bool{
+	"tools/list":               true,
+	"prompts/list":             true,
+	"resources/list":           true,
+	"resources/templates/list": true,
+	"resources/read":           true,
+}
+
+// completeResult gives a result what the 2026-07-28 revision requires of
+// it that a handshake-era server does not send: resultType, and for
+// cacheable results ttlMs and cacheScope. Members already present are kept.
+func completeResult(method string, result json.RawMessage) json.RawMessage {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(result, &members) != nil {
+		return result // not an object: passed on as it is
+	}
+	var add []byte
+	if _, ok := members["resultType"]; !ok {
+		add = append(add, `"resultType":"complete",`...)
+	}
+	if cacheableMethods[method] {
+		if _, ok := members["ttlMs"]; !ok {
+			add = append(add, `"ttlMs":0,`...)
+		}
+		if _, ok := members["cacheScope"]; !ok {
+			add = append(add, `"cacheScope":"private",`...)
+		}
+	}
+	return prependMembers(result, add)
+}
+
+// prependMembers inserts add, a run of `"key":value,` members, at the
+// start of the JSON object obj.
+func prependMembers(obj json.RawMessage, add []byte) json.RawMessage {
+	if len(add) == 0 {
+		return obj
+	}
+	obj = bytes.TrimSpace(obj)
+	rest := bytes.TrimSpace(obj[1:])
+	out := make([]byte, 0, len(obj)+len(add))
+	out = append(out, '{')
+	if rest[0] == '}' {
+		out = append(out, add[:len(add)-1]...) // no trailing comma before }
+		return append(out, '}')
+	}
+	out = append(out, add...)
+	return append(out, rest...)
+}
+
+// withMeta returns params with key set in its _meta to value; other
+// members of params and of _meta are kept.
+func withMeta(params json.RawMessage, key string, value json.RawMessage) json.RawMessage {
+	var p map[string]json.RawMessage
+	if json.Unmarshal(params, &p) != nil || p == nil {
+		p = map[string]json.RawMessage{}
+	}
+	var meta map[string]json.RawMessage
+	if json.Unmarshal(p["_meta"], &meta) != nil || meta == nil {
+		meta = map[string]json.RawMessage{}
+	}
+	meta[key] = value
+	p["_meta"], _ = json.Marshal(meta)
+	out, _ := json.Marshal(p)
+	return out
+}
+
+// modernStatus is the HTTP status a 2026-07-28 answer carrying e goes with.
+func modernStatus(e *messages.RPCError) int {
+	switch e.Code {
+	case messages.CodeMethodNotFound:
+		return http.StatusNotFound
+	case messages.CodeHeaderMismatch, messages.CodeMissingClientCapability, messages.CodeUnsupportedProtocolVersion:
+		return http.StatusBadRequest
+	}
+	return http.StatusOK
+}

@@ -1,0 +1,85 @@
+package transports
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+)
+
+func TestCompleteResultAddsOnlyWhatIsMissing(t *testing.T) {
+	cases := []struct{ method, in, want string }{
+		{"tools/call", `{"content":[]}`, `{"resultType":"complete","content":[]}`},
+		{"tools/call", `{}`, `{"resultType":"complete"}`},
+		{"tools/call", ` { "resultType":"input_required","x":1}`, ` { "resultType":"input_required","x":1}`},
+		{"tools/list", `{"tools":[{"name":"a","n":2.50}]}`, `{"resultType":"complete","ttlMs":0,"cacheScope":"private","tools":[{"name":"a","n":2.50}]}`},
+		{"resources/read", `{"ttlMs":5000,"contents":[]}`, `{"resultType":"complete","cacheScope":"private","ttlMs":5000,"contents":[]}`},
+		{"tools/call", `[1]`, `[1]`},
+	}
+	for _, c := range cases {
+		got := string(completeResult(c.method, json.RawMessage(c.in)))
+		if got != c.want {
+			t.Errorf("completeResult(%s, %s) = %s, want %s", c.method, c.in, got, c.want)
+		}
+		if !json.Valid([]byte(got)) {
+			t.Errorf("completeResult(%s, %s) is not JSON: %s", c.method, c.in, got)
+		}
+	}
+}
+
+func TestParseModernOrderOfChecks(t *testing.T) {
+	meta := func(version string) string {
+		return `{"_meta":{"io.modelcontextprotocol/protocolVersion":"` + version + `","io.modelcontextprotocol/clientCapabilities":{}}}`
+	}
+	header := func(version, method string) http.Header {
+		h := http.Header{}
+		h.Set("MCP-Protocol-Version", version)
+		h.Set("Mcp-Method", method)
+		return h
+	}
+	cases := []struct {
+		name   string
+		params string
+		header http.Header
+		code   int
+	}{
+		{"fine", meta("2026-07-28"), header("2026-07-28", "tools/list"), 0},
+		{"no params", ``, header("2026-07-28", "tools/list"), -32602},
+		{"params not an object", `[1]`, header("2026-07-28", "tools/list"), -32602},
+		{"capabilities not an object", `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":[]}}`, header("2026-07-28", "tools/list"), -32602},
+		// The header must match the body before the version is judged.
+		{"header and body differ", meta("1999-01-01"), header("2026-07-28", "tools/list"), -32020},
+		{"both name an unknown version", meta("1999-01-01"), header("1999-01-01", "tools/list"), -32022},
+	}
+	for _, c := range cases {
+		f := Frame{ID: json.RawMessage(`1`), Method: "tools/list", Params: json.RawMessage(c.params)}
+		_, e, status := parseModern(c.header, &f)
+		switch {
+		case c.code == 0 && e != nil:
+			t.Errorf("%s: refused with %+v", c.name, e)
+		case c.code != 0 && (e == nil || e.Code != c.code || status != http.StatusBadRequest):
+			t.Errorf("%s: got %+v (HTTP %d), want code %d and HTTP 400", c.name, e, status, c.code)
+		}
+	}
+}
+
+func TestRequestStateIsBoundToItsRequest(t *testing.T) {
+	m := newModernCalls()
+	state := m.sign("tok", "tools/call", "echo")
+	flipped := state[:len(state)-1] + "A"
+	if flipped == state {
+		flipped = state[:len(state)-1] + "B"
+	}
+	if token, ok := m.verify(state, "tools/call", "echo"); !ok || token != "tok" {
+		t.Fatalf("verify(own state) = %q, %v", token, ok)
+	}
+	for _, c := range []struct{ state, method, name string }{
+		{state, "tools/call", "other"},
+		{state, "prompts/get", "echo"},
+		{flipped, "tools/call", "echo"},
+		{newModernCalls().sign("tok", "tools/call", "echo"), "tools/call", "echo"},
+	} {
+		if _, ok := m.verify(c.state, c.method, c.name); ok {
+			t.Errorf("verify(%q, %s, %s) accepted a state that is not its own", c.state, c.method, c.name)
+		}
+	}
+}
