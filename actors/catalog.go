@@ -331,3 +331,16 @@ func (c *catalog) entries() []messages.SnapshotEntry {
 	}
 	return out
 }
+
+// headerTools are the tools whose definitions carry x-mcp-header
+// annotations, by client-facing name: a 2026-07-28 HTTP client mirrors
+// those parameters into headers, which the front checks against the body.
+func (c *catalog) headerTools() *map[string]json.RawMessage {
+	m := map[string]json.RawMessage{}
+	for _, item := range c.items[messages.Tools] {
+		if bytes.Contains(item.raw, []byte(`"x-mcp-header"`)) {
+			m[item.key] = item.raw
+		}
+	}
+	return &m
+}

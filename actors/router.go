@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -41,14 +42,15 @@ type (
 // routerActor owns the catalog: it answers list requests from it, resolves
 // names and URIs to servers, and tells sessions when lists change.
 type routerActor struct {
-	log      *slog.Logger
-	catalog  *catalog
-	servers  map[string]*routedServer
-	sessions map[string]*actor.PID
-	deadline time.Time        // zero until the configuration arrives
-	waiting  []waitingMessage // requests held while servers start
-	pending  [numKinds]bool   // kinds changed since the last notification
-	flushing bool
+	log         *slog.Logger
+	headerTools *atomic.Pointer[map[string]json.RawMessage] // published for the HTTP front
+	catalog     *catalog
+	servers     map[string]*routedServer
+	sessions    map[string]*actor.PID
+	deadline    time.Time        // zero until the configuration arrives
+	waiting     []waitingMessage // requests held while servers start
+	pending     [numKinds]bool   // kinds changed since the last notification
+	flushing    bool
 
 	fleet        *actor.PID
 	offer        json.RawMessage                  // the first client's capabilities to offer servers
@@ -64,9 +66,9 @@ type waitingMessage struct {
 	sender *actor.PID
 }
 
-func newRouterProps(pageSize int, log *slog.Logger) *actor.Props {
+func newRouterProps(pageSize int, log *slog.Logger, headerTools *atomic.Pointer[map[string]json.RawMessage]) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &routerActor{log: log, catalog: newCatalog(pageSize), servers: map[string]*routedServer{}, sessions: map[string]*actor.PID{},
+		return &routerActor{log: log, headerTools: headerTools, catalog: newCatalog(pageSize), servers: map[string]*routedServer{}, sessions: map[string]*actor.PID{},
 			instructions: map[string]string{}, subs: map[string]map[string]*actor.PID{}}
 	})
 }
@@ -293,6 +295,9 @@ func mustJSON(v any) json.RawMessage {
 
 // changed records which kinds changed and schedules one notification.
 func (r *routerActor) changed(ctx actor.Context, kinds [numKinds]bool) {
+	if kinds[messages.Tools] && r.headerTools != nil {
+		r.headerTools.Store(r.catalog.headerTools())
+	}
 	any := false
 	for k, c := range kinds {
 		if c {

@@ -26,7 +26,7 @@ func TestFirstClientsCapabilitiesReachTheFleetWhicheverArrivesFirst(t *testing.T
 	for _, clientFirst := range []bool{true, false} {
 		system := actor.NewActorSystem()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		router := system.Root.Spawn(newRouterProps(10, log))
+		router := system.Root.Spawn(newRouterProps(10, log, nil))
 		fleet := make(probe, 10)
 		session := make(probe, 10)
 		fleetPID := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return fleet }))

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -25,6 +26,10 @@ type System struct {
 	fleet  *actor.PID
 	log    *slog.Logger
 	procs  sync.WaitGroup
+	// headerTools are the client-facing tools whose input schema mirrors
+	// parameters into HTTP headers (x-mcp-header), by name; the router
+	// replaces the map whenever the tool list changes.
+	headerTools atomic.Pointer[map[string]json.RawMessage]
 }
 
 // Options tune a System.
@@ -43,7 +48,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts Options) *System {
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
 	s := &System{actors: system, log: log}
 	root := system.Root
-	s.router = root.Spawn(newRouterProps(cfg.PageSize, log))
+	s.router = root.Spawn(newRouterProps(cfg.PageSize, log, &s.headerTools))
 	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff(), opts.Offer))
 	root.Spawn(actor.PropsFromProducer(func() actor.Actor {
 		return &controlActor{cfg: cfg, router: s.router, fleet: s.fleet}
@@ -105,4 +110,13 @@ func (h *minLevelHandler) WithAttrs(a []slog.Attr) slog.Handler {
 }
 func (h *minLevelHandler) WithGroup(n string) slog.Handler {
 	return &minLevelHandler{min: h.min, next: h.next.WithGroup(n)}
+}
+
+// HeaderTool implements transports.HeaderTools: the definition of a
+// client-facing tool that has x-mcp-header parameters, or nil.
+func (s *System) HeaderTool(name string) json.RawMessage {
+	if m := s.headerTools.Load(); m != nil {
+		return (*m)[name]
+	}
+	return nil
 }

@@ -93,6 +93,11 @@ func (h *HTTPFront) serveModern(w http.ResponseWriter, r *http.Request, frame Fr
 		return
 	}
 	req, rpcErr, status := parseModern(r.Header, &frame)
+	if rpcErr == nil {
+		if rpcErr = checkParamHeaders(r.Header, h.opener, req); rpcErr != nil {
+			status = http.StatusBadRequest
+		}
+	}
 	if rpcErr != nil {
 		httpRPCError(w, status, frame.ID, rpcErr)
 		return

@@ -236,3 +236,39 @@ func modernStatus(e *messages.RPCError) int {
 	}
 	return http.StatusOK
 }
+
+// HeaderTools is implemented by a SessionOpener that knows which tools
+// mirror parameters into HTTP headers (x-mcp-header).
+type HeaderTools interface {
+	// HeaderTool returns the definition of the client-facing tool name if
+	// it has x-mcp-header parameters, else nil.
+	HeaderTool(name string) json.RawMessage
+}
+
+// checkParamHeaders compares the Mcp-Param-* headers of a tools/call with
+// the arguments they mirror, for a tool whose schema asks for them.
+func checkParamHeaders(header http.Header, opener SessionOpener, req *modernRequest) *messages.RPCError {
+	tools, ok := opener.(HeaderTools)
+	if !ok || req.frame.Method != "tools/call" {
+		return nil
+	}
+	raw := tools.HeaderTool(req.name)
+	if raw == nil {
+		return nil
+	}
+	var tool mcp.Tool
+	if json.Unmarshal(raw, &tool) != nil {
+		return nil
+	}
+	lookup := func(name string) (string, bool) {
+		values, present := header[http.CanonicalHeaderKey(name)]
+		if !present || len(values) == 0 {
+			return "", false
+		}
+		return values[0], true
+	}
+	if err := mcp.ValidateParamHeadersLookup(lookup, &tool, req.frame.Params); err != nil {
+		return &messages.RPCError{Code: messages.CodeHeaderMismatch, Message: "header mismatch: " + err.Error()}
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -32,6 +33,7 @@ func (c *modernClient) meta() map[string]any {
 // the answer, the last being the response.
 func (c *modernClient) post(method string, params map[string]any, header map[string]string) (int, []*message) {
 	c.t.Helper()
+	params = maps.Clone(params) // the caller's map is left as it was
 	if params == nil {
 		params = map[string]any{}
 	}
