@@ -10,7 +10,7 @@ import (
 // runBench measures tools/call, or whole tools/list listings, on fresh
 // sessions, and ends them.
 func runBench(ctx context.Context, opts options) (*benchReport, error) {
-	w := workload{warmup: opts.warmup, duration: opts.duration, count: opts.count}
+	w := workload{warmup: opts.warmup, duration: opts.duration, count: opts.count, rate: opts.rate}
 	if opts.mode == modeList {
 		w.list = true
 	} else {
@@ -21,10 +21,15 @@ func runBench(ctx context.Context, opts options) (*benchReport, error) {
 		w.method, w.params = methodToolsCall, params
 	}
 
+	watched, err := watchProcess(opts.watchPID)
+	if err != nil {
+		return nil, err
+	}
 	t := newTarget(opts)
 	defer t.release()
 	sessions, server, err := openSessions(ctx, t, opts.sessions, opts.concurrency)
 	if err != nil {
+		watched.finish()
 		return nil, err
 	}
 	var sampler *rssSampler
@@ -38,6 +43,7 @@ func runBench(ctx context.Context, opts options) (*benchReport, error) {
 		Server:      server,
 		Sessions:    opts.sessions,
 		Concurrency: opts.concurrency,
+		RatePerSec:  opts.rate,
 		WarmupSec:   opts.warmup.Seconds(),
 		ElapsedSec:  m.elapsed.Seconds(),
 		Calls:       m.tally.ok + m.tally.errors.Total,
@@ -46,6 +52,7 @@ func runBench(ctx context.Context, opts options) (*benchReport, error) {
 		Errors:      m.tally.errors,
 		Tools:       m.tally.tools,
 		Pages:       m.tally.pages,
+		Unsent:      m.unsent,
 	}
 	if opts.mode == modeCall {
 		r.Tool = opts.tool
@@ -56,6 +63,10 @@ func runBench(ctx context.Context, opts options) (*benchReport, error) {
 	if sampler != nil {
 		rss := sampler.finish()
 		r.RSS = &rss
+	}
+	r.Watched = watched.finish()
+	if m.unsent > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d calls due in the measuring time were never sent: the target fell behind the rate", m.unsent))
 	}
 	for _, n := range m.lost {
 		r.Notes = append(r.Notes, fmt.Sprintf("session %d failed during the run and its calls stopped", n+1))
@@ -123,6 +134,32 @@ func closeSessions(sessions []session) []string {
 	return notes
 }
 
+// watchedProcess samples the memory of a process that --watch-pid names;
+// its methods do nothing on a nil one.
+type watchedProcess struct {
+	sampler *rssSampler
+}
+
+// watchProcess starts sampling pid, or returns nil for pid 0.
+func watchProcess(pid int) (*watchedProcess, error) {
+	if pid == 0 {
+		return nil, nil
+	}
+	if _, _, err := readMemory(pid); err != nil {
+		return nil, fmt.Errorf("--watch-pid %d: %w", pid, err)
+	}
+	return &watchedProcess{sampler: startRSSSampler([]int{pid})}, nil
+}
+
+// finish takes the last sample and stops.
+func (w *watchedProcess) finish() *rssReport {
+	if w == nil {
+		return nil
+	}
+	r := w.sampler.finish()
+	return &r
+}
+
 // stdioPIDs lists the processes of stdio sessions.
 func stdioPIDs(sessions []session) []int {
 	var pids []int
@@ -183,4 +220,47 @@ func startOnce(ctx context.Context, t target) (time.Duration, outcome, *serverIn
 		note = closeErr.Error()
 	}
 	return listing.done.Sub(began), listing, server, note, nil
+}
+
+// runIdle opens the sessions, lists the tools once on the first so that
+// the server has everything up, and holds them all open without calls,
+// sampling memory, until opts.idle has passed; then it ends them.
+func runIdle(ctx context.Context, opts options) (*idleReport, error) {
+	watched, err := watchProcess(opts.watchPID)
+	if err != nil {
+		return nil, err
+	}
+	t := newTarget(opts)
+	defer t.release()
+	began := time.Now()
+	// One caller a session, for the listing.
+	sessions, server, err := openSessions(ctx, t, opts.sessions, opts.sessions)
+	if err != nil {
+		watched.finish()
+		return nil, err
+	}
+	opened := time.Since(began)
+	r := &idleReport{Mode: modeIdle, Target: t.info(), Server: server, Sessions: opts.sessions,
+		OpenSec: opened.Seconds(), HoldSec: opts.idle.Seconds()}
+	listing := listAll(ctx, sessions[0].caller(0))
+	if listing.kind != outcomeOK {
+		watched.finish()
+		closeSessions(sessions)
+		return nil, fmt.Errorf("tools/list: %s", listing.describe())
+	}
+	r.Tools, r.Pages = listing.tools, listing.pages
+	var sampler *rssSampler
+	if pids := stdioPIDs(sessions); len(pids) > 0 {
+		sampler = startRSSSampler(pids)
+	}
+	if !waitUntil(ctx, time.Now().Add(opts.idle)) {
+		r.Notes = append(r.Notes, "interrupted: the sessions were held open for less than asked")
+	}
+	if sampler != nil {
+		rss := sampler.finish()
+		r.RSS = &rss
+	}
+	r.Watched = watched.finish()
+	r.Notes = append(r.Notes, closeSessions(sessions)...)
+	return r, nil
 }

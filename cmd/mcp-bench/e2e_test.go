@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,14 @@ func benchJSON(t *testing.T, v any, args ...string) {
 // its /mcp URL; it stops when the test ends, by its stdin closing.
 func startFixtureHTTP(t *testing.T) string {
 	t.Helper()
+	url, _ := startFixtureHTTPProcess(t)
+	return url
+}
+
+// startFixtureHTTPProcess is startFixtureHTTP that also returns the
+// fixture's pid.
+func startFixtureHTTPProcess(t *testing.T) (string, int) {
+	t.Helper()
 	cmd := exec.Command(fixtureBin, "--listen", "127.0.0.1:0")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -120,13 +129,13 @@ func startFixtureHTTP(t *testing.T) string {
 	})
 	select {
 	case url := <-urls:
-		return url
+		return url, cmd.Process.Pid
 	case <-exited:
 		t.Fatal("the fixture exited before listening")
 	case <-time.After(30 * time.Second):
 		t.Fatal("the fixture did not say where it listens")
 	}
-	return ""
+	return "", 0
 }
 
 // checkCalls asserts that a report counts exactly n successful calls and
@@ -268,6 +277,61 @@ func TestListMode(t *testing.T) {
 	checkCalls(t, r, 20)
 	if r.Mode != modeList || r.Tools < 30 || r.Pages != (r.Tools+9)/10 {
 		t.Errorf("mode %s, %d tools in %d pages", r.Mode, r.Tools, r.Pages)
+	}
+}
+
+func TestIdleStdio(t *testing.T) {
+	var r idleReport
+	benchJSON(t, &r, "--idle", "300ms", "--sessions", "2", "--", fixtureBin, "--extra-tools", "5")
+	if r.Mode != modeIdle || r.Sessions != 2 || r.Tools < 5 || r.Pages != 1 || r.HoldSec != 0.3 || r.OpenSec <= 0 {
+		t.Errorf("report = %+v", r)
+	}
+	if r.RSS == nil || r.RSS.Processes != 2 || r.RSS.LastBytes <= 0 || r.RSS.TreeLastBytes < r.RSS.LastBytes || r.Watched != nil {
+		t.Errorf("rss = %+v, watched = %+v; want the last memory of 2 processes", r.RSS, r.Watched)
+	}
+	if len(r.Notes) != 0 {
+		t.Errorf("notes = %q", r.Notes)
+	}
+}
+
+func TestIdleHTTPWatchesTheServer(t *testing.T) {
+	url, pid := startFixtureHTTPProcess(t)
+	var r idleReport
+	benchJSON(t, &r, "--idle", "300ms", "--sessions", "20", "--url", url, "--watch-pid", strconv.Itoa(pid))
+	if r.Sessions != 20 || r.Tools == 0 || r.RSS != nil {
+		t.Errorf("report = %+v", r)
+	}
+	if w := r.Watched; w == nil || w.Processes != 1 || w.FirstBytes <= 0 || w.LastBytes <= 0 || w.Samples < 2 {
+		t.Errorf("watched = %+v, want the server's memory before and after", w)
+	}
+	out := string(bench(t, "--idle", "100ms", "--sessions", "2", "--url", url, "--watch-pid", strconv.Itoa(pid)))
+	if !strings.Contains(out, "KiB per session") || !strings.Contains(out, "held open") {
+		t.Errorf("table lacks the memory per session:\n%s", out)
+	}
+}
+
+func TestPacedCalls(t *testing.T) {
+	url, pid := startFixtureHTTPProcess(t)
+	var r benchReport
+	benchJSON(t, &r, "--url", url, "--sessions", "4", "--concurrency", "4", "--rate", "400", "--count", "100",
+		"--warmup", "0", "--watch-pid", strconv.Itoa(pid))
+	checkCalls(t, r, 100)
+	if r.RatePerSec != 400 || r.Unsent != 0 || r.Watched == nil || r.Watched.LastBytes <= 0 {
+		t.Errorf("rate %v, unsent %d, watched %+v", r.RatePerSec, r.Unsent, r.Watched)
+	}
+	// 100 calls at 400 a second take a quarter of a second at least.
+	if r.ElapsedSec < 0.2 {
+		t.Errorf("100 calls paced to 400/s took %v s", r.ElapsedSec)
+	}
+}
+
+func TestWatchingNoProcessFails(t *testing.T) {
+	cmd := exec.Command(benchBin, "--count", "1", "--watch-pid", "999999999", "--", fixtureBin)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	err := cmd.Run()
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 || !strings.Contains(stderr.String(), "--watch-pid 999999999") {
+		t.Errorf("exit %v, stderr %q; want status 1 naming the pid", err, stderr.String())
 	}
 }
 

@@ -1,9 +1,11 @@
 // Command mcp-bench is a load generator for MCP servers. It measures a
 // stdio server (a command it starts, one process per session) or a
 // Streamable HTTP endpoint: the throughput and latency distribution of
-// tools/call, the latency of whole tools/list listings (--list), or the
-// time from start to the first complete tools/list (--startup), with
-// errors counted by kind and, for stdio servers, their peak memory.
+// tools/call, the latency of whole tools/list listings (--list), the
+// time from start to the first complete tools/list (--startup), or the
+// memory a server holds for sessions open and idle (--idle), with errors
+// counted by kind and, for stdio servers and a process named by
+// --watch-pid, their memory.
 //
 // It implements the client side itself, with small per-call overhead, so
 // that it can measure proxies that add tens of microseconds. It is a
@@ -48,9 +50,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var r report
-	if opts.mode == modeStartup {
+	switch opts.mode {
+	case modeStartup:
 		r, err = runStartup(ctx, opts)
-	} else {
+	case modeIdle:
+		r, err = runIdle(ctx, opts)
+	default:
 		r, err = runBench(ctx, opts)
 	}
 	if err != nil {

@@ -21,6 +21,7 @@ const (
 	modeCall    mode = "call"    // tools/call throughput and latency
 	modeList    mode = "list"    // whole tools/list latency
 	modeStartup mode = "startup" // time to the first complete tools/list
+	modeIdle    mode = "idle"    // memory with sessions open and idle
 )
 
 // options are the parsed and validated command line.
@@ -41,6 +42,14 @@ type options struct {
 	warmup      time.Duration
 	timeout     time.Duration
 	runs        int
+	// rate paces the calls to this many a second across all callers; 0
+	// sends each call as soon as the last one ended.
+	rate float64
+	// idle is how long --idle holds its sessions open.
+	idle time.Duration
+	// watchPID is a process whose memory is sampled, such as a server
+	// that serves the URL; 0 for none.
+	watchPID int
 
 	json bool
 }
@@ -49,7 +58,7 @@ type options struct {
 var errHelp = errors.New("help requested")
 
 const usageHead = `mcp-bench measures an MCP server: tools/call throughput and latency, tools/list
-latency (--list), or start-up time (--startup).
+latency (--list), start-up time (--startup), or memory with idle sessions open (--idle).
 
 usage:
   mcp-bench [flags] -- COMMAND [ARGS...]     a stdio server, one process per session
@@ -82,6 +91,10 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	list := fs.Bool("list", false, "measure whole tools/list listings, following nextCursor, instead of tools/call")
 	startup := fs.Bool("startup", false, "measure the time from exec (stdio) or first connect (HTTP) to the first complete tools/list")
 	runs := fs.Int("runs", 5, "with --startup, how many times to start")
+	idle := fs.Duration("idle", 0, "open the sessions, list the tools once on the first, hold them all open this long without calls, "+
+		"and report the memory of the stdio targets and of --watch-pid")
+	rate := fs.Float64("rate", 0, "pace the calls to this many a second in all, measuring each from when it was due; 0 is as fast as the callers go")
+	watchPID := fs.Int("watch-pid", 0, "also sample the memory of this process (and its descendants), such as the server behind --url")
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of a table")
 	targetStderr := fs.Bool("target-stderr", false, "pass the stdio server's stderr through instead of keeping its tail for errors")
 
@@ -103,6 +116,9 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 		warmup:       *warmup,
 		timeout:      *timeout,
 		runs:         *runs,
+		rate:         *rate,
+		idle:         *idle,
+		watchPID:     *watchPID,
 		json:         *jsonOut,
 	}
 
@@ -149,13 +165,21 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 		}
 	}
 
+	modes := 0
+	for _, on := range []bool{*list, *startup, fs.Changed("idle")} {
+		if on {
+			modes++
+		}
+	}
 	switch {
-	case *list && *startup:
-		return options{}, errors.New("--list and --startup are different modes: give one")
+	case modes > 1:
+		return options{}, errors.New("--list, --startup and --idle are different modes: give one")
 	case *list:
 		o.mode = modeList
 	case *startup:
 		o.mode = modeStartup
+	case fs.Changed("idle"):
+		o.mode = modeIdle
 	}
 	if fs.Changed("count") {
 		if fs.Changed("duration") {
@@ -182,6 +206,11 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 		{o.timeout <= 0, "--timeout must be positive"},
 		{o.runs < 1, "--runs must be at least 1"},
 		{o.tool == "", "--tool must not be empty"},
+		{o.rate < 0, "--rate must not be negative"},
+		{o.rate > 0 && (o.mode == modeStartup || o.mode == modeIdle), "--rate paces calls: it does not go with --startup or --idle"},
+		{o.mode == modeIdle && o.idle <= 0, "--idle must be positive"},
+		{o.watchPID < 0, "--watch-pid must be a process id"},
+		{o.watchPID > 0 && o.mode == modeStartup, "--watch-pid does not go with --startup, which starts its own processes"},
 	} {
 		if check.bad {
 			return options{}, errors.New(check.what)

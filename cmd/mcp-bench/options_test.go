@@ -77,6 +77,16 @@ func TestParseOptions(t *testing.T) {
 				t.Errorf("options = %+v", o)
 			}
 		}},
+		{"idle", []string{"--idle", "2s", "--sessions", "10", "--url", "http://h/mcp", "--watch-pid", "42"}, func(t *testing.T, o options) {
+			if o.mode != modeIdle || o.idle != 2*time.Second || o.sessions != 10 || o.watchPID != 42 {
+				t.Errorf("options = %+v", o)
+			}
+		}},
+		{"rate", []string{"--rate", "250.5", "--concurrency", "4", "--", "s"}, func(t *testing.T, o options) {
+			if o.mode != modeCall || o.rate != 250.5 || o.watchPID != 0 {
+				t.Errorf("options = %+v", o)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +113,13 @@ func TestParseOptionsRejects(t *testing.T) {
 		{[]string{"--header", "A: b", "--", "s"}, "--url"},
 		{[]string{"--url", "http://h/mcp", "--header", "nocolon"}, "Name: value"},
 		{[]string{"--list", "--startup", "--", "s"}, "give one"},
+		{[]string{"--idle", "1s", "--list", "--", "s"}, "give one"},
+		{[]string{"--idle", "0s", "--", "s"}, "--idle must be positive"},
+		{[]string{"--rate", "-1", "--", "s"}, "--rate must not be negative"},
+		{[]string{"--rate", "10", "--idle", "1s", "--", "s"}, "does not go with"},
+		{[]string{"--rate", "10", "--startup", "--", "s"}, "does not go with"},
+		{[]string{"--watch-pid", "-3", "--", "s"}, "--watch-pid"},
+		{[]string{"--watch-pid", "3", "--startup", "--", "s"}, "--watch-pid"},
 		{[]string{"--count", "5", "--duration", "1s", "--", "s"}, "not both"},
 		{[]string{"--count", "0", "--", "s"}, "--count"},
 		{[]string{"--args", "[1]", "--", "s"}, "JSON object"},

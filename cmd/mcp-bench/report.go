@@ -17,7 +17,11 @@ type benchReport struct {
 	Tool        string      `json:"tool,omitempty"`
 	Sessions    int         `json:"sessions"`
 	Concurrency int         `json:"concurrency"`
-	WarmupSec   float64     `json:"warmup_sec"`
+	// RatePerSec is the pace asked for, 0 for none; Unsent counts calls
+	// that fell due but were never sent, as the target fell behind it.
+	RatePerSec float64 `json:"rate_per_sec,omitempty"`
+	Unsent     int64   `json:"unsent,omitempty"`
+	WarmupSec  float64 `json:"warmup_sec"`
 	// ElapsedSec runs from the end of the warmup to the last response.
 	ElapsedSec float64 `json:"elapsed_sec"`
 	// Calls counts the measured calls that ended, OK those that
@@ -31,7 +35,31 @@ type benchReport struct {
 	Tools int        `json:"tools,omitempty"`
 	Pages int        `json:"pages,omitempty"`
 	RSS   *rssReport `json:"rss,omitempty"`
-	Notes []string   `json:"notes,omitempty"`
+	// Watched is the memory of the process --watch-pid named.
+	Watched *rssReport `json:"watched,omitempty"`
+	Notes   []string   `json:"notes,omitempty"`
+}
+
+// idleReport is the result of --idle.
+type idleReport struct {
+	Mode     mode        `json:"mode"`
+	Target   targetInfo  `json:"target"`
+	Server   *serverInfo `json:"server,omitempty"`
+	Sessions int         `json:"sessions"`
+	// OpenSec is how long opening and initializing every session took;
+	// HoldSec how long they were then held open, after one listing.
+	OpenSec float64 `json:"open_sec"`
+	HoldSec float64 `json:"hold_sec"`
+	// Tools and Pages describe the first session's listing.
+	Tools int `json:"tools"`
+	Pages int `json:"pages"`
+	// RSS is the memory of the stdio targets, sampled from the end of
+	// the listing; its last sample is taken before the sessions close.
+	RSS *rssReport `json:"rss,omitempty"`
+	// Watched is the memory of the process --watch-pid named, sampled
+	// from before the sessions opened until before they closed.
+	Watched *rssReport `json:"watched,omitempty"`
+	Notes   []string   `json:"notes,omitempty"`
 }
 
 // startupReport is the result of --startup.
@@ -83,8 +111,12 @@ func (r *benchReport) writeTable(w io.Writer) {
 	if r.Mode == modeList {
 		what = fmt.Sprintf("tools/list, whole (%d tools in %s)", r.Tools, plural(r.Pages, "page"))
 	}
-	line(w, "workload", "%s; %s, concurrency %d; warmup %s", what, plural(r.Sessions, "session"), r.Concurrency,
-		time.Duration(r.WarmupSec*float64(time.Second)))
+	pace := ""
+	if r.RatePerSec > 0 {
+		pace = fmt.Sprintf(", paced to %.0f calls/s", r.RatePerSec)
+	}
+	line(w, "workload", "%s; %s, concurrency %d%s; warmup %s", what, plural(r.Sessions, "session"), r.Concurrency,
+		pace, time.Duration(r.WarmupSec*float64(time.Second)))
 	line(w, "calls", "%d ok, %s in %.3fs", r.OK, plural(int(r.Errors.Total), "error"), r.ElapsedSec)
 	line(w, "throughput", "%.1f calls/s", r.Throughput)
 	if l := r.LatencyUS; r.OK > 0 {
@@ -102,9 +134,40 @@ func (r *benchReport) writeTable(w io.Writer) {
 		line(w, "peak rss", "%s per process, %s with descendants (up to %s; %d samples)",
 			formatBytes(r.RSS.PeakBytes), formatBytes(r.RSS.TreePeakBytes), plural(r.RSS.TreeProcesses, "process"), r.RSS.Samples)
 	}
+	writeWatched(w, r.Watched, r.Sessions)
 	for _, n := range r.Notes {
 		line(w, "note", "%s", n)
 	}
+}
+
+func (r *idleReport) writeTable(w io.Writer) {
+	line(w, "target", "%s", describeTarget(r.Target, r.Sessions))
+	if r.Server != nil {
+		line(w, "server", "%s %s, protocol %s", r.Server.Name, r.Server.Version, r.Server.ProtocolVersion)
+	}
+	line(w, "workload", "%s opened in %.3fs, %d tools listed in %s on the first, then all held open %s without calls",
+		plural(r.Sessions, "session"), r.OpenSec, r.Tools, plural(r.Pages, "page"),
+		time.Duration(r.HoldSec*float64(time.Second)))
+	if r.RSS != nil {
+		line(w, "rss", "%s in %s, %s with descendants (%s), at the end of the hold",
+			formatBytes(r.RSS.LastBytes), plural(r.RSS.Processes, "target process"),
+			formatBytes(r.RSS.TreeLastBytes), plural(r.RSS.TreeProcesses, "process"))
+	}
+	writeWatched(w, r.Watched, r.Sessions)
+	for _, n := range r.Notes {
+		line(w, "note", "%s", n)
+	}
+}
+
+// writeWatched describes the memory of the --watch-pid process: before
+// the sessions opened, and at the end with them still open.
+func writeWatched(w io.Writer, r *rssReport, sessions int) {
+	if r == nil {
+		return
+	}
+	grew := float64(r.LastBytes-r.FirstBytes) / float64(sessions) / 1024
+	line(w, "watched rss", "%s before the sessions, %s at the end (%+.1f KiB per session), peak sampled %s with descendants",
+		formatBytes(r.FirstBytes), formatBytes(r.LastBytes), grew, formatBytes(r.TreePeakBytes))
 }
 
 func (r *startupReport) writeTable(w io.Writer) {

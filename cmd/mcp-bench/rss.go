@@ -25,6 +25,13 @@ type rssReport struct {
 	// TreePeakBytes is the largest sampled sum of VmRSS over the target
 	// processes and all their descendants.
 	TreePeakBytes int64 `json:"tree_peak_bytes"`
+	// FirstBytes and LastBytes are the sums of the targets' own VmRSS at
+	// the first sample and at the last, which is taken before the
+	// sessions close; TreeLastBytes is the last sample's sum over their
+	// trees. Before and after tell what the run left in memory.
+	FirstBytes    int64 `json:"first_bytes"`
+	LastBytes     int64 `json:"last_bytes"`
+	TreeLastBytes int64 `json:"tree_last_bytes"`
 	// Processes counts the target processes; TreeProcesses is the most
 	// processes a sample found in their trees, the targets included.
 	Processes     int `json:"processes"`
@@ -81,7 +88,7 @@ func (r *rssSampler) finish() rssReport {
 }
 
 func (r *rssSampler) sample() {
-	var peak, tree int64
+	var peak, own, tree int64
 	processes := 0
 	for _, root := range r.roots {
 		rss, hwm, err := readMemory(root)
@@ -89,6 +96,7 @@ func (r *rssSampler) sample() {
 			continue // exited
 		}
 		peak = max(peak, hwm)
+		own += rss
 		tree += rss
 		processes++
 		for _, pid := range descendants(root, r.childrenOf) {
@@ -100,7 +108,11 @@ func (r *rssSampler) sample() {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.report.Samples == 0 {
+		r.report.FirstBytes = own
+	}
 	r.report.Samples++
+	r.report.LastBytes, r.report.TreeLastBytes = own, tree
 	r.report.PeakBytes = max(r.report.PeakBytes, peak)
 	r.report.TreePeakBytes = max(r.report.TreePeakBytes, tree)
 	r.report.TreeProcesses = max(r.report.TreeProcesses, processes)
