@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/plugboard/plugboard/messages"
 )
@@ -43,40 +44,209 @@ func (e *FrameError) Error() string { return fmt.Sprintf("%s (%d)", e.Message, e
 // is a parse error; valid JSON that is not a JSON-RPC 2.0 message is an
 // invalid request; both come back as *FrameError, with the frame's id when
 // it could be read. Member names are matched exactly, as JSON-RPC says.
+//
+// Only the envelope is read: the members' values are located by a scan of
+// the top-level object, not decoded, and come back as raw bytes of one copy
+// of b (b itself may be reused by the caller).
 func ParseFrame(b []byte) (Frame, error) {
 	b = bytes.TrimSpace(b)
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil || m == nil {
-		if !json.Valid(b) {
-			return Frame{}, &FrameError{Code: messages.CodeParseError, Message: "parse error: invalid JSON"}
-		}
-		if len(b) > 0 && b[0] == '[' {
+	if !json.Valid(b) {
+		return Frame{}, &FrameError{Code: messages.CodeParseError, Message: "parse error: invalid JSON"}
+	}
+	if b[0] != '{' {
+		if b[0] == '[' {
 			return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: JSON-RPC batches are not supported"}
 		}
 		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: a JSON-RPC message must be an object"}
 	}
-	id, hasID := m["id"]
+	m := scanEnvelope(bytes.Clone(b))
+	id, hasID := m.id, m.id != nil
 	if hasID && !validID(id) {
 		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: id must be a string or a number"}
 	}
-	var version string
-	if json.Unmarshal(m["jsonrpc"], &version) != nil || version != "2.0" {
+	if version, ok := jsonString(m.jsonrpc); !ok || version != "2.0" {
 		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: `invalid request: "jsonrpc" must be "2.0"`, ID: id}
 	}
-	f := Frame{ID: id, Params: m["params"], Result: m["result"], Error: m["error"]}
-	if rawMethod, ok := m["method"]; ok {
-		if json.Unmarshal(rawMethod, &f.Method) != nil || f.Method == "" {
+	f := Frame{ID: id, Params: m.params, Result: m.result, Error: m.error}
+	if m.method != nil {
+		method, ok := jsonString(m.method)
+		if !ok || method == "" {
 			return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: `invalid request: "method" must be a non-empty string`, ID: id}
 		}
 		if string(id) == "null" {
 			return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: a request id must not be null"}
 		}
+		f.Method = method
 		return f, nil
 	}
 	if !hasID || (f.Result == nil && f.Error == nil) {
 		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: neither a request, a notification nor a response", ID: id}
 	}
 	return f, nil
+}
+
+// envelope holds the raw values of a JSON-RPC message's members; a member
+// that is absent is nil.
+type envelope struct {
+	id, jsonrpc, method, params, result, error json.RawMessage
+}
+
+// scanEnvelope finds the members of the object b, which must be valid JSON
+// (json.Valid) starting with '{'. Member names are compared exactly, after
+// unescaping; of a member given twice the last counts, as with
+// encoding/json.
+func scanEnvelope(b []byte) envelope {
+	var e envelope
+	i := 1
+	for {
+		i = skipSpace(b, i)
+		switch b[i] {
+		case '}':
+			return e
+		case ',':
+			i++
+			continue
+		}
+		keyStart := i
+		i = skipString(b, i)
+		key := b[keyStart:i]
+		i = skipSpace(b, i) + 1 // past ':'
+		i = skipSpace(b, i)
+		valueStart := i
+		i = skipValue(b, i)
+		e.set(key, b[valueStart:i:i])
+	}
+}
+
+func (e *envelope) set(key []byte, value json.RawMessage) {
+	name := key[1 : len(key)-1]
+	if bytes.IndexByte(name, '\\') >= 0 {
+		var s string
+		if json.Unmarshal(key, &s) != nil {
+			return
+		}
+		name = []byte(s)
+	}
+	switch string(name) {
+	case "id":
+		e.id = value
+	case "jsonrpc":
+		e.jsonrpc = value
+	case "method":
+		e.method = value
+	case "params":
+		e.params = value
+	case "result":
+		e.result = value
+	case "error":
+		e.error = value
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// skipString returns the index just past the valid JSON string at b[i].
+func skipString(b []byte, i int) int {
+	start := i
+	i++
+	for {
+		i += bytes.IndexByte(b[i:], '"')
+		escapes := 0
+		for k := i - 1; k > start && b[k] == '\\'; k-- {
+			escapes++
+		}
+		if escapes%2 == 0 {
+			return i + 1
+		}
+		i++
+	}
+}
+
+// skipValue returns the index just past the valid JSON value at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	default: // a number, true, false or null
+		for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && !isSpace(b[i]) {
+			i++
+		}
+		return i
+	}
+}
+
+// jsonString returns the value of the raw JSON string s; ok is false when
+// s is not a string.
+func jsonString(s json.RawMessage) (string, bool) {
+	if len(s) < 2 || s[0] != '"' {
+		return "", false
+	}
+	inner := s[1 : len(s)-1]
+	if bytes.IndexByte(inner, '\\') >= 0 || !utf8.Valid(inner) {
+		return unquoteJSON(s) // as encoding/json decodes them
+	}
+	return knownString(inner), true
+}
+
+func unquoteJSON(s json.RawMessage) (string, bool) {
+	var v string
+	err := json.Unmarshal(s, &v)
+	return v, err == nil
+}
+
+// knownString returns b as a string, without allocating for the version
+// and the methods every session sends.
+func knownString(b []byte) string {
+	switch string(b) {
+	case "2.0":
+		return "2.0"
+	case "tools/call":
+		return "tools/call"
+	case "tools/list":
+		return "tools/list"
+	case "ping":
+		return "ping"
+	case "initialize":
+		return "initialize"
+	case "notifications/initialized":
+		return "notifications/initialized"
+	case "notifications/cancelled":
+		return "notifications/cancelled"
+	case "notifications/progress":
+		return "notifications/progress"
+	case "notifications/message":
+		return "notifications/message"
+	case "prompts/get":
+		return "prompts/get"
+	case "resources/read":
+		return "resources/read"
+	}
+	return string(b)
 }
 
 // validID reports whether a raw id is a string, a number or null.

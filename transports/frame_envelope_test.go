@@ -1,0 +1,194 @@
+package transports
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/plugboard/plugboard/messages"
+)
+
+// parseFrameByMap is ParseFrame as it was first written, decoding the whole
+// frame into a map: the reference the envelope scan must agree with.
+func parseFrameByMap(b []byte) (Frame, error) {
+	b = bytes.TrimSpace(b)
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		if !json.Valid(b) {
+			return Frame{}, &FrameError{Code: messages.CodeParseError, Message: "parse error: invalid JSON"}
+		}
+		if len(b) > 0 && b[0] == '[' {
+			return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: JSON-RPC batches are not supported"}
+		}
+		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: a JSON-RPC message must be an object"}
+	}
+	id, hasID := m["id"]
+	if hasID && !validID(id) {
+		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: id must be a string or a number"}
+	}
+	var version string
+	if json.Unmarshal(m["jsonrpc"], &version) != nil || version != "2.0" {
+		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: `invalid request: "jsonrpc" must be "2.0"`, ID: id}
+	}
+	f := Frame{ID: id, Params: m["params"], Result: m["result"], Error: m["error"]}
+	if rawMethod, ok := m["method"]; ok {
+		if json.Unmarshal(rawMethod, &f.Method) != nil || f.Method == "" {
+			return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: `invalid request: "method" must be a non-empty string`, ID: id}
+		}
+		if string(id) == "null" {
+			return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: a request id must not be null"}
+		}
+		return f, nil
+	}
+	if !hasID || (f.Result == nil && f.Error == nil) {
+		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: neither a request, a notification nor a response", ID: id}
+	}
+	return f, nil
+}
+
+// sameParse reports how ParseFrame and the map-decoding reference differ
+// on in, or "" when they agree.
+func sameParse(in []byte) string {
+	got, gotErr := ParseFrame(in)
+	want, wantErr := parseFrameByMap(in)
+	var gfe, wfe *FrameError
+	errors.As(gotErr, &gfe)
+	errors.As(wantErr, &wfe)
+	switch {
+	case (gotErr == nil) != (wantErr == nil):
+		return "error " + errString(gotErr) + ", reference " + errString(wantErr)
+	case gotErr != nil:
+		if gfe == nil || wfe == nil || gfe.Code != wfe.Code || gfe.Message != wfe.Message || !sameRaw(gfe.ID, wfe.ID) {
+			return "error " + errString(gotErr) + ", reference " + errString(wantErr)
+		}
+		return ""
+	}
+	if got.Method != want.Method || !sameRaw(got.ID, want.ID) || !sameRaw(got.Params, want.Params) ||
+		!sameRaw(got.Result, want.Result) || !sameRaw(got.Error, want.Error) {
+		return "frame " + frameString(got) + ", reference " + frameString(want)
+	}
+	return ""
+}
+
+func sameRaw(a, b json.RawMessage) bool { return (a == nil) == (b == nil) && bytes.Equal(a, b) }
+
+func errString(err error) string {
+	var fe *FrameError
+	if errors.As(err, &fe) {
+		return fe.Error() + " id " + string(fe.ID)
+	}
+	if err == nil {
+		return "none"
+	}
+	return err.Error()
+}
+
+func frameString(f Frame) string {
+	return "{id " + string(f.ID) + " method " + f.Method + " params " + string(f.Params) + " result " + string(f.Result) + " error " + string(f.Error) + "}"
+}
+
+// envelopeCases are frames whose envelope is easy to misread with a scan.
+var envelopeCases = []string{
+	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}`,
+	// member names with escapes are the names they spell
+	`{"jsonrpc":"2.0","\u0069d":1,"method":"m"}`,
+	`{"json\u0072pc":"2.0","id":1,"m\u0065thod":"m","para\u006ds":{"a":1}}`,
+	`{"jsonrpc":"2\u002e0","id":1,"method":"tools\/call"}`,
+	`{"jsonrpc":"2.0","id":"a\"b\\","method":"m\\\""}`,
+	// other cases of the names are other members
+	`{"JSONRPC":"2.0","id":1,"method":"m"}`,
+	`{"jsonrpc":"2.0","Id":1,"method":"m"}`,
+	`{"jsonrpc":"2.0","id":1,"Method":"m","result":{}}`,
+	`{"jsonrpc":"2.0","id":1,"method":"m","Params":{"a":1}}`,
+	// a member given twice: the last counts
+	`{"jsonrpc":"2.0","id":1,"id":2,"method":"m"}`,
+	`{"jsonrpc":"1.0","jsonrpc":"2.0","id":1,"method":"m"}`,
+	`{"jsonrpc":"2.0","id":1,"method":"a","method":""}`,
+	// values that hold what looks like the envelope
+	`{"params":{"id":{"}":"]"},"method":"x\"}","jsonrpc":"1.0"},"jsonrpc":"2.0","id":3,"method":"m"}`,
+	`{"jsonrpc":"2.0","id":4,"result":["}",{"a":"\\"},[[]],{}],"x":"\"id\":5"}`,
+	`{"jsonrpc":"2.0","id":5,"error":{"code":-1,"message":"a\\\\\"b"}}`,
+	"{\"jsonrpc\" :\t\"2.0\" ,\n\"id\"\r: 6 , \"result\" : [ 1 , 2 ] }",
+	`{"jsonrpc":"2.0","id":7,"result":null}`,
+	`{"jsonrpc":"2.0","id":8,"method":"m","params":null}`,
+	`{"jsonrpc":"2.0","id":-0.5e+10,"method":"m"}`,
+	`{"jsonrpc":"2.0","id":1,"method":null}`,
+	`{"jsonrpc":null,"id":1,"method":"m"}`,
+	`{"jsonrpc":"2.0","id":false,"method":"m"}`,
+	`{"jsonrpc":"2.0","id":1,"method":"m","x":true,"y":false,"z":null}`,
+	`{"jsonrpc":"2.0","id":1,"method":"\u00e9\ud83d\ude00"}`,
+	`{"":1,"jsonrpc":"2.0","id":1,"method":"m"}`,
+	`{"jsonrpc":"2.0","id":1,"method":"m","params":"\u0000"}`,
+	// not JSON, or not an object
+	`{"jsonrpc":"2.0","id":1,"method":"m"}}`,
+	`{"jsonrpc":"2.0","id":1,"method":"m",}`,
+	`{"jsonrpc":"2.0","id":01,"method":"m"}`,
+	`{"jsonrpc":"2.0","id":1,"method":"m\x01"}`,
+	"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\"}",
+	`{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":}}`,
+	` {} `, `[]`, `null`, `"x"`, `1`, `{`, `}`, ``,
+}
+
+func TestParseFrameAgreesWithDecodingIntoAMap(t *testing.T) {
+	for _, in := range envelopeCases {
+		if diff := sameParse([]byte(in)); diff != "" {
+			t.Errorf("ParseFrame(%s): %s", in, diff)
+		}
+	}
+}
+
+func TestParseFrameNamesWithEscapes(t *testing.T) {
+	f, err := ParseFrame([]byte(`{"json\u0072pc":"2\u002e0","\u0069d":"a","m\u0065thod":"tools\/call","params":{"\u006eame":"x"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Method != "tools/call" || string(f.ID) != `"a"` || string(f.Params) != `{"\u006eame":"x"}` {
+		t.Errorf("got %s", frameString(f))
+	}
+}
+
+func TestParseFrameLastDuplicateMemberCounts(t *testing.T) {
+	f, err := ParseFrame([]byte(`{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":1},"id":2,"method":"b","params":{"n":2}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Method != "b" || string(f.ID) != "2" || string(f.Params) != `{"n":2}` {
+		t.Errorf("got %s", frameString(f))
+	}
+}
+
+func TestParseFrameValuesDoNotShareCapacity(t *testing.T) {
+	f, err := ParseFrame([]byte(`{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":1},"x":2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = append(f.ID, 'x')
+	_ = append(f.Params, 'y')
+	if string(f.Params) != `{"a":1}` || string(f.ID) != "1" {
+		t.Errorf("an append to one value changed another: ID %s, Params %s", f.ID, f.Params)
+	}
+}
+
+func FuzzParseFrame(f *testing.F) {
+	for _, in := range envelopeCases {
+		f.Add([]byte(in))
+	}
+	f.Add(benchCall)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if diff := sameParse(in); diff != "" {
+			t.Errorf("ParseFrame(%q): %s", in, diff)
+		}
+	})
+}
+
+// BenchmarkParseFrameByMap is the reference, for an A/B with
+// BenchmarkParseFrame in the same run.
+func BenchmarkParseFrameByMap(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseFrameByMap(benchCall); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
