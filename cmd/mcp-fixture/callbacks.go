@@ -1,12 +1,14 @@
 package main
 
-// Tools that call back into the client with a server-to-client request
-// (roots/list, sampling/createMessage, elicitation/create) over the same
-// connection and build their result from the client's answer.
+// Tools that need the client's roots, its LLM (sampling) or its user
+// (elicitation) and build their result from the client's answer: multi-
+// round handlers (mrtr.go), so that a legacy session gets a server-to-client
+// request and a 2026-07-28 client an InputRequiredResult.
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -43,21 +45,15 @@ const (
 		`"required":[]}`
 )
 
-func (s *session) roots(ctx context.Context, _ toolCall) (any, error) {
-	if !s.negotiated().roots {
-		return errorResult("client does not support roots (no roots capability)"), nil
+func (s *session) roots(_ context.Context, _ toolCall, r round) (roundResult, error) {
+	if err := r.require("roots"); err != nil {
+		return roundResult{}, err
 	}
-	answer, err := s.request(ctx, "roots/list", nil)
-	if err != nil {
-		return callbackFailure(ctx, "roots/list", err)
+	var answer rootsAnswer
+	if ok, err := r.answer("roots", "roots/list", &answer); err != nil || !ok {
+		return needs(map[string]inputRequest{"roots": {Method: "roots/list"}}, nil), err
 	}
-	var result struct {
-		Roots json.RawMessage `json:"roots"`
-	}
-	if err := json.Unmarshal(answer, &result); err != nil || isAbsent(result.Roots) {
-		return errorResult(fmt.Sprintf("roots/list answer has no roots: %s", answer)), nil
-	}
-	return textResult(compactJSON(result.Roots)), nil
+	return finished(textResult(compactJSON(answer.Roots))), nil
 }
 
 type samplingMessage struct {
@@ -70,31 +66,27 @@ type samplingParams struct {
 	MaxTokens int               `json:"maxTokens"`
 }
 
-func (s *session) testSampling(ctx context.Context, call toolCall) (any, error) {
+// samplingRequest asks the client's LLM to answer prompt.
+func samplingRequest(prompt string, maxTokens int) inputRequest {
+	params := samplingParams{Messages: []samplingMessage{{Role: "user", Content: text(prompt)}}, MaxTokens: maxTokens}
+	return inputRequest{Method: "sampling/createMessage", Params: mustRaw(params)}
+}
+
+func (s *session) testSampling(_ context.Context, call toolCall, r round) (roundResult, error) {
 	var args struct {
 		Prompt string `json:"prompt"`
 	}
 	if err := call.decode(&args); err != nil {
-		return errorResult(err.Error()), nil
+		return finished(errorResult(err.Error())), nil
 	}
-	if !s.negotiated().sampling {
-		return errorResult("client does not support sampling (no sampling capability)"), nil
+	if err := r.require("sampling"); err != nil {
+		return roundResult{}, err
 	}
-	params := samplingParams{
-		Messages:  []samplingMessage{{Role: "user", Content: text(args.Prompt)}},
-		MaxTokens: 100,
+	var answer samplingAnswer
+	if ok, err := r.answer("sampling", "sampling/createMessage", &answer); err != nil || !ok {
+		return needs(map[string]inputRequest{"sampling": samplingRequest(args.Prompt, 100)}, nil), err
 	}
-	answer, err := s.request(ctx, "sampling/createMessage", params)
-	if err != nil {
-		return callbackFailure(ctx, "sampling/createMessage", err)
-	}
-	var result struct {
-		Content json.RawMessage `json:"content"`
-	}
-	if err := json.Unmarshal(answer, &result); err != nil {
-		return errorResult(fmt.Sprintf("sampling/createMessage answer is not a result object: %s", answer)), nil
-	}
-	return textResult("LLM response: " + firstText(result.Content)), nil
+	return finished(textResult("LLM response: " + firstText(answer.Content))), nil
 }
 
 // firstText is the text of a sampled message's content, which is one
@@ -115,22 +107,22 @@ func firstText(content json.RawMessage) string {
 	return "No response"
 }
 
-func (s *session) testElicitation(ctx context.Context, call toolCall) (any, error) {
+func (s *session) testElicitation(_ context.Context, call toolCall, r round) (roundResult, error) {
 	var args struct {
 		Message string `json:"message"`
 	}
 	if err := call.decode(&args); err != nil {
-		return errorResult(err.Error()), nil
+		return finished(errorResult(err.Error())), nil
 	}
-	return s.elicit(ctx, args.Message, userInfoSchema, "User response")
+	return elicit(r, args.Message, userInfoSchema, "User response")
 }
 
-func (s *session) testElicitationDefaults(ctx context.Context, _ toolCall) (any, error) {
-	return s.elicit(ctx, "Please review and update the form fields with defaults", defaultsSchema, "Elicitation completed")
+func (s *session) testElicitationDefaults(_ context.Context, _ toolCall, r round) (roundResult, error) {
+	return elicit(r, "Please review and update the form fields with defaults", defaultsSchema, "Elicitation completed")
 }
 
-func (s *session) testElicitationEnums(ctx context.Context, _ toolCall) (any, error) {
-	return s.elicit(ctx, "Please select options from the enum fields", enumsSchema, "Elicitation completed")
+func (s *session) testElicitationEnums(_ context.Context, _ toolCall, r round) (roundResult, error) {
+	return elicit(r, "Please select options from the enum fields", enumsSchema, "Elicitation completed")
 }
 
 type elicitParams struct {
@@ -139,33 +131,92 @@ type elicitParams struct {
 	RequestedSchema json.RawMessage `json:"requestedSchema"`
 }
 
+// elicitationRequest asks the user to fill in a form; mode is "form" or
+// "" for clients from before modes.
+func elicitationRequest(mode, message, schema string) inputRequest {
+	params := elicitParams{Mode: mode, Message: message, RequestedSchema: json.RawMessage(schema)}
+	return inputRequest{Method: "elicitation/create", Params: mustRaw(params)}
+}
+
 // elicit asks the client to fill in a form and reports its answer as
 // "PREFIX: action=ACTION, content=JSON".
-func (s *session) elicit(ctx context.Context, message, schema, prefix string) (any, error) {
-	client := s.negotiated()
-	if !client.elicitation {
-		return errorResult("client does not support elicitation (no elicitation capability)"), nil
+func elicit(r round, message, schema, prefix string) (roundResult, error) {
+	if err := r.require("elicitation"); err != nil {
+		return roundResult{}, err
 	}
-	params := elicitParams{Message: message, RequestedSchema: json.RawMessage(schema)}
-	if client.protocolVersion >= "2025-11-25" {
-		params.Mode = "form" // form and url modes exist since 2025-11-25
+	var answer elicitAnswer
+	if ok, err := r.answer("elicitation", "elicitation/create", &answer); err != nil || !ok {
+		mode := ""
+		if r.protocolVersion >= "2025-11-25" {
+			mode = "form" // form and url modes exist since 2025-11-25
+		}
+		return needs(map[string]inputRequest{"elicitation": elicitationRequest(mode, message, schema)}, nil), err
 	}
-	answer, err := s.request(ctx, "elicitation/create", params)
-	if err != nil {
-		return callbackFailure(ctx, "elicitation/create", err)
+	return finished(textResult(fmt.Sprintf("%s: action=%s, content=%s", prefix, answer.Action, answer.contentJSON()))), nil
+}
+
+// elicitAnswer is an ElicitResult.
+type elicitAnswer struct {
+	Action  string          `json:"action"`
+	Content json.RawMessage `json:"content"`
+}
+
+func (a *elicitAnswer) check() error {
+	switch a.Action {
+	case "accept", "decline", "cancel":
+		return nil
 	}
-	var result struct {
-		Action  string          `json:"action"`
-		Content json.RawMessage `json:"content"`
+	return fmt.Errorf("action %q is none of accept, decline and cancel", a.Action)
+}
+
+// contentJSON is the submitted form, compact, or {} when there is none.
+func (a *elicitAnswer) contentJSON() string {
+	if isAbsent(a.Content) {
+		return "{}"
 	}
-	if err := json.Unmarshal(answer, &result); err != nil {
-		return errorResult(fmt.Sprintf("elicitation/create answer is not a result object: %s", answer)), nil
+	return compactJSON(a.Content)
+}
+
+// field returns the string the user gave for name, or "" when the form
+// was not accepted or lacks it.
+func (a *elicitAnswer) field(name string) string {
+	var content map[string]any
+	if a.Action != "accept" || json.Unmarshal(a.Content, &content) != nil {
+		return ""
 	}
-	content := "{}"
-	if !isAbsent(result.Content) {
-		content = compactJSON(result.Content)
+	if v, ok := content[name].(string); ok {
+		return v
 	}
-	return textResult(fmt.Sprintf("%s: action=%s, content=%s", prefix, result.Action, content)), nil
+	if v, ok := content[name]; ok && v != nil {
+		return fmt.Sprint(v)
+	}
+	return ""
+}
+
+// samplingAnswer is a CreateMessageResult.
+type samplingAnswer struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+func (a *samplingAnswer) check() error {
+	if isAbsent(a.Content) {
+		return errors.New("it has no content")
+	}
+	return nil
+}
+
+// rootsAnswer is a ListRootsResult.
+type rootsAnswer struct {
+	Roots json.RawMessage `json:"roots"`
+}
+
+func (a *rootsAnswer) check() error {
+	var roots []json.RawMessage
+	if json.Unmarshal(a.Roots, &roots) != nil || roots == nil {
+		return errors.New("it has no roots array")
+	}
+	return nil
 }
 
 // callbackFailure turns a failed server-to-client request into the tool's

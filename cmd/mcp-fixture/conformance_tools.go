@@ -11,10 +11,15 @@ import (
 )
 
 // jsonSchema2020Schema must reach the client with $schema, $defs and
-// additionalProperties intact (SEP-1613).
+// additionalProperties (SEP-1613), and $anchor, allOf/anyOf and
+// if/then/else (SEP-2106), intact.
 const jsonSchema2020Schema = `{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",` +
-	`"$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},` +
-	`"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"}},` +
+	`"$defs":{"address":{"$anchor":"addressDef","type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},` +
+	`"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"},` +
+	`"contactMethod":{"type":"string","enum":["phone","email"]},"phone":{"type":"string"},"email":{"type":"string"}},` +
+	`"allOf":[{"anyOf":[{"required":["phone"]},{"required":["email"]}]}],` +
+	`"if":{"properties":{"contactMethod":{"const":"phone"}},"required":["contactMethod"]},` +
+	`"then":{"required":["phone"]},"else":{"required":["email"]},` +
 	`"additionalProperties":false}`
 
 // conformanceStepDelay spaces out the notifications of the logging and
@@ -49,10 +54,12 @@ func (s *session) conformanceTools() []tool {
 			"over Streamable HTTP it closes the stream carrying the call and answers after a short pause, "+
 			"so the answer comes only to a client that reconnects with Last-Event-ID; "+
 			"other transports have no stream to close, so it just answers after the pause.", noArgsSchema, s.testReconnection),
-		newTool("test_sampling", "Tests server-initiated sampling (LLM completion request)", samplingSchema, s.testSampling),
-		newTool("test_elicitation", "Tests server-initiated elicitation (user input request)", elicitationSchema, s.testElicitation),
-		newTool("test_elicitation_sep1034_defaults", "Tests elicitation with default values per SEP-1034", noArgsSchema, s.testElicitationDefaults),
-		newTool("test_elicitation_sep1330_enums", "Tests elicitation with enum schema improvements per SEP-1330", noArgsSchema, s.testElicitationEnums),
+		newTool("test_sampling", "Tests server-initiated sampling (LLM completion request)", samplingSchema, s.toolRounds(s.testSampling)),
+		newTool("test_elicitation", "Tests server-initiated elicitation (user input request)", elicitationSchema, s.toolRounds(s.testElicitation)),
+		newTool("test_elicitation_sep1034_defaults", "Tests elicitation with default values per SEP-1034", noArgsSchema,
+			s.toolRounds(s.testElicitationDefaults)),
+		newTool("test_elicitation_sep1330_enums", "Tests elicitation with enum schema improvements per SEP-1330", noArgsSchema,
+			s.toolRounds(s.testElicitationEnums)),
 		newTool("json_schema_2020_12_tool", "Tool with JSON Schema 2020-12 features for conformance testing (SEP-1613)",
 			jsonSchema2020Schema, s.jsonSchema2020Tool),
 	}

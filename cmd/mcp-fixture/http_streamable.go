@@ -4,7 +4,8 @@ package main
 // each client message, and a POSTed request is answered with an SSE stream
 // of everything the server sends about it, its response last; GET opens
 // the session's standalone stream for what concerns no request, or resumes
-// a stream with Last-Event-ID; DELETE ends the session.
+// a stream with Last-Event-ID; DELETE ends the session. A POSTed
+// 2026-07-28 request needs no session and goes to http_stateless.go.
 
 import (
 	"context"
@@ -13,7 +14,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 )
@@ -39,7 +39,9 @@ type streamableHTTP struct {
 }
 
 func (h *streamableHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if v := r.Header.Get(versionHeader); v != "" && !slices.Contains(supportedVersions, v) {
+	// A POST may carry 2026-07-28, whose header post checks; GET and
+	// DELETE belong to legacy sessions only.
+	if v := r.Header.Get(versionHeader); v != "" && !isLegacyVersion(v) && r.Method != http.MethodPost {
 		writeHTTPError(w, http.StatusBadRequest, codeServerError, "Bad Request: unsupported "+versionHeader+" "+v)
 		return
 	}
@@ -74,6 +76,20 @@ func (h *streamableHTTP) post(w http.ResponseWriter, r *http.Request) {
 	msg, kind, rpcErr := classify(body)
 	if rpcErr != nil {
 		writeHTTPError(w, http.StatusBadRequest, rpcErr.Code, rpcErr.Message)
+		return
+	}
+	if kind == kindRequest && isModernPost(r, msg) {
+		h.serveModern(w, r, msg)
+		return
+	}
+	if v := r.Header.Get(versionHeader); v != "" && !isLegacyVersion(v) {
+		// 2026-07-28 defines no notification a client POSTs, and no
+		// response, since its servers send no requests.
+		if kind == kindNotification {
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		writeHTTPError(w, http.StatusBadRequest, codeInvalidRequest, "Invalid Request: a 2026-07-28 client sends no responses")
 		return
 	}
 

@@ -6,14 +6,18 @@ import (
 	"fmt"
 )
 
-// JSON-RPC 2.0 error codes, plus the MCP code for a missing resource.
+// JSON-RPC 2.0 error codes, the legacy MCP code for a missing resource,
+// and the codes MCP 2026-07-28 defines.
 const (
-	codeParseError       = -32700
-	codeInvalidRequest   = -32600
-	codeMethodNotFound   = -32601
-	codeInvalidParams    = -32602
-	codeInternalError    = -32603
-	codeResourceNotFound = -32002
+	codeParseError         = -32700
+	codeInvalidRequest     = -32600
+	codeMethodNotFound     = -32601
+	codeInvalidParams      = -32602
+	codeInternalError      = -32603
+	codeResourceNotFound   = -32002 // 2025-11-25 and earlier; 2026-07-28 uses codeInvalidParams
+	codeHeaderMismatch     = -32020
+	codeMissingCapability  = -32021
+	codeUnsupportedVersion = -32022
 )
 
 // message is any JSON-RPC 2.0 frame: a request (method and id), a

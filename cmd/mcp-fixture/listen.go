@@ -2,9 +2,12 @@ package main
 
 // Network mode (--listen): one HTTP server on one address carries three
 // MCP transports, each of whose connections or sessions gets a session of
-// its own, while the extra_tool switch is shared by all of them:
+// its own, while the list switches and subscriptions are shared by all of
+// them, and 2026-07-28 requests, which need no session, are served by one
+// stateless core:
 //
 //	/mcp              Streamable HTTP, MCP 2025-11-25 (http_streamable.go)
+//	                  and 2026-07-28 (http_stateless.go)
 //	/sse, /message    the HTTP+SSE transport of MCP 2024-11-05 (http_sse.go)
 //	/ws               WebSocket, subprotocol "mcp" (http_ws.go)
 //
@@ -38,7 +41,7 @@ const stopGrace = 5 * time.Second
 // SIGTERM, or until stdin ends, so that a parent that closes the pipe
 // stops the fixture as it would over stdio. Stopping closes every session
 // at once, cancelling the calls still running.
-func listenUntilStopped(addr string, cfg config, stdin io.Reader, stderr io.Writer, logger *log.Logger) error {
+func listenUntilStopped(addr string, cfg config, sh *shared, stdin io.Reader, stderr io.Writer, logger *log.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -50,7 +53,7 @@ func listenUntilStopped(addr string, cfg config, stdin io.Reader, stderr io.Writ
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	n := newNetwork(cfg, logger)
+	n := newNetwork(cfg, sh, logger)
 	fmt.Fprintf(stderr, "listening on http://%s\n", ln.Addr())
 	return n.serve(ctx, ln)
 }
@@ -58,18 +61,21 @@ func listenUntilStopped(addr string, cfg config, stdin io.Reader, stderr io.Writ
 // network is the fixture's network mode.
 type network struct {
 	cfg       config
-	extraTool *toolSwitch
+	shared    *shared
 	logger    *log.Logger
 	server    *http.Server
 	crashing  atomic.Bool // set by crash before it closes the server
+	stateless *session    // serves every 2026-07-28 request over HTTP
 
 	streamable *streamableHTTP
 	legacy     *legacySSE
 	websocket  *webSocketMCP
 }
 
-func newNetwork(cfg config, logger *log.Logger) *network {
-	n := &network{cfg: cfg, extraTool: newToolSwitch(), logger: logger}
+func newNetwork(cfg config, sh *shared, logger *log.Logger) *network {
+	n := &network{cfg: cfg, shared: sh, logger: logger}
+	statelessLogger := log.New(logger.Writer(), logger.Prefix()+"stateless ", logger.Flags())
+	n.stateless = newSession(cfg, sh, statelessOutlet{logger: statelessLogger}, n.crash, statelessLogger)
 	n.streamable = &streamableHTTP{net: n, sessions: newSessionTable[*streamableSession]()}
 	n.legacy = &legacySSE{net: n, sessions: newSessionTable[*legacySession]()}
 	n.websocket = &webSocketMCP{net: n, sessions: newSessionTable[*wsSession]()}
@@ -114,6 +120,7 @@ func (n *network) serve(ctx context.Context, ln net.Listener) error {
 }
 
 func (n *network) closeSessions() {
+	n.stateless.clientClosed() // ends its subscriptions gracefully
 	n.streamable.sessions.closeAll()
 	n.legacy.sessions.closeAll()
 	n.websocket.sessions.closeAll()
@@ -133,7 +140,7 @@ func (n *network) crash(code int) {
 func (n *network) newSession(out outlet, label string) *session {
 	logger := log.New(n.logger.Writer(), fmt.Sprintf("%s%s ", n.logger.Prefix(), label), n.logger.Flags())
 	logger.Print("session opened")
-	return newSession(n.cfg, n.extraTool, out, n.crash, logger)
+	return newSession(n.cfg, n.shared, out, n.crash, logger)
 }
 
 // newSessionID returns a random session id of visible ASCII characters,

@@ -39,13 +39,22 @@ type logMessageParams struct {
 }
 
 // sendLog sends notifications/message about the request ctx belongs to,
-// unless level is below the one the client set; until it sets one,
-// everything is sent.
+// unless level is below the one the client set. A legacy session gets
+// everything until it sets a level with logging/setLevel; a 2026-07-28
+// request gets nothing unless its _meta sets one.
 func (s *session) sendLog(ctx context.Context, level string, data any) {
 	rank, _ := logLevelRank(level)
-	s.mu.Lock()
-	threshold := s.logLevel
-	s.mu.Unlock()
+	var threshold int
+	if m, ok := modernOf(ctx); ok {
+		if m.logLevel == "" {
+			return
+		}
+		threshold, _ = logLevelRank(m.logLevel)
+	} else {
+		s.mu.Lock()
+		threshold = s.logLevel
+		s.mu.Unlock()
+	}
 	if rank < threshold {
 		return
 	}

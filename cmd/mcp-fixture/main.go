@@ -43,6 +43,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	extraTools := flags.Int("extra-tools", 0, "add this many echo tools named tool_000, tool_001, ...")
 	pageSize := flags.Int("page-size", 0, "paginate list results with this many items per page; 0 is off")
 	stderrLines := flags.Int("stderr-lines", 0, `write this many lines "fixture NAME stderr line i" to stderr at start`)
+	ttlMs := flags.Int("ttl-ms", 0, "the ttlMs caching hint of cacheable 2026-07-28 results")
 	listen := flags.String("listen", "", "instead of stdio, serve MCP over HTTP and WebSocket on this address, such as 127.0.0.1:0, "+
 		`announced on stderr as "listening on http://HOST:PORT", until SIGINT, SIGTERM or the end of stdin`)
 	if err := flags.Parse(args); err != nil {
@@ -51,8 +52,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if *extraTools < 0 || *pageSize < 0 || *stderrLines < 0 || flags.NArg() > 0 {
-		fmt.Fprintln(stderr, "mcp-fixture: --extra-tools, --page-size and --stderr-lines must not be negative, and no arguments are taken")
+	if *extraTools < 0 || *pageSize < 0 || *stderrLines < 0 || *ttlMs < 0 || flags.NArg() > 0 {
+		fmt.Fprintln(stderr, "mcp-fixture: --extra-tools, --page-size, --stderr-lines and --ttl-ms must not be negative, and no arguments are taken")
 		return 2
 	}
 
@@ -67,15 +68,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	logger := log.New(stderr, fmt.Sprintf("mcp-fixture[%s] ", *name), log.Lmicroseconds)
 	cfg := config{name: *name, extraTools: *extraTools, pageSize: *pageSize}
+	sh := newShared(*ttlMs)
 	if *listen != "" {
-		if err := listenUntilStopped(*listen, cfg, stdin, stderr, logger); err != nil {
+		if err := listenUntilStopped(*listen, cfg, sh, stdin, stderr, logger); err != nil {
 			logger.Print(err)
 			return 1
 		}
 		return 0
 	}
 	out := &frameWriter{w: stdout, logger: logger}
-	s := newSession(cfg, newToolSwitch(), out, os.Exit, logger)
+	s := newSession(cfg, sh, out, os.Exit, logger)
 	if err := serveStdio(stdin, s); err != nil {
 		logger.Print(err)
 		return 1

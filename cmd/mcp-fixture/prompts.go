@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -24,9 +25,12 @@ type promptMessage struct {
 	Content any    `json:"content"`
 }
 
+// prompt renders its messages from its arguments or, when it needs the
+// client's input first, with a multi-round handler (mrtr.go).
 type prompt struct {
 	definition promptDefinition
 	render     func(args map[string]string) []promptMessage
+	rounds     func(ctx context.Context, args map[string]string, r round) (roundResult, error)
 }
 
 func userSays(content any) promptMessage {
@@ -35,7 +39,7 @@ func userSays(content any) promptMessage {
 
 // builtinPrompts are the fixture's own greeting plus the prompts the
 // conformance suite's scenarios get.
-func builtinPrompts() []prompt {
+func (s *session) builtinPrompts() []prompt {
 	return []prompt{
 		{
 			definition: promptDefinition{
@@ -100,7 +104,29 @@ func builtinPrompts() []prompt {
 				}
 			},
 		},
+		{
+			definition: promptDefinition{
+				Name:        "test_input_required_result_prompt",
+				Title:       "Prompt That Needs Input",
+				Description: "A prompt that asks the user, by elicitation, what context to use",
+			},
+			rounds: s.inputRequiredPrompt,
+		},
 	}
+}
+
+// listedPrompts is the current prompt list, which
+// test_trigger_prompt_change changes.
+func (s *session) listedPrompts() []prompt {
+	if !s.shared.prompts.isOn() {
+		return s.prompts
+	}
+	return append(slices.Clip(s.prompts), prompt{
+		definition: promptDefinition{Name: "extra_prompt", Description: "A prompt that test_trigger_prompt_change adds and removes."},
+		render: func(map[string]string) []promptMessage {
+			return []promptMessage{userSays(text("This prompt comes and goes."))}
+		},
+	})
 }
 
 type promptsListResult struct {
@@ -109,8 +135,9 @@ type promptsListResult struct {
 }
 
 func (s *session) listPrompts(params json.RawMessage) (any, error) {
-	defs := make([]promptDefinition, len(s.prompts))
-	for i, p := range s.prompts {
+	prompts := s.listedPrompts()
+	defs := make([]promptDefinition, len(prompts))
+	for i, p := range prompts {
 		defs[i] = p.definition
 	}
 	page, next, err := listPage(params, "prompts", defs, s.cfg.pageSize)
@@ -125,23 +152,30 @@ type getPromptResult struct {
 	Messages    []promptMessage `json:"messages"`
 }
 
-func (s *session) getPrompt(params json.RawMessage) (any, error) {
+func (s *session) getPrompt(ctx context.Context, params json.RawMessage) (any, error) {
 	var p struct {
 		Name      string            `json:"name"`
 		Arguments map[string]string `json:"arguments"`
+		retryParams
 	}
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
-	i := slices.IndexFunc(s.prompts, func(pr prompt) bool { return pr.definition.Name == p.Name })
+	prompts := s.listedPrompts()
+	i := slices.IndexFunc(prompts, func(pr prompt) bool { return pr.definition.Name == p.Name })
 	if i < 0 {
 		return nil, invalidParams("Unknown prompt: %s", p.Name)
 	}
-	found := s.prompts[i]
+	found := prompts[i]
 	for _, arg := range found.definition.Arguments {
 		if _, ok := p.Arguments[arg.Name]; arg.Required && !ok {
 			return nil, invalidParams("prompt %s: missing required argument %s", p.Name, arg.Name)
 		}
+	}
+	if found.rounds != nil {
+		return s.promptRounds(ctx, p.Name, p.retryParams, func(ctx context.Context, r round) (roundResult, error) {
+			return found.rounds(ctx, p.Arguments, r)
+		})
 	}
 	return getPromptResult{Description: found.definition.Description, Messages: found.render(p.Arguments)}, nil
 }

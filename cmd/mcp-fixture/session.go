@@ -66,11 +66,13 @@ type outlet interface {
 // session is one MCP connection seen from the server side. It is
 // transport-agnostic: frames come in through handle and go out through out.
 type session struct {
-	cfg       config
-	extraTool *toolSwitch // shared by every session of the process
-	out       outlet
-	exit      func(code int)
-	logger    *log.Logger
+	cfg     config
+	shared  *shared // what every session of the process has in common
+	out     outlet
+	exit    func(code int)
+	logger  *log.Logger
+	closing chan struct{} // closed once the client is gone: subscriptions end
+	closed  sync.Once
 
 	tools     []tool
 	prompts   []prompt
@@ -89,22 +91,26 @@ type session struct {
 	subscriptions map[string]bool
 }
 
-func newSession(cfg config, extraTool *toolSwitch, out outlet, exit func(int), logger *log.Logger) *session {
+// newSession starts the session of a connection, or of the 2026-07-28
+// requests of many. It hears of list changes once initialize has made it
+// a legacy session; 2026-07-28 clients hear of them through
+// subscriptions/listen instead.
+func newSession(cfg config, sh *shared, out outlet, exit func(int), logger *log.Logger) *session {
 	s := &session{
 		cfg:           cfg,
-		extraTool:     extraTool,
+		shared:        sh,
 		out:           out,
 		exit:          exit,
 		logger:        logger,
+		closing:       make(chan struct{}),
 		inFlight:      make(map[string]context.CancelFunc),
 		outgoing:      make(map[string]chan message),
 		subscriptions: make(map[string]bool),
 	}
 	s.tools = s.builtinTools()
-	s.prompts = builtinPrompts()
+	s.prompts = s.builtinPrompts()
 	s.resources = builtinResources(cfg.name)
 	s.templates = builtinTemplates(cfg.name)
-	extraTool.watch(s)
 	return s
 }
 
@@ -162,7 +168,7 @@ func (s *session) startCall(ctx context.Context, msg message) {
 	s.calls.Add(1)
 	go func() {
 		defer s.calls.Done()
-		result, err := s.dispatch(callCtx, msg.Method, msg.Params)
+		result, err := s.serve(callCtx, msg)
 		s.mu.Lock()
 		delete(s.inFlight, key)
 		s.mu.Unlock()
@@ -179,6 +185,15 @@ func (s *session) startCall(ctx context.Context, msg message) {
 	}()
 }
 
+// serve runs a request of either era.
+func (s *session) serve(ctx context.Context, msg message) (any, error) {
+	if isModern(msg.Method, msg.Params) {
+		return s.serveModern(ctx, msg.ID, msg.Method, msg.Params)
+	}
+	return s.dispatch(ctx, msg.Method, msg.Params)
+}
+
+// dispatch runs a request of the legacy session.
 func (s *session) dispatch(ctx context.Context, method string, params json.RawMessage) (any, error) {
 	switch method {
 	case "initialize":
@@ -192,7 +207,7 @@ func (s *session) dispatch(ctx context.Context, method string, params json.RawMe
 	case "prompts/list":
 		return s.listPrompts(params)
 	case "prompts/get":
-		return s.getPrompt(params)
+		return s.getPrompt(ctx, params)
 	case "resources/list":
 		return s.listResources(params)
 	case "resources/templates/list":
@@ -271,13 +286,23 @@ func (s *session) initialize(params json.RawMessage) (any, error) {
 		elicitation:     !isAbsent(p.Capabilities.Elicitation),
 		roots:           !isAbsent(p.Capabilities.Roots),
 	}
+	if !s.clientGone {
+		// Under s.mu, so that clientClosed, which unwatches after
+		// setting clientGone, cannot miss this.
+		s.shared.tools.watch(s)
+		s.shared.prompts.watch(s)
+	}
 	s.mu.Unlock()
 	return initializeResult{
 		ProtocolVersion: version,
 		Capabilities:    json.RawMessage(serverCapabilities),
 		ServerInfo:      implementation{Name: s.cfg.name, Version: serverVersion},
-		Instructions:    fmt.Sprintf("Fixture server %s for plugboard tests.", s.cfg.name),
+		Instructions:    s.instructions(),
 	}, nil
+}
+
+func (s *session) instructions() string {
+	return fmt.Sprintf("Fixture server %s for plugboard tests.", s.cfg.name)
 }
 
 func (s *session) negotiated() negotiation {
@@ -335,17 +360,20 @@ func (s *session) deliverResponse(msg message) {
 	answer <- msg
 }
 
-// clientClosed fails every pending and future server-to-client request; it
-// is called once the client can no longer send anything.
+// clientClosed fails every pending and future server-to-client request
+// and ends every subscription; it is called once the client can no longer
+// send anything.
 func (s *session) clientClosed() {
-	s.extraTool.unwatch(s)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.clientGone = true
+	s.clientGone = true // initialize watches no more
 	for key, answer := range s.outgoing {
 		close(answer)
 		delete(s.outgoing, key)
 	}
+	s.mu.Unlock()
+	s.shared.tools.unwatch(s)
+	s.shared.prompts.unwatch(s)
+	s.closed.Do(func() { close(s.closing) })
 }
 
 // drain waits until every running request handler has returned, or until

@@ -21,6 +21,7 @@ type toolCall struct {
 	name          string
 	arguments     json.RawMessage
 	progressToken json.RawMessage // absent when the caller wants no progress
+	retry         retryParams     // a 2026-07-28 client's answers to an InputRequiredResult
 }
 
 // decode unmarshals the call's arguments into v; absent arguments leave v
@@ -100,9 +101,12 @@ func (s *session) builtinTools() []tool {
 		newTool("toggle_tools", "Adds or removes the tool extra_tool and notifies tools/list_changed.", noArgsSchema, s.toggleTools),
 		newTool("log", "Sends a log message notification at the given level.", logSchema, s.log),
 		newTool("touch", "Sends notifications/resources/updated for a subscribed resource.", touchSchema, s.touch),
-		newTool("roots", "Asks the client for its roots and returns them as JSON text.", noArgsSchema, s.roots),
+		newTool("roots", "Asks the client for its roots and returns them as JSON text.", noArgsSchema, s.toolRounds(s.roots)),
+		newTool("header_echo", "Echoes region and text; region is marked x-mcp-header, so 2026-07-28 HTTP clients mirror it in Mcp-Param-Region.",
+			headerEchoSchema, s.headerEcho),
 	}
 	tools = append(tools, s.conformanceTools()...)
+	tools = append(tools, s.inputRequiredTools()...)
 	for i := range s.cfg.extraTools {
 		tools = append(tools, s.echoTool(fmt.Sprintf("tool_%03d", i), fmt.Sprintf("Generated echo tool number %d.", i)))
 	}
@@ -121,7 +125,7 @@ func (s *session) echoTool(name, description string) tool {
 
 // listedTools is the current tool list, which toggle_tools changes.
 func (s *session) listedTools() []tool {
-	if !s.extraTool.isOn() {
+	if !s.shared.tools.isOn() {
 		return s.tools
 	}
 	return append(slices.Clip(s.tools), s.echoTool("extra_tool", "Echo tool that toggle_tools adds and removes."))
@@ -152,6 +156,7 @@ func (s *session) callTool(ctx context.Context, params json.RawMessage) (any, er
 		Meta      struct {
 			ProgressToken json.RawMessage `json:"progressToken"`
 		} `json:"_meta"`
+		retryParams
 	}
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
@@ -161,7 +166,7 @@ func (s *session) callTool(ctx context.Context, params json.RawMessage) (any, er
 	if i < 0 {
 		return nil, invalidParams("Unknown tool: %s", p.Name)
 	}
-	call := toolCall{name: p.Name, arguments: p.Arguments, progressToken: p.Meta.ProgressToken}
+	call := toolCall{name: p.Name, arguments: p.Arguments, progressToken: p.Meta.ProgressToken, retry: p.retryParams}
 	return tools[i].run(ctx, call)
 }
 
@@ -265,7 +270,7 @@ func (s *session) weird(context.Context, toolCall) (any, error) {
 }
 
 func (s *session) toggleTools(context.Context, toolCall) (any, error) {
-	if s.extraTool.toggle() {
+	if s.shared.tools.toggle() {
 		return textResult("extra_tool on"), nil
 	}
 	return textResult("extra_tool off"), nil
@@ -286,6 +291,8 @@ func (s *session) log(ctx context.Context, call toolCall) (any, error) {
 	return textResult("logged"), nil
 }
 
+// touch reports a resource updated to the session, if it subscribed to
+// it, and to every 2026-07-28 subscription that listens for it.
 func (s *session) touch(_ context.Context, call toolCall) (any, error) {
 	var args struct {
 		URI string `json:"uri"`
@@ -296,10 +303,12 @@ func (s *session) touch(_ context.Context, call toolCall) (any, error) {
 	s.mu.Lock()
 	subscribed := s.subscriptions[args.URI]
 	s.mu.Unlock()
-	if !subscribed {
+	if subscribed {
+		s.announce("notifications/resources/updated", map[string]string{"uri": args.URI})
+	}
+	if heard := s.shared.listeners.publish(change{kind: changeResourceUpdated, uri: args.URI}); !subscribed && heard == 0 {
 		return textResult("not subscribed: " + args.URI), nil
 	}
-	s.announce("notifications/resources/updated", map[string]string{"uri": args.URI})
 	return textResult("touched " + args.URI), nil
 }
 
