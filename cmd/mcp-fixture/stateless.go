@@ -24,6 +24,7 @@ const modernVersion = "2026-07-28"
 const (
 	metaProtocolVersion    = "io.modelcontextprotocol/protocolVersion"
 	metaClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
+	metaClientInfo         = "io.modelcontextprotocol/clientInfo"
 	metaLogLevel           = "io.modelcontextprotocol/logLevel"
 	metaServerInfo         = "io.modelcontextprotocol/serverInfo"
 	metaSubscriptionID     = "io.modelcontextprotocol/subscriptionId"
@@ -56,7 +57,10 @@ func isModernMethod(method string) bool {
 	return false
 }
 
-// isModern reports whether a request is to be served statelessly.
+// isModern reports whether a request is to be served statelessly: it
+// exists only in 2026-07-28, or its _meta has a per-request field, which
+// no legacy client sends. One that lacks a required field then fails the
+// checks of readRequestMeta, rather than passing for a legacy request.
 func isModern(method string, params json.RawMessage) bool {
 	if method == "server/discover" || method == "subscriptions/listen" {
 		return true
@@ -67,8 +71,12 @@ func isModern(method string, params json.RawMessage) bool {
 	if json.Unmarshal(params, &p) != nil {
 		return false
 	}
-	_, ok := p.Meta[metaProtocolVersion]
-	return ok
+	for _, key := range []string{metaProtocolVersion, metaClientCapabilities, metaClientInfo, metaLogLevel} {
+		if _, ok := p.Meta[key]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // clientCaps are the client capabilities that decide which input requests
