@@ -291,7 +291,11 @@ func appendFields(obj json.RawMessage, fields []field) json.RawMessage {
 	body := bytes.TrimSpace(obj)
 	inner := bytes.TrimSpace(body[1 : len(body)-1])
 	var b strings.Builder
-	b.Write(body[:len(body)-1])
+	if len(inner) == 0 {
+		b.WriteByte('{')
+	} else {
+		b.Write(body[:len(body)-1])
+	}
 	for i, f := range fields {
 		if i > 0 || len(inner) > 0 {
 			b.WriteByte(',')
