@@ -87,7 +87,11 @@ func TestFixture(t *testing.T) {
 			"test_simple_text", "test_image_content", "test_audio_content", "test_embedded_resource",
 			"test_multiple_content_types", "test_tool_with_logging", "test_tool_with_progress", "test_error_handling",
 			"test_reconnection", "test_sampling", "test_elicitation", "test_elicitation_sep1034_defaults",
-			"test_elicitation_sep1330_enums", "json_schema_2020_12_tool",
+			"test_elicitation_sep1330_enums", "json_schema_2020_12_tool", "header_echo",
+			"test_input_required_result_elicitation", "test_input_required_result_sampling", "test_input_required_result_list_roots",
+			"test_input_required_result_request_state", "test_input_required_result_multiple_inputs", "test_input_required_result_multi_round",
+			"test_input_required_result_tampered_state", "test_input_required_result_capabilities", "test_missing_capability",
+			"test_streaming_elicitation", "test_logging_tool", "test_trigger_tool_change", "test_trigger_prompt_change",
 		}
 		for _, name := range want {
 			if !slices.Contains(names, name) {
@@ -226,6 +230,27 @@ func TestFixture(t *testing.T) {
 			call := f.call("tools/call", map[string]any{"name": "extra_tool", "arguments": map[string]any{"text": "x"}})
 			if answered := call.Error == nil; answered != listed {
 				t.Errorf("after %q, calling extra_tool gave %s", want, call.raw)
+			}
+		}
+	})
+
+	t.Run("test_trigger_prompt_change changes the prompt list and notifies", func(t *testing.T) {
+		t.Parallel()
+		f := startInitialized(t, bin, "{}")
+		for _, want := range []string{"extra_prompt on", "extra_prompt off"} {
+			id := f.request("tools/call", map[string]any{"name": "test_trigger_prompt_change", "arguments": map[string]any{}})
+			resp, before := f.awaitResponse(id)
+			if got := resp.toolResult(t).text(); got != want {
+				t.Errorf("test_trigger_prompt_change = %q, want %q", got, want)
+			}
+			if len(before) != 1 || before[0].raw != `{"jsonrpc":"2.0","method":"notifications/prompts/list_changed"}` {
+				t.Errorf("test_trigger_prompt_change (%s) sent %v before its result", want, before)
+			}
+			listed := slices.ContainsFunc(f.listAll("prompts/list", "prompts"), func(raw json.RawMessage) bool {
+				return strings.Contains(string(raw), `"name":"extra_prompt"`)
+			})
+			if listed != (want == "extra_prompt on") {
+				t.Errorf("after %q, extra_prompt listed = %v", want, listed)
 			}
 		}
 	})
