@@ -145,7 +145,7 @@ func watchProcess(pid int) (*watchedProcess, error) {
 	if pid == 0 {
 		return nil, nil
 	}
-	if _, _, err := readMemory(pid); err != nil {
+	if _, err := readMemory(pid); err != nil {
 		return nil, fmt.Errorf("--watch-pid %d: %w", pid, err)
 	}
 	return &watchedProcess{sampler: startRSSSampler([]int{pid})}, nil

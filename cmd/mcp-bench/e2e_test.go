@@ -286,7 +286,8 @@ func TestIdleStdio(t *testing.T) {
 	if r.Mode != modeIdle || r.Sessions != 2 || r.Tools < 5 || r.Pages != 1 || r.HoldSec != 0.3 || r.OpenSec <= 0 {
 		t.Errorf("report = %+v", r)
 	}
-	if r.RSS == nil || r.RSS.Processes != 2 || r.RSS.LastBytes <= 0 || r.RSS.TreeLastBytes < r.RSS.LastBytes || r.Watched != nil {
+	if r.RSS == nil || r.RSS.Processes != 2 || r.RSS.LastBytes <= 0 || r.RSS.TreeLastBytes < r.RSS.LastBytes ||
+		r.RSS.LastAnonBytes <= 0 || r.RSS.LastFileBytes <= 0 || r.Watched != nil {
 		t.Errorf("rss = %+v, watched = %+v; want the last memory of 2 processes", r.RSS, r.Watched)
 	}
 	if len(r.Notes) != 0 {

@@ -64,12 +64,12 @@ func TestDescendants(t *testing.T) {
 }
 
 func TestReadMemoryOfThisProcess(t *testing.T) {
-	rss, hwm, err := readMemory(os.Getpid())
+	m, err := readMemory(os.Getpid())
 	if err != nil {
 		t.Skipf("no /proc: %v", err)
 	}
-	if rss <= 0 || hwm < rss {
-		t.Errorf("rss %d, hwm %d", rss, hwm)
+	if m.rss <= 0 || m.hwm < m.rss || m.anon <= 0 || m.file <= 0 || m.anon+m.file > m.rss+(1<<20) {
+		t.Errorf("memory = %+v", m)
 	}
 }
 

@@ -149,8 +149,9 @@ func (r *idleReport) writeTable(w io.Writer) {
 		plural(r.Sessions, "session"), r.OpenSec, r.Tools, plural(r.Pages, "page"),
 		time.Duration(r.HoldSec*float64(time.Second)))
 	if r.RSS != nil {
-		line(w, "rss", "%s in %s, %s with descendants (%s), at the end of the hold",
+		line(w, "rss", "%s in %s (%s anonymous, %s file pages), %s with descendants (%s), at the end of the hold",
 			formatBytes(r.RSS.LastBytes), plural(r.RSS.Processes, "target process"),
+			formatBytes(r.RSS.LastAnonBytes), formatBytes(r.RSS.LastFileBytes),
 			formatBytes(r.RSS.TreeLastBytes), plural(r.RSS.TreeProcesses, "process"))
 	}
 	writeWatched(w, r.Watched, r.Sessions)

@@ -32,6 +32,11 @@ type rssReport struct {
 	FirstBytes    int64 `json:"first_bytes"`
 	LastBytes     int64 `json:"last_bytes"`
 	TreeLastBytes int64 `json:"tree_last_bytes"`
+	// LastAnonBytes and LastFileBytes split LastBytes into anonymous
+	// memory (heap, stacks) and pages of mapped files (mostly the
+	// executable's own code and data), from RssAnon and RssFile.
+	LastAnonBytes int64 `json:"last_anon_bytes"`
+	LastFileBytes int64 `json:"last_file_bytes"`
 	// Processes counts the target processes; TreeProcesses is the most
 	// processes a sample found in their trees, the targets included.
 	Processes     int `json:"processes"`
@@ -88,20 +93,22 @@ func (r *rssSampler) finish() rssReport {
 }
 
 func (r *rssSampler) sample() {
-	var peak, own, tree int64
+	var peak, own, anon, file, tree int64
 	processes := 0
 	for _, root := range r.roots {
-		rss, hwm, err := readMemory(root)
+		m, err := readMemory(root)
 		if err != nil {
 			continue // exited
 		}
-		peak = max(peak, hwm)
-		own += rss
-		tree += rss
+		peak = max(peak, m.hwm)
+		own += m.rss
+		anon += m.anon
+		file += m.file
+		tree += m.rss
 		processes++
 		for _, pid := range descendants(root, r.childrenOf) {
-			if rss, _, err := readMemory(pid); err == nil {
-				tree += rss
+			if m, err := readMemory(pid); err == nil {
+				tree += m.rss
 				processes++
 			}
 		}
@@ -113,18 +120,32 @@ func (r *rssSampler) sample() {
 	}
 	r.report.Samples++
 	r.report.LastBytes, r.report.TreeLastBytes = own, tree
+	r.report.LastAnonBytes, r.report.LastFileBytes = anon, file
 	r.report.PeakBytes = max(r.report.PeakBytes, peak)
 	r.report.TreePeakBytes = max(r.report.TreePeakBytes, tree)
 	r.report.TreeProcesses = max(r.report.TreeProcesses, processes)
 }
 
-// readMemory returns a process's VmRSS and VmHWM, in bytes.
-func readMemory(pid int) (rss, hwm int64, err error) {
+// memory is what /proc/PID/status says of a process's memory, in bytes.
+type memory struct {
+	rss  int64 // VmRSS
+	hwm  int64 // VmHWM, the peak of VmRSS
+	anon int64 // RssAnon
+	file int64 // RssFile
+}
+
+// readMemory reads a process's memory.
+func readMemory(pid int) (memory, error) {
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return memory{}, err
 	}
-	return statusBytes(status, "VmRSS"), statusBytes(status, "VmHWM"), nil
+	return memory{
+		rss:  statusBytes(status, "VmRSS"),
+		hwm:  statusBytes(status, "VmHWM"),
+		anon: statusBytes(status, "RssAnon"),
+		file: statusBytes(status, "RssFile"),
+	}, nil
 }
 
 // statusBytes reads a "Name:   123 kB" line of /proc/PID/status; 0 when
