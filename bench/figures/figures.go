@@ -1,0 +1,276 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// figure is one headline number, measured through plugboard and directly,
+// checked against its target.
+type figure struct {
+	Name      string
+	Plugboard string // the figure, or what it was computed from
+	Direct    string // the same measured directly, "" where there is none
+	Target    string
+	Result    string // "met ..." or "missed by ...", or why it was not measured
+	Met       bool
+}
+
+// bound is a target: a value at most or at least limit.
+type bound struct {
+	limit   float64
+	atLeast bool
+	format  func(float64) string // writes a value and its unit
+	// formatMiss writes by how much a value misses; format when nil.
+	formatMiss func(float64) string
+}
+
+func atMost(limit float64, format func(float64) string) bound {
+	return bound{limit: limit, format: format}
+}
+
+func atLeast(limit float64, format func(float64) string) bound {
+	return bound{limit: limit, atLeast: true, format: format}
+}
+
+func (b bound) String() string {
+	if b.atLeast {
+		return "≥ " + b.format(b.limit)
+	}
+	return "≤ " + b.format(b.limit)
+}
+
+// judge says whether v meets the bound, and by how much it misses.
+func (b bound) judge(v float64) (string, bool) {
+	over := v - b.limit
+	if b.atLeast {
+		over = b.limit - v
+	}
+	if over <= 0 {
+		return "met", true
+	}
+	if b.formatMiss != nil {
+		return "missed by " + b.formatMiss(over), false
+	}
+	return "missed by " + b.format(over), false
+}
+
+// check fills in a figure's target and result.
+func (f figure) check(b bound, v float64) figure {
+	f.Target = b.String()
+	f.Result, f.Met = b.judge(v)
+	return f
+}
+
+// notMeasured is a figure whose scenario did not run.
+func notMeasured(name string, b bound) figure {
+	return figure{Name: name, Plugboard: "—", Direct: "—", Target: b.String(), Result: "not measured (see Problems)"}
+}
+
+// medianOf is the median of values, 0 for none.
+func medianOf(values []float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	s := slices.Clone(values)
+	slices.Sort(s)
+	mid := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[mid]
+	}
+	return (s[mid-1] + s[mid]) / 2
+}
+
+// roundMedians reduces rounds of pairs to the median of pick(direct),
+// of pick(plugboard), and of each round's plugboard minus direct.
+func roundMedians(rounds []pair, pick func(latencySample) float64) (direct, plugboard, added float64) {
+	var d, p, a []float64
+	for _, r := range rounds {
+		d = append(d, pick(r.Direct))
+		p = append(p, pick(r.Plugboard))
+		a = append(a, pick(r.Plugboard)-pick(r.Direct))
+	}
+	return medianOf(d), medianOf(p), medianOf(a)
+}
+
+// roundRatio is the median of each round's plugboard over direct.
+func roundRatio(rounds []pair, pick func(latencySample) float64) float64 {
+	var ratios []float64
+	for _, r := range rounds {
+		if pick(r.Direct) > 0 {
+			ratios = append(ratios, pick(r.Plugboard)/pick(r.Direct))
+		}
+	}
+	return medianOf(ratios)
+}
+
+func p50(s latencySample) float64        { return s.P50 }
+func p90(s latencySample) float64        { return s.P90 }
+func p99(s latencySample) float64        { return s.P99 }
+func throughput(s latencySample) float64 { return s.Throughput }
+
+// Targets, from the issue that asked for these benchmarks.
+var (
+	targetAddedP50    = atMost(50, formatMicros)
+	targetAddedP99    = atMost(250, formatMicros)
+	targetThroughput  = bound{limit: 95, atLeast: true, format: formatPercent, formatMiss: formatPoints}
+	targetIdleSession = atMost(20*1024, formatKiB)
+	targetStartup     = atMost(1.2, formatRatio)
+	targetOwnRSS      = atMost(25*1024*1024, formatMiB)
+	targetCatalogP50  = atMost(2000, formatMicros)
+)
+
+// headlineFigures computes every figure of the summary table.
+func headlineFigures(res *results) []figure {
+	var out []figure
+	out = append(out, latencyFigures(res.Latency)...)
+	out = append(out, throughputFigures(res.Throughput)...)
+	out = append(out, httpFigures(res.HTTP)...)
+	out = append(out, startupFigures(res.Startup)...)
+	out = append(out, ownRSSFigure(res.OwnRSS))
+	out = append(out, catalogFigure(res.Catalog))
+	return out
+}
+
+func latencyFigures(l *latencyResults) []figure {
+	const what = "Added latency per tools/call (stdio echo), "
+	if l == nil || len(l.Rounds) == 0 {
+		return []figure{notMeasured(what+"p50", targetAddedP50), notMeasured(what+"p99", targetAddedP99)}
+	}
+	row := func(name string, pick func(latencySample) float64, b *bound) figure {
+		d, p, added := roundMedians(l.Rounds, pick)
+		f := figure{Name: what + name, Plugboard: fmt.Sprintf("+%s (%s)", formatMicros(added), formatMicros(p)), Direct: formatMicros(d)}
+		if b == nil {
+			f.Target, f.Result, f.Met = "—", "no target", true
+			return f
+		}
+		return f.check(*b, added)
+	}
+	return []figure{
+		row("p50", p50, &targetAddedP50),
+		row("p90", p90, nil),
+		row("p99", p99, &targetAddedP99),
+	}
+}
+
+func throughputFigures(t *throughputResults) []figure {
+	if t == nil || len(t.Levels) == 0 {
+		return []figure{notMeasured("Throughput, sleep 10 ms, plugboard / direct", targetThroughput)}
+	}
+	var out []figure
+	for _, level := range t.Levels {
+		name := fmt.Sprintf("Throughput, sleep %d ms, concurrency %d", t.SleepMS, level.Concurrency)
+		if len(level.Rounds) == 0 {
+			out = append(out, notMeasured(name, targetThroughput))
+			continue
+		}
+		d, p, _ := roundMedians(level.Rounds, throughput)
+		ratio := roundRatio(level.Rounds, throughput)
+		f := figure{Name: name, Plugboard: fmt.Sprintf("%s of direct (%s)", formatPercent(100*ratio), formatRate(p)), Direct: formatRate(d)}
+		out = append(out, f.check(targetThroughput, 100*ratio))
+	}
+	return out
+}
+
+// perSession is the memory a server added per open idle session.
+func (m idleMemory) perSession(sessions int) float64 {
+	return float64(m.OpenBytes-m.BeforeBytes) / float64(sessions)
+}
+
+func httpFigures(h *httpResults) []figure {
+	if h == nil {
+		return []figure{notMeasured("Streamable HTTP, RSS per idle session", targetIdleSession)}
+	}
+	var out []figure
+	for _, run := range []struct {
+		name string
+		p    pair
+	}{
+		{fmt.Sprintf("Streamable HTTP, %d sessions calling echo at %.0f calls/s, p99", h.Sessions, h.Rate), h.Paced},
+		{fmt.Sprintf("Streamable HTTP, %d sessions calling echo flat out, p99", h.Sessions), h.Saturated},
+	} {
+		if run.p.Plugboard.Calls == 0 {
+			continue
+		}
+		out = append(out, figure{Name: run.name, Plugboard: formatMicros(run.p.Plugboard.P99), Direct: formatMicros(run.p.Direct.P99),
+			Target: "—", Result: "no target", Met: true})
+	}
+	name := fmt.Sprintf("Streamable HTTP, RSS per idle session (%d open)", h.Sessions)
+	if h.IdlePlugboard.OpenBytes == 0 {
+		return append(out, notMeasured(name, targetIdleSession))
+	}
+	per := h.IdlePlugboard.perSession(h.Sessions)
+	f := figure{Name: name, Plugboard: formatKiB(per), Direct: formatKiB(h.IdleDirect.perSession(h.Sessions))}
+	return append(out, f.check(targetIdleSession, per))
+}
+
+func startupFigures(s *startupResults) []figure {
+	if s == nil || len(s.Sizes) == 0 {
+		return []figure{notMeasured("Cold start to a complete tools/list, plugboard / slowest server", targetStartup)}
+	}
+	var out []figure
+	for _, size := range s.Sizes {
+		name := "Cold start to a complete tools/list, " + plural(size.Servers, "server")
+		ratio := size.MedianMS / s.Direct.MedianMS
+		f := figure{Name: name, Plugboard: fmt.Sprintf("%s (%s)", formatRatio(ratio), formatMillis(size.MedianMS)),
+			Direct: formatMillis(s.Direct.MedianMS)}
+		out = append(out, f.check(targetStartup, ratio))
+	}
+	return out
+}
+
+func ownRSSFigure(o *ownRSSResults) figure {
+	name := "plugboard's own RSS, idle, 20 servers"
+	if o == nil || o.PlugboardBytes == 0 {
+		return notMeasured(name, targetOwnRSS)
+	}
+	name = fmt.Sprintf("plugboard's own RSS, idle, %d servers", o.Servers)
+	f := figure{Name: name, Plugboard: formatMiB(float64(o.PlugboardBytes)), Direct: fmt.Sprintf("%s (one fixture)", formatMiB(float64(o.FixtureBytes)))}
+	return f.check(targetOwnRSS, float64(o.PlugboardBytes))
+}
+
+func catalogFigure(c *catalogResults) figure {
+	name := "tools/list from the catalog, 50 servers × 40 tools, p50"
+	if c == nil || c.Listing.Plugboard.Calls == 0 {
+		return notMeasured(name, targetCatalogP50)
+	}
+	name = fmt.Sprintf("tools/list from the catalog, %d servers × %d tools, p50", c.Servers, c.ToolsPerServer)
+	f := figure{Name: name, Plugboard: formatMicros(c.Listing.Plugboard.P50), Direct: formatMicros(c.Listing.Direct.P50)}
+	return f.check(targetCatalogP50, c.Listing.Plugboard.P50)
+}
+
+// Units.
+
+func formatMicros(us float64) string {
+	switch {
+	case math.Abs(us) < 1000:
+		return fmt.Sprintf("%.0f µs", us)
+	case math.Abs(us) < 1e6:
+		return fmt.Sprintf("%.2f ms", us/1e3)
+	default:
+		return fmt.Sprintf("%.2f s", us/1e6)
+	}
+}
+
+func formatMillis(ms float64) string { return formatMicros(ms * 1e3) }
+
+func formatPercent(p float64) string { return fmt.Sprintf("%.1f%%", p) }
+
+func formatPoints(p float64) string { return fmt.Sprintf("%.1f points", p) }
+
+// plural writes n and a noun, with an s when n is not 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func formatRatio(r float64) string { return fmt.Sprintf("%.2f×", r) }
+
+func formatRate(perSec float64) string { return fmt.Sprintf("%.0f calls/s", perSec) }
+
+func formatKiB(b float64) string { return fmt.Sprintf("%.1f KiB", b/1024) }
+
+func formatMiB(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }

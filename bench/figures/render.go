@@ -1,0 +1,269 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// renderBlocks writes every generated block of BENCHMARKS.md.
+func renderBlocks(res *results, goBench string) map[string]string {
+	return map[string]string{
+		"environment": renderEnvironment(res),
+		"summary":     renderSummary(headlineFigures(res)),
+		"latency":     renderLatency(res.Latency),
+		"throughput":  renderThroughput(res.Throughput),
+		"http":        renderHTTP(res.HTTP),
+		"startup":     renderStartup(res.Startup),
+		"own-rss":     renderOwnRSS(res.OwnRSS),
+		"catalog":     renderCatalog(res.Catalog),
+		"go":          renderGoBench(goBench),
+		"commands":    renderCommands(res.Commands),
+		"problems":    renderProblems(res.Problems),
+	}
+}
+
+// table writes a markdown table.
+func table(header []string, rows [][]string) string {
+	var b strings.Builder
+	b.WriteString("| " + strings.Join(header, " | ") + " |\n")
+	b.WriteString("|" + strings.Repeat(" --- |", len(header)) + "\n")
+	for _, row := range rows {
+		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
+	}
+	return b.String()
+}
+
+func notRun(what string) string {
+	return fmt.Sprintf("_%s: not measured in this run; see Problems below._\n", what)
+}
+
+func renderEnvironment(res *results) string {
+	e := res.Env
+	kind := "full run"
+	if res.Quick {
+		kind = "quick run (`bench/run --quick`): short measurements, for checking that everything runs, not for reading"
+	}
+	took := ""
+	if e.Seconds > 0 {
+		took = fmt.Sprintf(", which took %dm%02ds", e.Seconds/60, e.Seconds%60)
+	}
+	lines := []string{
+		fmt.Sprintf("- Measured %s at commit %s, %s%s.", e.Date, e.Commit, kind, took),
+		fmt.Sprintf("- Machine: %s, %d cores (shared with other work), Linux %s; %s.", e.CPU, e.Cores, e.Kernel, e.GoVersion),
+		fmt.Sprintf("- Load average (1, 5, 15 min) before the run: %s; after: %s.", e.LoadBefore, e.LoadAfter),
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func renderSummary(figures []figure) string {
+	rows := make([][]string, len(figures))
+	for i, f := range figures {
+		result := f.Result
+		if strings.HasPrefix(result, "missed") {
+			result = "**" + result + "**"
+		}
+		rows[i] = []string{f.Name, f.Plugboard, orDash(f.Direct), f.Target, result}
+	}
+	return table([]string{"figure", "plugboard", "direct", "target", "result"}, rows)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func renderLatency(l *latencyResults) string {
+	if l == nil || len(l.Rounds) == 0 {
+		return notRun("Added latency")
+	}
+	var rows [][]string
+	for i, r := range l.Rounds {
+		rows = append(rows, []string{
+			fmt.Sprint(i + 1),
+			percentiles(r.Direct), percentiles(r.Plugboard),
+			fmt.Sprintf("+%s / +%s / +%s", formatMicros(r.Plugboard.P50-r.Direct.P50), formatMicros(r.Plugboard.P90-r.Direct.P90),
+				formatMicros(r.Plugboard.P99-r.Direct.P99)),
+			fmt.Sprintf("%.0f / %.0f", r.Direct.Throughput, r.Plugboard.Throughput),
+		})
+	}
+	d50, p50v, a50 := roundMedians(l.Rounds, p50)
+	d90, p90v, a90 := roundMedians(l.Rounds, p90)
+	d99, p99v, a99 := roundMedians(l.Rounds, p99)
+	dt, pt, _ := roundMedians(l.Rounds, throughput)
+	rows = append(rows, []string{"**median**",
+		fmt.Sprintf("%s / %s / %s", formatMicros(d50), formatMicros(d90), formatMicros(d99)),
+		fmt.Sprintf("%s / %s / %s", formatMicros(p50v), formatMicros(p90v), formatMicros(p99v)),
+		fmt.Sprintf("+%s / +%s / +%s", formatMicros(a50), formatMicros(a90), formatMicros(a99)),
+		fmt.Sprintf("%.0f / %.0f", dt, pt),
+	})
+	return fmt.Sprintf("%s of %.0f s each way, concurrency 1, one stdio session; the direct and plugboard runs of a round "+
+		"follow each other, and the added latency is the median of the rounds' differences.\n\n", plural(len(l.Rounds), "round"), l.Seconds) +
+		table([]string{"round", "direct p50 / p90 / p99", "plugboard p50 / p90 / p99", "added", "calls/s direct / plugboard"}, rows)
+}
+
+func percentiles(s latencySample) string {
+	return fmt.Sprintf("%s / %s / %s", formatMicros(s.P50), formatMicros(s.P90), formatMicros(s.P99))
+}
+
+func renderThroughput(t *throughputResults) string {
+	if t == nil || len(t.Levels) == 0 {
+		return notRun("Throughput")
+	}
+	var rows [][]string
+	for _, level := range t.Levels {
+		if len(level.Rounds) == 0 {
+			continue
+		}
+		d, p, _ := roundMedians(level.Rounds, throughput)
+		dp99, pp99, _ := roundMedians(level.Rounds, p99)
+		rows = append(rows, []string{
+			fmt.Sprint(level.Concurrency),
+			formatRate(d), formatRate(p),
+			formatPercent(100 * roundRatio(level.Rounds, throughput)),
+			fmt.Sprintf("%s / %s", formatMicros(dp99), formatMicros(pp99)),
+			formatRate(float64(level.Concurrency) * 1000 / float64(t.SleepMS)),
+		})
+	}
+	rounds := 0
+	if len(t.Levels) > 0 {
+		rounds = len(t.Levels[0].Rounds)
+	}
+	return fmt.Sprintf("Tool `sleep` with `{\"ms\":%d}`, one stdio session, %s of %.0f s each way per concurrency; "+
+		"medians over rounds.\n\n", t.SleepMS, plural(rounds, "round"), t.Seconds) +
+		table([]string{"concurrency", "direct", "plugboard", "plugboard / direct", "p99 direct / plugboard", "ideal (C / sleep)"}, rows)
+}
+
+func renderHTTP(h *httpResults) string {
+	if h == nil {
+		return notRun("Streamable HTTP sessions")
+	}
+	mem := func(m idleMemory) []string {
+		return []string{formatMiB(float64(m.BeforeBytes)), formatMiB(float64(m.OpenBytes)), formatKiB(m.perSession(h.Sessions)),
+			fmt.Sprintf("%.2f s", m.OpenSec)}
+	}
+	idle := table([]string{"server", "RSS before", fmt.Sprintf("RSS with %d sessions open", h.Sessions), "per session", "time to open them"},
+		[][]string{
+			append([]string{"fixture, directly"}, mem(h.IdleDirect)...),
+			append([]string{"plugboard serve"}, mem(h.IdlePlugboard)...),
+		})
+	load := func(name string, s latencySample) []string {
+		return []string{name, formatRate(s.Throughput), formatMicros(s.P50), formatMicros(s.P90), formatMicros(s.P99), formatMicros(s.P999)}
+	}
+	calls := table([]string{"run", "calls/s", "p50", "p90", "p99", "p99.9"}, [][]string{
+		load(fmt.Sprintf("paced to %.0f calls/s, direct", h.Rate), h.Paced.Direct),
+		load(fmt.Sprintf("paced to %.0f calls/s, plugboard", h.Rate), h.Paced.Plugboard),
+		load("flat out, direct", h.Saturated.Direct),
+		load("flat out, plugboard", h.Saturated.Plugboard),
+	})
+	return fmt.Sprintf("%d sessions, one caller each, %.0f s per run.\n\n", h.Sessions, h.Seconds) + calls + "\n" + idle
+}
+
+func renderStartup(s *startupResults) string {
+	if s == nil {
+		return notRun("Cold start")
+	}
+	rows := [][]string{{"the slowest fixture, directly", "1", fmt.Sprint(s.Direct.Tools),
+		formatMillis(s.Direct.MedianMS), fmt.Sprintf("%s – %s", formatMillis(s.Direct.MinMS), formatMillis(s.Direct.MaxMS)), "1.00×"}}
+	for _, size := range s.Sizes {
+		rows = append(rows, []string{"plugboard", fmt.Sprint(size.Servers), fmt.Sprint(size.Tools), formatMillis(size.MedianMS),
+			fmt.Sprintf("%s – %s", formatMillis(size.MinMS), formatMillis(size.MaxMS)),
+			formatRatio(size.MedianMS / s.Direct.MedianMS)})
+	}
+	return fmt.Sprintf("Every fixture sleeps %d ms before it reads stdin, the last one in each configuration %d ms; %d starts each.\n\n",
+		s.DelayMS, s.SlowDelayMS, s.Runs) +
+		table([]string{"target", "servers", "tools listed", "median", "min – max", "/ slowest alone"}, rows)
+}
+
+func renderOwnRSS(o *ownRSSResults) string {
+	if o == nil {
+		return notRun("plugboard's own memory")
+	}
+	rows := [][]string{
+		{fmt.Sprintf("plugboard alone, %d servers up and idle, %d tools in its catalog", o.Servers, o.Tools), formatMiB(float64(o.PlugboardBytes))},
+		{"… of which anonymous memory (heap, stacks)", formatMiB(float64(o.AnonBytes))},
+		{"… of which pages of the executable and other files", formatMiB(float64(o.FileBytes))},
+	}
+	if o.OneServerBytes > 0 && o.Servers > 1 {
+		rows = append(rows,
+			[]string{"plugboard alone, 1 server", fmt.Sprintf("%s (%s anonymous)", formatMiB(float64(o.OneServerBytes)), formatMiB(float64(o.OneServerAnonBytes)))},
+			[]string{"what each further server added", formatKiB(float64(o.PlugboardBytes-o.OneServerBytes) / float64(o.Servers-1))})
+	}
+	rows = append(rows,
+		[]string{fmt.Sprintf("plugboard and its servers (%d processes)", o.Processes), formatMiB(float64(o.TreeBytes))},
+		[]string{"one fixture alone, idle, for scale", formatMiB(float64(o.FixtureBytes))})
+	return table([]string{"process", "RSS"}, rows)
+}
+
+func renderCatalog(c *catalogResults) string {
+	if c == nil {
+		return notRun("tools/list from the catalog")
+	}
+	row := func(name string, s latencySample, tools, pages int) []string {
+		return []string{name, fmt.Sprintf("%d in %d pages", tools, pages), formatMicros(s.P50), formatMicros(s.P90), formatMicros(s.P99),
+			fmt.Sprintf("%.0f", s.Throughput)}
+	}
+	return fmt.Sprintf("Whole listings (every page) at concurrency 1 over stdio, %.0f s each.\n\n", c.Seconds) +
+		table([]string{"target", "tools", "p50", "p90", "p99", "listings/s"}, [][]string{
+			row("one fixture, directly", c.Listing.Direct, c.DirectTools, c.DirectPages),
+			row(fmt.Sprintf("plugboard, %d fixtures", c.Servers), c.Listing.Plugboard, c.PlugboardTools, c.PlugboardPages),
+		})
+}
+
+func renderGoBench(text string) string {
+	if strings.TrimSpace(text) == "" {
+		return "_The Go benchmarks did not run._\n"
+	}
+	out := parseGoBench(text)
+	var b strings.Builder
+	if len(out.Benchmarks) > 0 {
+		var rows [][]string
+		for _, bm := range out.Benchmarks {
+			rows = append(rows, []string{bm.Package, bm.Name, formatNs(bm.NsPerOp), perOp(bm.BytesPerOp), perOp(bm.AllocsPerOp)})
+		}
+		b.WriteString(table([]string{"package", "benchmark", "ns/op", "B/op", "allocs/op"}, rows))
+	}
+	if len(out.Failures) > 0 {
+		if b.Len() > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString("`go test` failed:\n\n```\n" + strings.Join(out.Failures, "\n") + "\n```\n")
+	}
+	if b.Len() == 0 {
+		b.WriteString("_The Go benchmarks printed no results._\n")
+	}
+	return b.String()
+}
+
+func formatNs(ns float64) string {
+	if ns >= 100 {
+		return fmt.Sprintf("%.0f", ns)
+	}
+	return fmt.Sprintf("%.1f", ns)
+}
+
+func perOp(v float64) string {
+	if v < 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+func renderCommands(commands []string) string {
+	if len(commands) == 0 {
+		return "_No command ran._\n"
+	}
+	return "```sh\n" + strings.Join(commands, "\n") + "\n```\n"
+}
+
+func renderProblems(problems []string) string {
+	if len(problems) == 0 {
+		return "None: every scenario ran, and every call succeeded.\n"
+	}
+	var b strings.Builder
+	for _, p := range problems {
+		b.WriteString("- " + strings.ReplaceAll(strings.TrimSpace(p), "\n", " ") + "\n")
+	}
+	return b.String()
+}

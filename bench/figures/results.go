@@ -1,0 +1,150 @@
+package main
+
+// results.json: what `figures measure` found, raw, for `figures render`
+// to turn into figures and tables. Everything here is as mcp-bench
+// reported it; the arithmetic (medians, differences, ratios, verdicts)
+// is done when rendering.
+
+// results is one run of every scenario.
+type results struct {
+	Quick bool        `json:"quick"`
+	Env   environment `json:"env"`
+	// Commands are the mcp-bench command lines run, in order, with the
+	// binaries' directory written $BIN and the work directory $WORK.
+	Commands []string `json:"commands"`
+	// Problems are what went wrong: a scenario that could not run, or a
+	// run that met errors. Each says which.
+	Problems []string `json:"problems,omitempty"`
+
+	Latency    *latencyResults    `json:"latency,omitempty"`
+	Throughput *throughputResults `json:"throughput,omitempty"`
+	HTTP       *httpResults       `json:"http,omitempty"`
+	Startup    *startupResults    `json:"startup,omitempty"`
+	OwnRSS     *ownRSSResults     `json:"own_rss,omitempty"`
+	Catalog    *catalogResults    `json:"catalog,omitempty"`
+}
+
+// environment describes where and when the run happened.
+type environment struct {
+	Date       string `json:"date"`
+	Commit     string `json:"commit"`
+	GoVersion  string `json:"go_version"`
+	CPU        string `json:"cpu"`
+	Cores      int    `json:"cores"`
+	Kernel     string `json:"kernel"`
+	LoadBefore string `json:"load_before"`
+	LoadAfter  string `json:"load_after"`
+	Seconds    int    `json:"seconds"` // filled in by render, from bench/run's clock
+}
+
+// latencySample is one mcp-bench call run's latency summary.
+type latencySample struct {
+	P50        float64 `json:"p50_us"`
+	P90        float64 `json:"p90_us"`
+	P99        float64 `json:"p99_us"`
+	P999       float64 `json:"p99_9_us"`
+	Throughput float64 `json:"calls_per_sec"`
+	Calls      int64   `json:"calls"`
+}
+
+// pair is the same workload run directly against the fixture and
+// through plugboard, one after the other.
+type pair struct {
+	Direct    latencySample `json:"direct"`
+	Plugboard latencySample `json:"plugboard"`
+}
+
+// latencyResults are rounds of the stdio echo workload at concurrency 1.
+type latencyResults struct {
+	Seconds float64 `json:"seconds"` // measured per run, after the warmup
+	Rounds  []pair  `json:"rounds"`
+}
+
+// throughputResults are rounds of the sleep workload at each concurrency.
+type throughputResults struct {
+	SleepMS int               `json:"sleep_ms"`
+	Seconds float64           `json:"seconds"`
+	Levels  []throughputLevel `json:"levels"`
+}
+
+// throughputLevel is one concurrency's rounds.
+type throughputLevel struct {
+	Concurrency int    `json:"concurrency"`
+	Rounds      []pair `json:"rounds"`
+}
+
+// httpResults are the Streamable HTTP scenarios with many sessions.
+type httpResults struct {
+	Sessions int     `json:"sessions"`
+	Seconds  float64 `json:"seconds"`
+	Rate     float64 `json:"rate_per_sec"` // of the paced run
+	// Saturated: every session calls as fast as it is answered.
+	Saturated pair `json:"saturated"`
+	// Paced: all sessions together call at Rate.
+	Paced pair `json:"paced"`
+	// Idle is the server's own memory before the sessions opened and
+	// with them all open and idle.
+	IdleDirect    idleMemory `json:"idle_direct"`
+	IdlePlugboard idleMemory `json:"idle_plugboard"`
+}
+
+// idleMemory is a server process's VmRSS around --idle.
+type idleMemory struct {
+	BeforeBytes int64   `json:"before_bytes"`
+	OpenBytes   int64   `json:"open_bytes"`
+	OpenSec     float64 `json:"open_sec"` // to open and initialize them all
+}
+
+// startupResults are cold starts to a complete tools/list.
+type startupResults struct {
+	DelayMS     int             `json:"delay_ms"`      // every fixture's --startup-delay
+	SlowDelayMS int             `json:"slow_delay_ms"` // the slowest one's
+	Runs        int             `json:"runs"`
+	Direct      startupSample   `json:"direct"` // the slowest fixture alone
+	Sizes       []startupSample `json:"sizes"`  // plugboard with N fixtures
+}
+
+// startupSample is one target's start-up times.
+type startupSample struct {
+	Servers  int       `json:"servers"`
+	Tools    int       `json:"tools"`
+	MedianMS float64   `json:"median_ms"`
+	MinMS    float64   `json:"min_ms"`
+	MaxMS    float64   `json:"max_ms"`
+	RunsMS   []float64 `json:"runs_ms"`
+}
+
+// ownRSSResults are idle memory with many downstreams.
+type ownRSSResults struct {
+	Servers int     `json:"servers"`
+	HoldSec float64 `json:"hold_sec"`
+	Tools   int     `json:"tools"`
+	// PlugboardBytes is plugboard's own VmRSS, of which AnonBytes are
+	// anonymous (heap, stacks) and FileBytes pages of its executable;
+	// TreeBytes is with its servers; FixtureBytes is one fixture's alone,
+	// for scale.
+	PlugboardBytes int64 `json:"plugboard_bytes"`
+	AnonBytes      int64 `json:"anon_bytes"`
+	FileBytes      int64 `json:"file_bytes"`
+	TreeBytes      int64 `json:"tree_bytes"`
+	Processes      int   `json:"processes"`
+	FixtureBytes   int64 `json:"fixture_bytes"`
+	// OneServerBytes and OneServerAnonBytes are plugboard's own with a
+	// single server, which tells its base from what each server adds.
+	OneServerBytes     int64 `json:"one_server_bytes"`
+	OneServerAnonBytes int64 `json:"one_server_anon_bytes"`
+}
+
+// catalogResults are whole tools/list listings of a big catalog.
+type catalogResults struct {
+	Servers        int     `json:"servers"`
+	ToolsPerServer int     `json:"tools_per_server"`
+	Seconds        float64 `json:"seconds"`
+	// DirectTools and PlugboardTools are what each listing held, in
+	// DirectPages and PlugboardPages pages.
+	DirectTools    int  `json:"direct_tools"`
+	DirectPages    int  `json:"direct_pages"`
+	PlugboardTools int  `json:"plugboard_tools"`
+	PlugboardPages int  `json:"plugboard_pages"`
+	Listing        pair `json:"listing"`
+}
