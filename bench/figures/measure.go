@@ -240,13 +240,13 @@ func measureHTTP(ctx context.Context, r *runner, s settings) (*httpResults, erro
 	load := []string{"--sessions", sessions, "--concurrency", sessions, "--duration", seconds(s.httpDuration), "--warmup", seconds(s.warmup)}
 	direct := append([]string{"--url", fx.url, "--tool", "echo"}, load...)
 	proxied := append([]string{"--url", pb.url, "--tool", "fx__echo"}, load...)
-	if res.Saturated, err = pairRun(ctx, r, "HTTP sessions as fast as answered", true, direct, proxied); err != nil {
+	// Paced first, as the figure to read; then flat out, which leaves
+	// the servers with the largest heaps.
+	rate := []string{"--rate", strconv.FormatFloat(s.httpRate, 'f', -1, 64)}
+	if res.Paced, err = pairRun(ctx, r, "HTTP sessions paced", true, append(direct, rate...), append(proxied, rate...)); err != nil {
 		return res, err
 	}
-	rate := []string{"--rate", strconv.FormatFloat(s.httpRate, 'f', -1, 64)}
-	direct = append(direct, rate...)
-	proxied = append(proxied, rate...)
-	if res.Paced, err = pairRun(ctx, r, "HTTP sessions paced", true, direct, proxied); err != nil {
+	if res.Saturated, err = pairRun(ctx, r, "HTTP sessions as fast as answered", true, direct, proxied); err != nil {
 		return res, err
 	}
 	return res, nil
