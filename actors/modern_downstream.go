@@ -197,3 +197,129 @@ func (s *serverActor) setModernLogLevel(ctx actor.Context, msg *messages.Forward
 		ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: json.RawMessage(`{}`)})
 	}
 }
+
+// resourceListen is a subscriptions/listen request held open on a modern
+// server for one resource URI.
+type resourceListen struct {
+	id      int64
+	cancel  context.CancelFunc
+	acked   bool
+	waiting []*messages.Forward // subscribe requests answered once the server acknowledges
+}
+
+// Messages about a resource listen, from its goroutines to the actor.
+type (
+	listenEnded struct {
+		incarnation uint64
+		id          int64
+		reason      string
+	}
+	listenAckOverdue struct {
+		incarnation uint64
+		id          int64
+	}
+)
+
+// subscribeModern turns resources/subscribe and unsubscribe, which the
+// revision dropped, into a subscriptions/listen per URI: opened on
+// subscribe (answered once the server acknowledges it), cancelled on
+// unsubscribe. The router counts subscribers, so each URI is subscribed
+// here once.
+func (s *serverActor) subscribeModern(ctx actor.Context, msg *messages.Forward) {
+	var p struct {
+		URI string `json:"uri"`
+	}
+	_ = json.Unmarshal(msg.Params, &p) // the router resolved the URI from them
+	conn := s.conn
+	l, open := s.listens[p.URI]
+	switch {
+	case msg.Method == "resources/subscribe" && open && !l.acked:
+		l.waiting = append(l.waiting, msg)
+		return
+	case msg.Method == "resources/subscribe" && !open:
+		id := conn.NewID()
+		listenCtx, cancel := context.WithCancel(context.Background())
+		s.listens[p.URI] = &resourceListen{id: id, cancel: cancel, waiting: []*messages.Forward{msg}}
+		params := mustJSON(map[string]any{"notifications": map[string]any{"resourceSubscriptions": []string{p.URI}}})
+		root, self, inc := s.root, s.self, s.incarnation
+		go func() {
+			_, rpcErr, err := conn.Call(listenCtx, id, "subscriptions/listen", params)
+			reason := "ended it"
+			switch {
+			case rpcErr != nil:
+				reason = fmt.Sprintf("refused it: %s (%d)", rpcErr.Message, rpcErr.Code)
+			case err != nil:
+				reason = "lost it: " + err.Error()
+			}
+			root.Send(self, &listenEnded{incarnation: inc, id: id, reason: reason})
+		}()
+		time.AfterFunc(s.cfg.Timeout, func() { root.Send(self, &listenAckOverdue{incarnation: inc, id: id}) })
+		return
+	case msg.Method == "resources/unsubscribe" && open:
+		delete(s.listens, p.URI)
+		l.cancel()
+		go func() {
+			notifyCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+			defer done()
+			// On stdio the notification ends the subscription; over HTTP
+			// closing its stream (the cancel above) already did.
+			_ = conn.Notify(notifyCtx, "notifications/cancelled", mustJSON(map[string]any{"requestId": l.id, "reason": "unsubscribed"}))
+		}()
+	}
+	s.replySubscribed(ctx, msg, nil)
+}
+
+func (s *serverActor) replySubscribed(ctx actor.Context, msg *messages.Forward, rpcErr *messages.RPCError) {
+	if msg.Session == nil {
+		return
+	}
+	if rpcErr != nil {
+		ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Error: rpcErr})
+		return
+	}
+	ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: json.RawMessage(`{}`)})
+}
+
+// listenFor finds a resource listen by its request id.
+func (s *serverActor) listenFor(id int64) (string, *resourceListen) {
+	for uri, l := range s.listens {
+		if l.id == id {
+			return uri, l
+		}
+	}
+	return "", nil
+}
+
+// listenAcknowledged answers the subscribe requests waiting for the
+// server's acknowledgement of their listen.
+func (s *serverActor) listenAcknowledged(ctx actor.Context, params json.RawMessage) {
+	var p struct {
+		Meta struct {
+			ID int64 `json:"io.modelcontextprotocol/subscriptionId"`
+		} `json:"_meta"`
+	}
+	if json.Unmarshal(params, &p) != nil {
+		return
+	}
+	if _, l := s.listenFor(p.Meta.ID); l != nil && !l.acked {
+		l.acked = true
+		for _, w := range l.waiting {
+			s.replySubscribed(ctx, w, nil)
+		}
+		l.waiting = nil
+	}
+}
+
+// listenGone fails a listen that ended or was never acknowledged: its
+// waiting subscribers get the reason, and a later subscribe starts anew.
+func (s *serverActor) listenGone(ctx actor.Context, id int64, reason string, onlyUnacked bool) {
+	uri, l := s.listenFor(id)
+	if l == nil || (onlyUnacked && l.acked) {
+		return
+	}
+	delete(s.listens, uri)
+	l.cancel()
+	for _, w := range l.waiting {
+		s.replySubscribed(ctx, w, &messages.RPCError{Code: messages.CodeServerUnavailable, Message: fmt.Sprintf("server %s %s (subscription to %s)", s.cfg.Name, reason, uri)})
+	}
+}

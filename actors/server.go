@@ -37,9 +37,10 @@ type serverActor struct {
 	procs       *sync.WaitGroup
 	log         *slog.Logger
 	incarnation uint64
-	era         *eraMemory         // which revision the server speaks, once learnt; kept across restarts
-	modern      bool               // the current incarnation speaks 2026-07-28
-	root        *actor.RootContext // for the incarnation's goroutines to post to self
+	era         *eraMemory                 // which revision the server speaks, once learnt; kept across restarts
+	modern      bool                       // the current incarnation speaks 2026-07-28
+	listens     map[string]*resourceListen // a modern server's subscriptions/listen per subscribed URI
+	root        *actor.RootContext         // for the incarnation's goroutines to post to self
 	self        *actor.PID
 	offer       chan json.RawMessage // the client capabilities to offer, for the handshake
 
@@ -163,6 +164,7 @@ func newServerProps(cfg config.Server, router *actor.PID, procs *sync.WaitGroup,
 			byClient:    map[callKey]int64{},
 			progress:    map[string]*progressRoute{},
 			asked:       map[string]*pendingQuestion{},
+			listens:     map[string]*resourceListen{},
 		}
 	})
 }
@@ -217,6 +219,14 @@ func (s *serverActor) Receive(ctx actor.Context) {
 		if msg.incarnation == s.incarnation {
 			s.fail(ctx, msg.reason)
 		}
+	case *listenEnded:
+		if msg.incarnation == s.incarnation {
+			s.listenGone(ctx, msg.id, msg.reason, false)
+		}
+	case *listenAckOverdue:
+		if msg.incarnation == s.incarnation {
+			s.listenGone(ctx, msg.id, fmt.Sprintf("did not acknowledge within %s", s.cfg.Timeout), true)
+		}
 	}
 }
 
@@ -240,6 +250,10 @@ func (s *serverActor) release() {
 		p.cancel()
 		delete(s.inflight, id)
 	}
+	for uri, l := range s.listens {
+		l.cancel()
+		delete(s.listens, uri)
+	}
 	s.refuseQuestions("the server is stopping")
 	s.queue = nil
 }
@@ -247,9 +261,15 @@ func (s *serverActor) release() {
 // accept takes a request for the server: sent now, queued while the server
 // starts or is at its in-flight cap, refused past the queue's cap.
 func (s *serverActor) accept(ctx actor.Context, msg *messages.Forward) {
-	if s.modern && msg.Method == "logging/setLevel" {
-		s.setModernLogLevel(ctx, msg)
-		return
+	if s.modern && s.conn != nil {
+		switch msg.Method {
+		case "logging/setLevel":
+			s.setModernLogLevel(ctx, msg)
+			return
+		case "resources/subscribe", "resources/unsubscribe":
+			s.subscribeModern(ctx, msg)
+			return
+		}
 	}
 	if s.conn != nil && !s.supports(msg.Method) {
 		if msg.Session != nil {
@@ -472,6 +492,12 @@ func (s *serverActor) fail(ctx actor.Context, reason string) {
 		}
 	}
 	s.queue = nil
+	for _, l := range s.listens {
+		for _, w := range l.waiting {
+			s.replySubscribed(ctx, w, &messages.RPCError{Code: messages.CodeServerUnavailable, Message: text})
+		}
+		l.waiting = nil
+	}
 	s.refuseQuestions(text)
 	ctx.Send(s.router, &messages.ServerDown{Server: s.cfg.Name, Incarnation: s.incarnation, Reason: reason})
 	var uptime time.Duration

@@ -32,6 +32,8 @@ func (s *serverActor) notified(ctx actor.Context, msg *downstreamNotification) {
 		}
 	case "notifications/cancelled":
 		s.cancelledQuestion(ctx, msg.params)
+	case "notifications/subscriptions/acknowledged":
+		s.listenAcknowledged(ctx, msg.params)
 	case "notifications/tools/list_changed":
 		s.refetch(ctx, messages.Tools)
 	case "notifications/prompts/list_changed":

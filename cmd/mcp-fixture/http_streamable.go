@@ -78,7 +78,7 @@ func (h *streamableHTTP) post(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, http.StatusBadRequest, rpcErr.Code, rpcErr.Message)
 		return
 	}
-	if kind == kindRequest && isModernPost(r, msg) {
+	if kind == kindRequest && !h.net.cfg.legacyOnly && isModernPost(r, msg) {
 		h.serveModern(w, r, msg)
 		return
 	}

@@ -30,6 +30,7 @@ type config struct {
 	name       string // serverInfo.name, also embedded in URIs and texts
 	extraTools int    // number of generated echo tools for catalog benchmarks
 	pageSize   int    // list page size; 0 disables pagination
+	legacyOnly bool   // a server of the handshake era only: no 2026-07-28
 }
 
 // negotiation is what initialize settled: the protocol version and the
@@ -187,7 +188,7 @@ func (s *session) startCall(ctx context.Context, msg message) {
 
 // serve runs a request of either era.
 func (s *session) serve(ctx context.Context, msg message) (any, error) {
-	if isModern(msg.Method, msg.Params) {
+	if !s.cfg.legacyOnly && isModern(msg.Method, msg.Params) {
 		return s.serveModern(ctx, msg.ID, msg.Method, msg.Params)
 	}
 	return s.dispatch(ctx, msg.Method, msg.Params)

@@ -215,7 +215,7 @@ func TestModernClientRequestsAreValidated(t *testing.T) {
 // A legacy server's sampling request reaches a 2026-07-28 client as an
 // input_required result; the retry answers it and gets the tool's result.
 func TestModernClientAnswersALegacyServersRequestByRetrying(t *testing.T) {
-	d := startServe(t, unprefixedFixture(t, ""))
+	d := startServe(t, fixtureOfEra(t, []string{"--legacy-only"}))
 	c := &modernClient{t: t, base: d.url, caps: map[string]any{"sampling": map[string]any{}}}
 	args := map[string]any{"name": "test_sampling", "arguments": map[string]any{"prompt": "capital of France?"}}
 
@@ -337,5 +337,40 @@ func TestModernClientListensForListChanges(t *testing.T) {
 	changed := next()
 	if changed.Method != "notifications/tools/list_changed" || !strings.Contains(string(changed.Params), `"io.modelcontextprotocol/subscriptionId":"listen-1"`) {
 		t.Fatalf("after the tool list changed the stream carried %s", changed.raw)
+	}
+}
+
+// A 2026-07-28 server's input_required reaches a 2026-07-28 client as the
+// server wrote it (its keys, its requestState), and the retry reaches the
+// server with the client's answers.
+func TestModernClientGetsAModernServersInputRequiredAsItIs(t *testing.T) {
+	d := startServe(t, fixtureOfEra(t, nil))
+	c := &modernClient{t: t, base: d.url, caps: map[string]any{"elicitation": map[string]any{}}}
+	call := map[string]any{"name": "test_input_required_result_request_state", "arguments": map[string]any{}}
+	var first struct {
+		ResultType    string                     `json:"resultType"`
+		InputRequests map[string]json.RawMessage `json:"inputRequests"`
+		RequestState  string                     `json:"requestState"`
+	}
+	eventually(t, 10*time.Second, "the fixture's tools listed", func() bool {
+		status, msgs := c.post("tools/call", call, nil)
+		last := msgs[len(msgs)-1]
+		return status == 200 && last.Error == nil && json.Unmarshal(last.Result, &first) == nil
+	})
+	if first.ResultType != "input_required" || first.InputRequests["confirm"] == nil || first.RequestState == "" || strings.HasPrefix(first.RequestState, "pb1.") {
+		t.Fatalf("the server's input_required was not passed on as it was: %+v", first)
+	}
+	retry := maps.Clone(call)
+	retry["requestState"] = first.RequestState
+	retry["inputResponses"] = map[string]any{"confirm": map[string]any{"action": "accept", "content": map[string]any{"ok": true}}}
+	var final struct {
+		ResultType string `json:"resultType"`
+		Content    []struct {
+			Text string `json:"text"`
+		} `json:"content"`
+	}
+	c.result("tools/call", retry, &final)
+	if final.ResultType != "complete" || len(final.Content) == 0 || !strings.Contains(final.Content[0].Text, "state-ok") {
+		t.Fatalf("the retry got %+v", final)
 	}
 }

@@ -41,6 +41,22 @@ func unprefixedFixture(t *testing.T, extra string) string {
 	return writeConfig(t, "servers:\n"+fixtureServer("fx")+"    prefix: \"\"\n"+extra)
 }
 
+// eras are the fixture's two generations: it speaks 2026-07-28 unless
+// told to speak only the handshake era. Tests of what crosses plugboard
+// between server and client run against both.
+var eras = []struct {
+	name string
+	args []string
+}{
+	{"2026-07-28 server", nil},
+	{"handshake-era server", []string{"--legacy-only"}},
+}
+
+// fixtureOfEra is an unprefixed fixture of one era.
+func fixtureOfEra(t *testing.T, args []string) string {
+	return writeConfig(t, "servers:\n"+fixtureServer("fx", args...)+"    prefix: \"\"\n")
+}
+
 func TestProgressReachesTheCallerUnderItsOwnToken(t *testing.T) {
 	c := startPlugboardAs(t, unprefixedFixture(t, ""), fullClientCaps, answerAsClient)
 	_, ch := c.send("tools/call", map[string]any{"name": "progress", "arguments": map[string]any{"steps": 3},
@@ -133,7 +149,13 @@ func TestLoggingLevelAndMessagesTaggedWithTheServer(t *testing.T) {
 }
 
 func TestSubscriptionsDeliverUpdatesAndUnsubscribe(t *testing.T) {
-	c := startPlugboardAs(t, unprefixedFixture(t, ""), fullClientCaps, answerAsClient)
+	for _, era := range eras {
+		t.Run(era.name, func(t *testing.T) { subscriptionsDeliverUpdatesAndUnsubscribe(t, fixtureOfEra(t, era.args)) })
+	}
+}
+
+func subscriptionsDeliverUpdatesAndUnsubscribe(t *testing.T, cfg string) {
+	c := startPlugboardAs(t, cfg, fullClientCaps, answerAsClient)
 	const uri = "test://watched-resource"
 	touch := func() string {
 		return textOf(t, c.mustCall("tools/call", map[string]any{"name": "touch", "arguments": map[string]any{"uri": uri}}))
@@ -155,8 +177,17 @@ func TestSubscriptionsDeliverUpdatesAndUnsubscribe(t *testing.T) {
 	}
 }
 
+// A server's requests to its client, sent as requests (handshake era) or
+// as an input_required result (2026-07-28), reach a handshake-era client
+// as requests under plugboard's ids.
 func TestServerRequestsAreReissuedToTheClient(t *testing.T) {
-	c := startPlugboardAs(t, unprefixedFixture(t, ""), fullClientCaps, answerAsClient)
+	for _, era := range eras {
+		t.Run(era.name, func(t *testing.T) { serverRequestsAreReissuedToTheClient(t, fixtureOfEra(t, era.args)) })
+	}
+}
+
+func serverRequestsAreReissuedToTheClient(t *testing.T, cfg string) {
+	c := startPlugboardAs(t, cfg, fullClientCaps, answerAsClient)
 	if got := textOf(t, c.mustCall("tools/call", map[string]any{"name": "test_sampling", "arguments": map[string]any{"prompt": "what is 2+2"}})); got != "LLM response: sampled what is 2+2" {
 		t.Errorf("sampling round trip: %q", got)
 	}
@@ -181,16 +212,26 @@ func TestServerRequestsAreReissuedToTheClient(t *testing.T) {
 }
 
 func TestClientErrorsAndMissingCapabilitiesReachTheServer(t *testing.T) {
-	refuse := func(m *message) (any, string) { return nil, "user declined" }
-	c := startPlugboardAs(t, unprefixedFixture(t, ""), map[string]any{"sampling": map[string]any{}}, refuse)
-	res := c.mustCall("tools/call", map[string]any{"name": "test_sampling", "arguments": map[string]any{"prompt": "x"}})
-	if !bytes.Contains(res, []byte(`"isError":true`)) || !bytes.Contains(res, []byte("user declined")) {
-		t.Errorf("the client's error did not reach the server: %s", res)
+	for _, era := range eras {
+		t.Run(era.name, func(t *testing.T) { clientErrorsAndMissingCapabilitiesReachTheServer(t, fixtureOfEra(t, era.args)) })
 	}
-	// This client offers no roots, so the server was not offered them.
-	res = c.mustCall("tools/call", map[string]any{"name": "roots", "arguments": map[string]any{}})
-	if !bytes.Contains(res, []byte("no roots capability")) {
-		t.Errorf("the server was offered roots the client lacks: %s", res)
+}
+
+func clientErrorsAndMissingCapabilitiesReachTheServer(t *testing.T, cfg string) {
+	refuse := func(m *message) (any, string) { return nil, "user declined" }
+	c := startPlugboardAs(t, cfg, map[string]any{"sampling": map[string]any{}}, refuse)
+	// A handshake-era server gets the client's error and fails the tool;
+	// a 2026-07-28 server cannot be given an error for its input request,
+	// so the call fails with the client's reason.
+	m := c.call("tools/call", map[string]any{"name": "test_sampling", "arguments": map[string]any{"prompt": "x"}})
+	if !bytes.Contains(m.raw, []byte("user declined")) || (m.Error == nil && !bytes.Contains(m.Result, []byte(`"isError":true`))) {
+		t.Errorf("the client's error did not reach the server: %s", m.raw)
+	}
+	// This client offers no roots, so the server was not offered them (a
+	// 2026-07-28 server reads that from the request's own _meta).
+	m = c.call("tools/call", map[string]any{"name": "roots", "arguments": map[string]any{}})
+	if !bytes.Contains(m.raw, []byte("roots")) || !(bytes.Contains(m.raw, []byte("no roots capability")) || (m.Error != nil && m.Error.Code == -32021)) {
+		t.Errorf("the server was offered roots the client lacks: %s", m.raw)
 	}
 }
 
