@@ -217,6 +217,9 @@ func fetchList(ctx context.Context, conn transports.Downstream, kind messages.Ki
 			_ = json.Unmarshal(next, &cursor) // a non-string cursor ends the list
 		}
 		if cursor == "" {
+			if md, ok := conn.(transports.ModernDownstream); ok && kind == messages.Tools {
+				md.SetTools(items)
+			}
 			return items, nil
 		}
 	}

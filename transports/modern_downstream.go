@@ -24,6 +24,9 @@ type ModernDownstream interface {
 	// HTTP the headers the revision mirrors from the body. A nil caps
 	// switches back to the handshake era.
 	UseModern(caps json.RawMessage)
+	// SetTools tells the connection the server's tools, for the
+	// Mcp-Param-* headers of calls to those with x-mcp-header parameters.
+	SetTools(tools []json.RawMessage)
 	// SetLogLevel sets the log level plugboard's own requests declare; ""
 	// asks for no log messages.
 	SetLogLevel(level string)
@@ -32,8 +35,9 @@ type ModernDownstream interface {
 // modernIdentity is what a modern connection declares on requests that
 // come from plugboard itself or from a handshake-era client.
 type modernIdentity struct {
-	caps     json.RawMessage
-	logLevel atomic.Pointer[string]
+	caps        json.RawMessage
+	logLevel    atomic.Pointer[string]
+	headerTools atomic.Pointer[map[string]*mcp.Tool] // tools with x-mcp-header parameters, by name
 }
 
 // clientInfo is how plugboard introduces itself to servers.
@@ -68,6 +72,26 @@ func (r *Remote) UseModern(caps json.RawMessage) {
 	}
 }
 
+// SetTools implements ModernDownstream: the tools whose parameters a call
+// must mirror into Mcp-Param-* headers are kept.
+func (c *mcpConn) SetTools(tools []json.RawMessage) {
+	m := c.modern.Load()
+	if m == nil {
+		return
+	}
+	marked := map[string]*mcp.Tool{}
+	for _, raw := range tools {
+		if !bytes.Contains(raw, []byte(`"x-mcp-header"`)) {
+			continue
+		}
+		var tool mcp.Tool
+		if json.Unmarshal(raw, &tool) == nil {
+			marked[tool.Name] = &tool
+		}
+	}
+	m.headerTools.Store(&marked)
+}
+
 // SetLogLevel implements ModernDownstream.
 func (c *mcpConn) SetLogLevel(level string) {
 	if m := c.modern.Load(); m != nil {
@@ -100,6 +124,16 @@ func (m *modernIdentity) prepare(method string, params json.RawMessage) (json.Ra
 	header := http.Header{}
 	for k, v := range mcp.StandardHeaders(messages.ModernVersion, mcp.MCPMethod(method), params) {
 		header.Set(k, v)
+	}
+	if tools := m.headerTools.Load(); method == "tools/call" && tools != nil && len(*tools) > 0 {
+		var p struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(params, &p) == nil && (*tools)[p.Name] != nil {
+			for k, v := range mcp.GenerateParamHeaders((*tools)[p.Name], params) {
+				header.Set(k, v)
+			}
+		}
 	}
 	return params, header
 }

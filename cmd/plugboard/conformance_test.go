@@ -119,8 +119,8 @@ const conformanceDraft = "@modelcontextprotocol/conformance@0.2.0-alpha.12"
 // TestConformanceDraftRevisionMatchesTheFixtureDirectly runs the
 // 2026-07-28 requirement set against the fixture itself and through
 // plugboard: every scenario the fixture passes directly must pass through
-// plugboard too. Neither speaks that revision yet; the numbers say how
-// far each gets.
+// plugboard too (plugboard speaks the revision to the fixture, which it
+// finds with server/discover).
 func TestConformanceDraftRevisionMatchesTheFixtureDirectly(t *testing.T) {
 	dir := npmInstall(t, nodeForSuite, conformanceDraft)
 	fixture := startRemoteFixture(t, "conformance", "127.0.0.1:0")

@@ -374,3 +374,21 @@ func TestModernClientGetsAModernServersInputRequiredAsItIs(t *testing.T) {
 		t.Fatalf("the retry got %+v", final)
 	}
 }
+
+// A 2026-07-28 server over Streamable HTTP: plugboard sends the headers
+// the revision mirrors (Mcp-Param-* included), and drives the server's
+// input_required for a handshake-era client on stdio.
+func TestModernServerOverStreamableHTTP(t *testing.T) {
+	fixture := startRemoteFixture(t, "fh", "127.0.0.1:0")
+	cfg := writeConfig(t, "servers:\n  fh:\n    url: "+fixture.url+"/mcp\n    prefix: \"\"\n")
+	c := startPlugboardAs(t, cfg, fullClientCaps, answerAsClient)
+	if got := textOf(t, c.mustCall("tools/call", map[string]any{"name": "header_echo", "arguments": map[string]any{"region": "eu-west", "text": "hi"}})); got != "region=eu-west text=hi" {
+		t.Errorf("header_echo: %q", got)
+	}
+	if got := textOf(t, c.mustCall("tools/call", map[string]any{"name": "test_sampling", "arguments": map[string]any{"prompt": "what is 2+2"}})); got != "LLM response: sampled what is 2+2" {
+		t.Errorf("sampling through input_required: %q", got)
+	}
+	if !strings.Contains(c.stderr.String(), "protocol=2026-07-28") {
+		t.Errorf("plugboard did not speak 2026-07-28 to the server:\n%s", c.stderr.String())
+	}
+}
