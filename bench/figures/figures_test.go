@@ -74,7 +74,7 @@ func sampleResults() *results {
 			{Concurrency: 256, Rounds: []pair{{Direct: latencySample{Throughput: 20000}, Plugboard: latencySample{Throughput: 15000}}}},
 		}},
 		HTTP: &httpResults{Sessions: 1000, Seconds: 5, Rate: 2000,
-			Paced:         pair{Direct: latencySample{P99: 900, Calls: 10}, Plugboard: latencySample{P99: 1300, Calls: 10}},
+			Paced:         []pair{{Direct: latencySample{P99: 900, Calls: 10}, Plugboard: latencySample{P99: 1300, Calls: 10}}},
 			Saturated:     pair{Direct: latencySample{P99: 300000, Calls: 10}, Plugboard: latencySample{P99: 150000, Calls: 10}},
 			IdleDirect:    idleMemory{BeforeBytes: 8 << 20, OpenBytes: 8<<20 + 1000*50*1024},
 			IdlePlugboard: idleMemory{BeforeBytes: 20 << 20, OpenBytes: 20<<20 + 1000*15*1024},

@@ -148,16 +148,30 @@ func renderHTTP(h *httpResults) string {
 			append([]string{"fixture, directly"}, mem(h.IdleDirect)...),
 			append([]string{"plugboard serve"}, mem(h.IdlePlugboard)...),
 		})
+	var paced [][]string
+	for i, r := range h.Paced {
+		paced = append(paced, []string{fmt.Sprint(i + 1), percentiles(r.Direct), percentiles(r.Plugboard)})
+	}
+	if len(h.Paced) > 0 {
+		d50, p50v, _ := roundMedians(h.Paced, p50)
+		d90, p90v, _ := roundMedians(h.Paced, p90)
+		d99, p99v, _ := roundMedians(h.Paced, p99)
+		paced = append(paced, []string{"**median**",
+			fmt.Sprintf("%s / %s / %s", formatMicros(d50), formatMicros(d90), formatMicros(d99)),
+			fmt.Sprintf("%s / %s / %s", formatMicros(p50v), formatMicros(p90v), formatMicros(p99v))})
+	}
 	load := func(name string, s latencySample) []string {
 		return []string{name, formatRate(s.Throughput), formatMicros(s.P50), formatMicros(s.P90), formatMicros(s.P99), formatMicros(s.P999)}
 	}
-	calls := table([]string{"run", "calls/s", "p50", "p90", "p99", "p99.9"}, [][]string{
-		load(fmt.Sprintf("paced to %.0f calls/s, direct", h.Rate), h.Paced.Direct),
-		load(fmt.Sprintf("paced to %.0f calls/s, plugboard", h.Rate), h.Paced.Plugboard),
-		load("flat out, direct", h.Saturated.Direct),
-		load("flat out, plugboard", h.Saturated.Plugboard),
+	flat := table([]string{"flat out", "calls/s", "p50", "p90", "p99", "p99.9"}, [][]string{
+		load("direct", h.Saturated.Direct),
+		load("plugboard", h.Saturated.Plugboard),
 	})
-	return fmt.Sprintf("%d sessions, one caller each, %.0f s per run.\n\n", h.Sessions, h.Seconds) + calls + "\n" + idle
+	return fmt.Sprintf("%d sessions, one caller each. Paced to %.0f calls/s in all, %s of %.0f s each way:\n\n",
+		h.Sessions, h.Rate, plural(len(h.Paced), "round"), h.Seconds) +
+		table([]string{"round", "direct p50 / p90 / p99", "plugboard p50 / p90 / p99"}, paced) +
+		fmt.Sprintf("\nFlat out, every session calling again as soon as it is answered, %.0f s each way:\n\n", h.Seconds) + flat +
+		fmt.Sprintf("\nMemory, each server fresh, %d sessions opened and held idle:\n\n", h.Sessions) + idle
 }
 
 func renderStartup(s *startupResults) string {

@@ -76,12 +76,12 @@ type throughputLevel struct {
 // httpResults are the Streamable HTTP scenarios with many sessions.
 type httpResults struct {
 	Sessions int     `json:"sessions"`
-	Seconds  float64 `json:"seconds"`
-	Rate     float64 `json:"rate_per_sec"` // of the paced run
+	Seconds  float64 `json:"seconds"`      // of each paced round and of the flat-out run
+	Rate     float64 `json:"rate_per_sec"` // of the paced rounds
 	// Saturated: every session calls as fast as it is answered.
 	Saturated pair `json:"saturated"`
-	// Paced: all sessions together call at Rate.
-	Paced pair `json:"paced"`
+	// Paced: rounds in which all sessions together call at Rate.
+	Paced []pair `json:"paced"`
 	// Idle is the server's own memory before the sessions opened and
 	// with them all open and idle.
 	IdleDirect    idleMemory `json:"idle_direct"`
