@@ -19,6 +19,7 @@ type (
 	clientFrame      struct{ frame transports.Frame }
 	clientFrameError struct{ err *transports.FrameError }
 	clientEnded      struct{ err error }
+	clientListening  struct{}
 )
 
 // frontActor is one client session: it turns the client's JSON-RPC into
@@ -37,6 +38,10 @@ type frontActor struct {
 	byToken    map[string]string        // question token -> plugboard's raw id
 	nextID     uint64
 	logLevel   int // the lowest severity the client wants; -1 for all
+	// listening: the client initialized, or spoke 2026-07-28; list
+	// changes go only to such sessions (not to the idle handshake-era
+	// session of a stream whose client speaks 2026-07-28 only).
+	listening bool
 }
 
 // clientCall is a client request not yet answered.
@@ -75,6 +80,8 @@ func (f *frontActor) Receive(ctx actor.Context) {
 		f.ask(ctx, msg)
 	case *messages.ClientCancelled:
 		f.withdraw(msg.Token)
+	case *clientListening:
+		f.listening = true
 	case *clientEnded:
 		f.end(ctx)
 	case *actor.Stopped:
@@ -110,6 +117,7 @@ func (f *frontActor) request(ctx actor.Context, fr *transports.Frame) {
 		}
 		_ = json.Unmarshal(fr.Params, &p) // no capabilities is a client that offers none
 		f.clientCaps = p.Capabilities
+		f.listening = true
 		ctx.Send(f.router, &messages.Initialize{Session: ctx.Self(), ClientID: fr.ID, Params: fr.Params})
 	case "ping":
 		f.answer(&messages.Reply{ClientID: fr.ID, Result: json.RawMessage(`{}`)})
@@ -252,6 +260,9 @@ var listChangedMethods = [numKinds]string{
 }
 
 func (f *frontActor) listChanged(msg *messages.ListChanged) {
+	if !f.listening {
+		return
+	}
 	sent := map[string]bool{}
 	for k, changed := range msg.Kinds {
 		method := listChangedMethods[k]

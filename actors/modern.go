@@ -29,6 +29,7 @@ func (f *frontActor) adoptModernMeta(params json.RawMessage) {
 		return
 	}
 	f.clientCaps = p.Meta.Caps
+	f.listening = true
 	f.logLevel = logNone
 	if sev := logSeverity(p.Meta.LogLevel); sev >= 0 {
 		f.logLevel = sev

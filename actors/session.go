@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"log/slog"
 	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -57,6 +58,12 @@ func (s *Session) Reject(e *transports.FrameError) {
 // Out implements transports.ClientSession.
 func (s *Session) Out() <-chan transports.Outbound { return s.out }
 
+// Listen implements transports.Listener: the session gets list changes
+// without having initialized (a 2026-07-28 subscriptions/listen).
+func (s *Session) Listen() {
+	s.root.Send(s.front, &clientListening{})
+}
+
 // Close implements transports.ClientSession.
 func (s *Session) Close() {
 	s.closeOnce.Do(func() {
@@ -66,18 +73,27 @@ func (s *Session) Close() {
 }
 
 // ServeStream serves one client session of newline-delimited JSON-RPC on
-// in and out (plugboard's stdio, or a local socket) until in ends. The
-// returned channel is closed once everything written has been flushed.
+// in and out (plugboard's stdio, or a local socket) until in ends: a
+// handshake-era session, and beside it the client's 2026-07-28 requests,
+// each with a session of its own. The returned channel is closed once
+// everything written has been flushed.
 func (s *System) ServeStream(in io.Reader, out io.Writer, maxFrame int) <-chan struct{} {
 	sess := s.OpenSession()
 	done := make(chan struct{})
-	go writeFrames(out, sess.Out(), done, s)
-	go readFrames(in, maxFrame, sess)
+	w := &streamWriter{w: bufio.NewWriterSize(out, 64<<10), log: s.log}
+	stop := make(chan struct{})
+	modern := transports.NewModernStream(s, w.writeNow, stop)
+	go writeFrames(w, sess.Out(), done)
+	go func() {
+		readFrames(in, maxFrame, sess, modern)
+		close(stop)
+		modern.Close()
+	}()
 	return done
 }
 
 // readFrames parses the client's frames and delivers them until in ends.
-func readFrames(in io.Reader, maxFrame int, sess transports.ClientSession) {
+func readFrames(in io.Reader, maxFrame int, sess transports.ClientSession, modern *transports.ModernStream) {
 	defer sess.Close()
 	lines := transports.NewLineReader(in, maxFrame)
 	for {
@@ -97,32 +113,51 @@ func readFrames(in io.Reader, maxFrame int, sess transports.ClientSession) {
 			}
 			continue
 		}
+		if modern.Take(frame) {
+			continue
+		}
 		sess.Deliver(frame)
 	}
 }
 
-// writeFrames writes frames, one per line, flushing whenever it has no
-// more to write, until frames is closed.
-func writeFrames(out io.Writer, frames <-chan transports.Outbound, done chan<- struct{}, s *System) {
-	defer close(done)
-	w := bufio.NewWriterSize(out, 64<<10)
-	broken := false
-	for o := range frames {
-		if broken {
-			continue // drain, so that the front never blocks
-		}
-		_, _ = w.Write(o.Frame)
-		if err := w.WriteByte('\n'); err != nil {
-			s.log.Error("writing to the client failed", "err", err)
-			broken = true
-			continue
-		}
-		if len(frames) == 0 {
-			if err := w.Flush(); err != nil {
-				s.log.Error("writing to the client failed", "err", err)
-				broken = true
-			}
-		}
+// streamWriter writes frames, one per line, to a client's stream for the
+// handshake-era session and the 2026-07-28 requests alike.
+type streamWriter struct {
+	mu     sync.Mutex
+	w      *bufio.Writer
+	broken bool
+	log    *slog.Logger
+}
+
+// write writes one frame, and flushes when asked to.
+func (sw *streamWriter) write(frame []byte, flush bool) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if sw.broken {
+		return // drain, so that no writer ever blocks
 	}
-	_ = w.Flush()
+	_, _ = sw.w.Write(frame)
+	err := sw.w.WriteByte('\n')
+	if err == nil && flush {
+		err = sw.w.Flush()
+	}
+	if err != nil {
+		sw.log.Error("writing to the client failed", "err", err)
+		sw.broken = true
+	}
+}
+
+// writeNow writes one frame and flushes it.
+func (sw *streamWriter) writeNow(frame []byte) { sw.write(frame, true) }
+
+// writeFrames writes the session's frames, flushing whenever it has no
+// more to write, until frames is closed.
+func writeFrames(w *streamWriter, frames <-chan transports.Outbound, done chan<- struct{}) {
+	defer close(done)
+	for o := range frames {
+		w.write(o.Frame, len(frames) == 0)
+	}
+	w.mu.Lock()
+	_ = w.w.Flush()
+	w.mu.Unlock()
 }

@@ -64,7 +64,9 @@ func NewHTTPFront(opener SessionOpener, opts HTTPOptions) *HTTPFront {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &HTTPFront{opts: opts, opener: opener, sessions: map[string]*httpSession{}, closed: make(chan struct{}), modern: newModernCalls()}
+	h := &HTTPFront{opts: opts, opener: opener, sessions: map[string]*httpSession{}, closed: make(chan struct{})}
+	h.modern = newModernCalls(opener, opts.MaxSessions, h.closed)
+	return h
 }
 
 // Handler returns the front's HTTP handler.
@@ -111,7 +113,7 @@ func (h *HTTPFront) Close() {
 	for _, s := range sessions {
 		h.endSession(s)
 	}
-	h.closeParked()
+	h.modern.closeParked()
 }
 
 func (h *HTTPFront) expireIdle(now time.Time) {

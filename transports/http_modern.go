@@ -35,7 +35,10 @@ const keepAliveEvery = 15 * time.Second
 
 // modernCalls holds the parked calls of 2026-07-28 clients.
 type modernCalls struct {
-	key []byte // signs requestState
+	key         []byte // signs requestState
+	opener      SessionOpener
+	maxSessions int
+	closed      <-chan struct{} // closed when plugboard stops
 
 	mu     sync.Mutex
 	parked map[string]*parkedCall // by token
@@ -52,10 +55,27 @@ type parkedCall struct {
 	timer   *time.Timer
 }
 
-func newModernCalls() *modernCalls {
+func newModernCalls(opener SessionOpener, maxSessions int, closed <-chan struct{}) *modernCalls {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // never fails on the platforms Go supports
-	return &modernCalls{key: key, parked: map[string]*parkedCall{}}
+	return &modernCalls{key: key, opener: opener, maxSessions: maxSessions, closed: closed, parked: map[string]*parkedCall{}}
+}
+
+// modernSink is where the answer to one 2026-07-28 request goes: an HTTP
+// response, or the stdio stream.
+type modernSink interface {
+	// send writes one message of the answer; final ends it. A lone final
+	// message goes with the HTTP status given.
+	send(frame []byte, final bool, status int) error
+	// keepAlive tells a quiet long-lived answer that it is still open.
+	keepAlive() error
+	// gone is closed when the client has abandoned the request.
+	gone() <-chan struct{}
+}
+
+// fail answers a request with an error and nothing else.
+func fail(sink modernSink, id json.RawMessage, status int, e *messages.RPCError) {
+	_ = sink.send(ErrorFrame(id, e), true, status)
 }
 
 // sign mints the requestState for a parked call: the token, and a MAC over
@@ -102,88 +122,112 @@ func (h *HTTPFront) serveModern(w http.ResponseWriter, r *http.Request, frame Fr
 		httpRPCError(w, status, frame.ID, rpcErr)
 		return
 	}
+	h.modern.dispatch(&httpSink{w: w, r: r}, req)
+}
+
+// dispatch serves a validated 2026-07-28 request.
+func (m *modernCalls) dispatch(sink modernSink, req *modernRequest) {
+	frame := req.frame
 	switch {
 	case removedMethods[frame.Method]:
-		httpRPCError(w, http.StatusNotFound, frame.ID, &messages.RPCError{Code: messages.CodeMethodNotFound, Message: "method not found: " + frame.Method + " is not part of protocol version " + messages.ModernVersion})
+		fail(sink, frame.ID, http.StatusNotFound, &messages.RPCError{Code: messages.CodeMethodNotFound, Message: "method not found: " + frame.Method + " is not part of protocol version " + messages.ModernVersion})
 	case frame.Method == "server/discover":
-		h.discover(w, r, req)
+		m.discover(sink, req)
 	case frame.Method == "subscriptions/listen":
-		h.listen(w, r, req)
+		m.listen(sink, req)
 	case strings.HasPrefix(req.requestState, stateVersion):
-		h.resume(w, r, req)
+		m.resume(sink, req)
 	default:
-		cs, ok := h.openModern()
+		cs, ok := m.openModern()
 		if !ok {
-			tooManySessions(w)
+			fail(sink, frame.ID, http.StatusServiceUnavailable, tooMany)
 			return
 		}
 		cs.Deliver(frame)
-		h.relay(w, r, cs, req, &modernReply{})
+		m.relay(sink, cs, req)
 	}
 }
 
+// shuttingDown is the error for requests plugboard can no longer serve.
+var shuttingDown = &messages.RPCError{Code: messages.CodeServerUnavailable, Message: "plugboard is shutting down"}
+
+// tooMany is the error past the session cap.
+var tooMany = &messages.RPCError{Code: messages.CodeServerUnavailable, Message: "too many sessions; retry later"}
+
 // openModern opens a session for one modern request, within the cap.
-func (h *HTTPFront) openModern() (ClientSession, bool) {
-	m := h.modern
+func (m *modernCalls) openModern() (ClientSession, bool) {
 	m.mu.Lock()
-	if m.open >= h.opts.MaxSessions {
+	if m.open >= m.maxSessions {
 		m.mu.Unlock()
 		return nil, false
 	}
 	m.open++
 	m.mu.Unlock()
-	return h.opener.OpenSession(), true
+	return m.opener.OpenSession(), true
 }
 
 // closeModern ends a modern request's session.
-func (h *HTTPFront) closeModern(cs ClientSession) {
+func (m *modernCalls) closeModern(cs ClientSession) {
 	cs.Close()
 	go func() {
 		for range cs.Out() { // drain, so that the front can finish
 		}
 	}()
-	h.modern.mu.Lock()
-	h.modern.open--
-	h.modern.mu.Unlock()
+	m.mu.Lock()
+	m.open--
+	m.mu.Unlock()
 }
 
-// modernReply is how far the answer to one HTTP request has got.
-type modernReply struct {
+// httpSink answers a 2026-07-28 request over HTTP: a lone final message
+// as the JSON body, else everything as SSE events.
+type httpSink struct {
+	w   http.ResponseWriter
+	r   *http.Request
 	sse bool
 }
 
-// write sends one frame of the answer: the first as the JSON body if it
-// is final, else everything as SSE events.
-func (mr *modernReply) write(w http.ResponseWriter, frame []byte, final bool, status int) {
-	if !mr.sse && final {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = w.Write(frame)
-		return
+func (hs *httpSink) send(frame []byte, final bool, status int) error {
+	if !hs.sse && final {
+		hs.w.Header().Set("Content-Type", "application/json")
+		hs.w.WriteHeader(status)
+		_, err := hs.w.Write(frame)
+		return err
 	}
-	if !mr.sse {
-		startSSE(w)
-		mr.sse = true
+	if !hs.sse {
+		startSSE(hs.w)
+		hs.sse = true
 	}
-	_ = writeSSE(w, "message", frame)
+	return writeSSE(hs.w, "message", frame)
 }
+
+func (hs *httpSink) keepAlive() error {
+	if _, err := hs.w.Write([]byte(":\n\n")); err != nil {
+		return err
+	}
+	if f, ok := hs.w.(http.Flusher); ok {
+		f.Flush()
+	}
+	return nil
+}
+
+func (hs *httpSink) gone() <-chan struct{} { return hs.r.Context().Done() }
 
 // relay streams a session's frames to the client until the request's
 // answer: request-scoped notifications as SSE events, the answer last.
 // Requests the server sends the client park the call instead.
-func (h *HTTPFront) relay(w http.ResponseWriter, r *http.Request, cs ClientSession, req *modernRequest, mr *modernReply) {
+func (m *modernCalls) relay(sink modernSink, cs ClientSession, req *modernRequest) {
 	for {
 		var o Outbound
 		var open bool
 		select {
 		case o, open = <-cs.Out():
-		case <-r.Context().Done():
-			h.closeModern(cs) // a closed stream cancels the request
+		case <-sink.gone():
+			m.closeModern(cs) // a closed stream cancels the request
 			return
 		}
 		if !open {
-			mr.write(w, ErrorFrame(req.frame.ID, &messages.RPCError{Code: messages.CodeInternalError, Message: "plugboard is shutting down"}), true, http.StatusServiceUnavailable)
-			h.closeModern(cs)
+			fail(sink, req.frame.ID, http.StatusServiceUnavailable, &messages.RPCError{Code: messages.CodeInternalError, Message: "plugboard is shutting down"})
+			m.closeModern(cs)
 			return
 		}
 		f, err := ParseFrame(o.Frame)
@@ -192,17 +236,17 @@ func (h *HTTPFront) relay(w http.ResponseWriter, r *http.Request, cs ClientSessi
 		}
 		switch {
 		case f.IsRequest():
-			if h.park(w, cs, req, &f, mr) {
+			if m.park(sink, cs, req, &f) {
 				return
 			}
 		case f.IsNotification():
 			if f.Method == "notifications/progress" || f.Method == "notifications/message" {
-				mr.write(w, o.Frame, false, 0)
+				_ = sink.send(o.Frame, false, 0)
 			}
 		default:
 			frame, status := finalAnswer(req, &f)
-			mr.write(w, frame, true, status)
-			h.closeModern(cs)
+			_ = sink.send(frame, true, status)
+			m.closeModern(cs)
 			return
 		}
 	}
@@ -231,7 +275,7 @@ var inputRequestMethods = map[string]bool{"tools/call": true, "prompts/get": tru
 // park answers the client with input_required for a server's request
 // (and any others already waiting) and keeps the call for the retry. It
 // reports whether it answered.
-func (h *HTTPFront) park(w http.ResponseWriter, cs ClientSession, req *modernRequest, first *Frame, mr *modernReply) bool {
+func (m *modernCalls) park(sink modernSink, cs ClientSession, req *modernRequest, first *Frame) bool {
 	if !inputRequestMethods[req.frame.Method] {
 		cs.Deliver(Frame{ID: first.ID, Error: mustMarshal(&messages.RPCError{Code: messages.CodeMethodNotFound,
 			Message: "the client cannot be asked during " + req.frame.Method}), Result: nil})
@@ -253,14 +297,14 @@ func (h *HTTPFront) park(w http.ResponseWriter, cs ClientSession, req *modernReq
 				addInput(pending, &f)
 			case f.IsNotification():
 				if f.Method == "notifications/progress" || f.Method == "notifications/message" {
-					mr.write(w, o.Frame, false, 0)
+					_ = sink.send(o.Frame, false, 0)
 				}
 			default:
 				// The call was answered after all (the server gave up
 				// waiting): that answer is final.
 				frame, status := finalAnswer(req, &f)
-				mr.write(w, frame, true, status)
-				h.closeModern(cs)
+				_ = sink.send(frame, true, status)
+				m.closeModern(cs)
 				return true
 			}
 		default:
@@ -269,12 +313,11 @@ func (h *HTTPFront) park(w http.ResponseWriter, cs ClientSession, req *modernReq
 	}
 	token := newSessionID()
 	call := &parkedCall{cs: cs, method: req.frame.Method, name: req.name, pending: pending}
-	m := h.modern
 	m.mu.Lock()
 	m.parked[token] = call
-	call.timer = time.AfterFunc(parkedTTL, func() { h.expireParked(token) })
+	call.timer = time.AfterFunc(parkedTTL, func() { m.expireParked(token) })
 	m.mu.Unlock()
-	mr.write(w, ResultFrame(req.frame.ID, inputRequired(pending, m.sign(token, req.frame.Method, req.name))), true, http.StatusOK)
+	_ = sink.send(ResultFrame(req.frame.ID, inputRequired(pending, m.sign(token, req.frame.Method, req.name))), true, http.StatusOK)
 	return true
 }
 
@@ -297,14 +340,13 @@ func inputRequired(pending map[string]json.RawMessage, state string) json.RawMes
 	return mustMarshal(map[string]any{"resultType": "input_required", "inputRequests": pending, "requestState": state})
 }
 
-func (h *HTTPFront) expireParked(token string) {
-	m := h.modern
+func (m *modernCalls) expireParked(token string) {
 	m.mu.Lock()
 	call := m.parked[token]
 	delete(m.parked, token)
 	m.mu.Unlock()
 	if call != nil {
-		h.closeModern(call.cs)
+		m.closeModern(call.cs)
 	}
 }
 
@@ -323,21 +365,21 @@ func (m *modernCalls) claim(token string) *parkedCall {
 
 // resume serves the retry of a parked call: the client's input responses
 // answer the server's requests, and the call goes on.
-func (h *HTTPFront) resume(w http.ResponseWriter, r *http.Request, req *modernRequest) {
+func (m *modernCalls) resume(sink modernSink, req *modernRequest) {
 	id := req.frame.ID
 	var responses map[string]json.RawMessage
 	if len(req.inputResponses) > 0 && string(req.inputResponses) != "null" && json.Unmarshal(req.inputResponses, &responses) != nil {
-		httpRPCError(w, http.StatusBadRequest, id, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: inputResponses must be an object of results by input request key"})
+		fail(sink, id, http.StatusBadRequest, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: inputResponses must be an object of results by input request key"})
 		return
 	}
-	token, ok := h.modern.verify(req.requestState, req.frame.Method, req.name)
+	token, ok := m.verify(req.requestState, req.frame.Method, req.name)
 	if !ok {
-		httpRPCError(w, http.StatusBadRequest, id, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: requestState failed its integrity check or belongs to another request"})
+		fail(sink, id, http.StatusBadRequest, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: requestState failed its integrity check or belongs to another request"})
 		return
 	}
-	call := h.modern.claim(token)
+	call := m.claim(token)
 	if call == nil {
-		httpRPCError(w, http.StatusBadRequest, id, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: requestState has expired or was already used; send the request again without it"})
+		fail(sink, id, http.StatusBadRequest, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: requestState has expired or was already used; send the request again without it"})
 		return
 	}
 	for key := range call.pending {
@@ -349,27 +391,25 @@ func (h *HTTPFront) resume(w http.ResponseWriter, r *http.Request, req *modernRe
 		call.cs.Deliver(Frame{ID: mustMarshal(key), Result: answer})
 	}
 	if len(call.pending) > 0 {
-		m := h.modern
 		m.mu.Lock()
 		m.parked[token] = call
-		call.timer = time.AfterFunc(parkedTTL, func() { h.expireParked(token) })
+		call.timer = time.AfterFunc(parkedTTL, func() { m.expireParked(token) })
 		m.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(ResultFrame(id, inputRequired(call.pending, req.requestState)))
+		_ = sink.send(ResultFrame(id, inputRequired(call.pending, req.requestState)), true, http.StatusOK)
 		return
 	}
-	h.relay(w, r, call.cs, req, &modernReply{})
+	m.relay(sink, call.cs, req)
 }
 
 // discover answers server/discover from plugboard's own initialize
 // answer, which the router gives any session.
-func (h *HTTPFront) discover(w http.ResponseWriter, r *http.Request, req *modernRequest) {
-	cs, ok := h.openModern()
+func (m *modernCalls) discover(sink modernSink, req *modernRequest) {
+	cs, ok := m.openModern()
 	if !ok {
-		tooManySessions(w)
+		fail(sink, req.frame.ID, http.StatusServiceUnavailable, tooMany)
 		return
 	}
-	defer h.closeModern(cs)
+	defer m.closeModern(cs)
 	clientInfo := req.clientInfo
 	if clientInfo == nil {
 		clientInfo = json.RawMessage(`{"name":"unknown","version":"0"}`)
@@ -380,7 +420,7 @@ func (h *HTTPFront) discover(w http.ResponseWriter, r *http.Request, req *modern
 		select {
 		case o, open := <-cs.Out():
 			if !open {
-				httpError(w, http.StatusServiceUnavailable, "plugboard is shutting down")
+				fail(sink, req.frame.ID, http.StatusServiceUnavailable, shuttingDown)
 				return
 			}
 			f, err := ParseFrame(o.Frame)
@@ -393,7 +433,7 @@ func (h *HTTPFront) discover(w http.ResponseWriter, r *http.Request, req *modern
 				Instructions string          `json:"instructions,omitempty"`
 			}
 			if f.Error != nil || json.Unmarshal(f.Result, &init) != nil {
-				httpRPCError(w, http.StatusInternalServerError, req.frame.ID, &messages.RPCError{Code: messages.CodeInternalError, Message: "plugboard could not describe itself"})
+				fail(sink, req.frame.ID, http.StatusInternalServerError, &messages.RPCError{Code: messages.CodeInternalError, Message: "plugboard could not describe itself"})
 				return
 			}
 			result := map[string]any{
@@ -407,10 +447,9 @@ func (h *HTTPFront) discover(w http.ResponseWriter, r *http.Request, req *modern
 			if init.Instructions != "" {
 				result["instructions"] = init.Instructions
 			}
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(ResultFrame(req.frame.ID, mustMarshal(result)))
+			_ = sink.send(ResultFrame(req.frame.ID, mustMarshal(result)), true, http.StatusOK)
 			return
-		case <-r.Context().Done():
+		case <-sink.gone():
 			return
 		}
 	}
@@ -427,20 +466,23 @@ type subscriptionFilter struct {
 // listen serves subscriptions/listen: an SSE stream that stays open and
 // carries the change notifications the client opted in to, each tagged
 // with the subscription's id.
-func (h *HTTPFront) listen(w http.ResponseWriter, r *http.Request, req *modernRequest) {
+func (m *modernCalls) listen(sink modernSink, req *modernRequest) {
 	var p struct {
 		Notifications *subscriptionFilter `json:"notifications"`
 	}
 	if json.Unmarshal(req.frame.Params, &p) != nil || p.Notifications == nil {
-		httpRPCError(w, http.StatusBadRequest, req.frame.ID, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: subscriptions/listen needs params.notifications, the notifications to listen for"})
+		fail(sink, req.frame.ID, http.StatusBadRequest, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: subscriptions/listen needs params.notifications, the notifications to listen for"})
 		return
 	}
-	cs, ok := h.openModern()
+	cs, ok := m.openModern()
 	if !ok {
-		tooManySessions(w)
+		fail(sink, req.frame.ID, http.StatusServiceUnavailable, tooMany)
 		return
 	}
-	defer h.closeModern(cs)
+	defer m.closeModern(cs)
+	if l, ok := cs.(Listener); ok {
+		l.Listen()
+	}
 	filter := *p.Notifications
 	// Resource subscriptions ride on the session's own subscribe requests:
 	// the router counts them across sessions and ends them when it closes.
@@ -457,7 +499,7 @@ func (h *HTTPFront) listen(w http.ResponseWriter, r *http.Request, req *modernRe
 		select {
 		case o, open := <-cs.Out():
 			if !open {
-				httpError(w, http.StatusServiceUnavailable, "plugboard is shutting down")
+				fail(sink, req.frame.ID, http.StatusServiceUnavailable, shuttingDown)
 				return
 			}
 			f, err := ParseFrame(o.Frame)
@@ -472,7 +514,7 @@ func (h *HTTPFront) listen(w http.ResponseWriter, r *http.Request, req *modernRe
 			if f.IsNotification() {
 				early = append(early, o.Frame)
 			}
-		case <-r.Context().Done():
+		case <-sink.gone():
 			return
 		}
 	}
@@ -483,9 +525,8 @@ func (h *HTTPFront) listen(w http.ResponseWriter, r *http.Request, req *modernRe
 			honored.ResourceSubscriptions = append(honored.ResourceSubscriptions, uri)
 		}
 	}
-	startSSE(w)
 	ack := withMeta(mustMarshal(map[string]any{"notifications": honored}), MetaSubscriptionID, subID)
-	if writeSSE(w, "message", NotificationFrame("notifications/subscriptions/acknowledged", ack)) != nil {
+	if sink.send(NotificationFrame("notifications/subscriptions/acknowledged", ack), false, 0) != nil {
 		return
 	}
 	forward := func(frame []byte) error {
@@ -493,7 +534,7 @@ func (h *HTTPFront) listen(w http.ResponseWriter, r *http.Request, req *modernRe
 		if err != nil || !f.IsNotification() || !honored.wants(&f) {
 			return nil
 		}
-		return writeSSE(w, "message", NotificationFrame(f.Method, withMeta(f.Params, MetaSubscriptionID, subID)))
+		return sink.send(NotificationFrame(f.Method, withMeta(f.Params, MetaSubscriptionID, subID)), false, 0)
 	}
 	for _, frame := range early {
 		if forward(frame) != nil {
@@ -512,17 +553,14 @@ func (h *HTTPFront) listen(w http.ResponseWriter, r *http.Request, req *modernRe
 				return
 			}
 		case <-keepAlive.C:
-			if _, err := w.Write([]byte(":\n\n")); err != nil {
+			if sink.keepAlive() != nil {
 				return
 			}
-			if f, ok := w.(http.Flusher); ok {
-				f.Flush()
-			}
-		case <-h.closed:
+		case <-m.closed:
 			// A graceful end: the listen request gets its result.
-			_ = writeSSE(w, "message", ResultFrame(subID, withMeta(json.RawMessage(`{"resultType":"complete"}`), MetaSubscriptionID, subID)))
+			_ = sink.send(ResultFrame(subID, withMeta(json.RawMessage(`{"resultType":"complete"}`), MetaSubscriptionID, subID)), true, http.StatusOK)
 			return
-		case <-r.Context().Done():
+		case <-sink.gone():
 			return
 		}
 	}
@@ -554,8 +592,7 @@ func (sf *subscriptionFilter) wants(f *Frame) bool {
 }
 
 // closeParked ends every parked call; plugboard is stopping.
-func (h *HTTPFront) closeParked() {
-	m := h.modern
+func (m *modernCalls) closeParked() {
 	m.mu.Lock()
 	calls := make([]*parkedCall, 0, len(m.parked))
 	for token, call := range m.parked {
@@ -565,7 +602,7 @@ func (h *HTTPFront) closeParked() {
 	}
 	m.mu.Unlock()
 	for _, call := range calls {
-		h.closeModern(call.cs)
+		m.closeModern(call.cs)
 	}
 }
 

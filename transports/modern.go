@@ -61,8 +61,8 @@ func isModern(header http.Header, f *Frame) bool {
 }
 
 // parseModern validates a 2026-07-28 request against the revision's rules
-// for _meta and the mirrored HTTP headers. On failure it returns the
-// error and the HTTP status to answer with.
+// for _meta and the mirrored HTTP headers (none on stdio: a nil header).
+// On failure it returns the error and the HTTP status to answer with.
 func parseModern(header http.Header, f *Frame) (*modernRequest, *messages.RPCError, int) {
 	var p modernParams
 	if len(f.Params) > 0 && json.Unmarshal(f.Params, &p) != nil {
@@ -87,7 +87,7 @@ func parseModern(header http.Header, f *Frame) (*modernRequest, *messages.RPCErr
 	case (f.Method == "tools/call" || f.Method == "prompts/get") && p.Name != nil:
 		req.name = *p.Name
 	}
-	if e := checkHeaders(header, req); e != nil {
+	if e := checkHeaders(header, req); header != nil && e != nil {
 		return nil, e, http.StatusBadRequest
 	}
 	if req.version != messages.ModernVersion {

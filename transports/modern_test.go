@@ -63,7 +63,7 @@ func TestParseModernOrderOfChecks(t *testing.T) {
 }
 
 func TestRequestStateIsBoundToItsRequest(t *testing.T) {
-	m := newModernCalls()
+	m := newModernCalls(nil, 0, nil)
 	state := m.sign("tok", "tools/call", "echo")
 	flipped := state[:len(state)-1] + "A"
 	if flipped == state {
@@ -76,7 +76,7 @@ func TestRequestStateIsBoundToItsRequest(t *testing.T) {
 		{state, "tools/call", "other"},
 		{state, "prompts/get", "echo"},
 		{flipped, "tools/call", "echo"},
-		{newModernCalls().sign("tok", "tools/call", "echo"), "tools/call", "echo"},
+		{newModernCalls(nil, 0, nil).sign("tok", "tools/call", "echo"), "tools/call", "echo"},
 	} {
 		if _, ok := m.verify(c.state, c.method, c.name); ok {
 			t.Errorf("verify(%q, %s, %s) accepted a state that is not its own", c.state, c.method, c.name)

@@ -31,3 +31,9 @@ type ClientSession interface {
 type SessionOpener interface {
 	OpenSession() ClientSession
 }
+
+// Listener is a ClientSession that can be told to receive list changes
+// although its client never initialized: a 2026-07-28 subscriptions/listen.
+type Listener interface {
+	Listen()
+}

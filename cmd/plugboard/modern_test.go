@@ -392,3 +392,80 @@ func TestModernServerOverStreamableHTTP(t *testing.T) {
 		t.Errorf("plugboard did not speak 2026-07-28 to the server:\n%s", c.stderr.String())
 	}
 }
+
+// A 2026-07-28 client on stdio: no initialize, every request with its
+// _meta; a server's request comes back as input_required, never as a
+// request on the stream; subscriptions/listen runs until cancelled.
+func TestModernClientOnStdio(t *testing.T) {
+	c := launch(t, fixtureOfEra(t, []string{"--legacy-only"}))
+	mc := &modernClient{t: t, caps: map[string]any{"sampling": map[string]any{}}}
+	withMeta := func(params map[string]any) map[string]any {
+		params = maps.Clone(params)
+		if params == nil {
+			params = map[string]any{}
+		}
+		params["_meta"] = mc.meta()
+		return params
+	}
+	var disc struct {
+		ResultType        string   `json:"resultType"`
+		SupportedVersions []string `json:"supportedVersions"`
+	}
+	if err := json.Unmarshal(c.mustCall("server/discover", withMeta(nil)), &disc); err != nil || disc.ResultType != "complete" || disc.SupportedVersions[0] != "2026-07-28" {
+		t.Fatalf("server/discover: %+v %v", disc, err)
+	}
+	if m := c.call("ping", withMeta(nil)); m.Error == nil || m.Error.Code != -32601 {
+		t.Errorf("ping in 2026-07-28: %s", m.raw)
+	}
+	if m := c.call("tools/list", map[string]any{"_meta": map[string]any{"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}); m.Error == nil || m.Error.Code != -32602 {
+		t.Errorf("a request without clientCapabilities: %s", m.raw)
+	}
+	eventually(t, 10*time.Second, "the fixture's tools listed", func() bool {
+		var list struct {
+			ResultType string            `json:"resultType"`
+			Tools      []json.RawMessage `json:"tools"`
+		}
+		return json.Unmarshal(c.mustCall("tools/list", withMeta(nil)), &list) == nil && list.ResultType == "complete" && len(list.Tools) > 0
+	})
+
+	args := map[string]any{"name": "test_sampling", "arguments": map[string]any{"prompt": "capital?"}}
+	var first struct {
+		ResultType    string                     `json:"resultType"`
+		InputRequests map[string]json.RawMessage `json:"inputRequests"`
+		RequestState  string                     `json:"requestState"`
+	}
+	if err := json.Unmarshal(c.mustCall("tools/call", withMeta(args)), &first); err != nil || first.ResultType != "input_required" || len(first.InputRequests) != 1 {
+		t.Fatalf("test_sampling: %+v %v", first, err)
+	}
+	select {
+	case m := <-c.requests:
+		t.Fatalf("a 2026-07-28 client got a request on the stream: %s", m.raw)
+	default:
+	}
+	retry := withMeta(args)
+	retry["requestState"] = first.RequestState
+	retry["inputResponses"] = map[string]any{}
+	for key := range first.InputRequests {
+		retry["inputResponses"].(map[string]any)[key] = map[string]any{"role": "assistant", "model": "m", "content": map[string]any{"type": "text", "text": "Paris"}}
+	}
+	if got := textOf(t, c.mustCall("tools/call", retry)); !strings.Contains(got, "Paris") {
+		t.Fatalf("the retry got %q", got)
+	}
+
+	listenID, listen := c.send("subscriptions/listen", withMeta(map[string]any{"notifications": map[string]any{"toolsListChanged": true}}))
+	ack := c.waitNotification("notifications/subscriptions/acknowledged", 10*time.Second)
+	if !strings.Contains(string(ack.Params), `"io.modelcontextprotocol/subscriptionId":`+listenID) {
+		t.Fatalf("acknowledgement: %s", ack.raw)
+	}
+	c.mustCall("tools/call", withMeta(map[string]any{"name": "toggle_tools", "arguments": map[string]any{}}))
+	changed := c.waitNotification("notifications/tools/list_changed", 10*time.Second)
+	if !strings.Contains(string(changed.Params), `"io.modelcontextprotocol/subscriptionId":`+listenID) {
+		t.Fatalf("list change on the listen stream: %s", changed.raw)
+	}
+	c.notify("notifications/cancelled", map[string]any{"requestId": c.nextIDValue(listenID)})
+	select {
+	case m := <-listen:
+		t.Fatalf("a cancelled listen was answered: %s", m.raw)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
