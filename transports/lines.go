@@ -3,9 +3,16 @@ package transports
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"sync"
+
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/plugboard/plugboard/messages"
 )
 
 // ErrFrameTooLarge reports a line longer than the frame limit.
@@ -96,4 +103,241 @@ func (l *limitedLines) Read(p []byte) (int, error) {
 		l.err = err
 	}
 	return n, err
+}
+
+// lineConn is plugboard's JSON-RPC client over newline-delimited frames: a
+// server's stdin and stdout. Params go down and results, errors, server
+// notifications and requests come up as raw JSON: each frame from the
+// server is checked (json.Valid) and scanned for its envelope, once,
+// never decoded whole.
+type lineConn struct {
+	w       io.WriteCloser
+	writeMu sync.Mutex // one frame at a time on w
+	lines   *LineReader
+	h       Handlers
+
+	ctx    context.Context // for the server's requests; ends with the connection
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	pending map[int64]chan lineAnswer // by request id
+
+	done    chan struct{}
+	endOnce sync.Once
+}
+
+// lineAnswer is the server's response to one request.
+type lineAnswer struct {
+	result json.RawMessage
+	rpcErr *messages.RPCError
+}
+
+// newLineConn speaks to a server that reads w and writes r, whose frames
+// are at most maxFrame bytes. It reads nothing until start.
+func newLineConn(r io.Reader, w io.WriteCloser, maxFrame int, h Handlers) *lineConn {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &lineConn{w: w, lines: NewLineReader(r, maxFrame), h: h, ctx: ctx, cancel: cancel,
+		pending: map[int64]chan lineAnswer{}, done: make(chan struct{})}
+}
+
+// start reads the server's frames until its output ends or fails.
+func (c *lineConn) start() { go c.read() }
+
+// close ends the connection: calls waiting fail, and the server's stdin is
+// closed.
+func (c *lineConn) close() error {
+	c.end()
+	return c.w.Close()
+}
+
+func (c *lineConn) end() {
+	c.endOnce.Do(func() {
+		close(c.done)
+		c.cancel()
+	})
+}
+
+// call sends a request and waits for its response, the end of ctx or the
+// end of the connection (transport.ErrTransportClosed).
+func (c *lineConn) call(ctx context.Context, id int64, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError, error) {
+	select {
+	case <-c.done:
+		return nil, nil, transport.ErrTransportClosed
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	default:
+	}
+	ch := make(chan lineAnswer, 1)
+	c.mu.Lock()
+	c.pending[id] = ch
+	c.mu.Unlock()
+	var idBuf [20]byte
+	if err := c.write(RequestFrame(strconv.AppendInt(idBuf[:0], id, 10), method, params)); err != nil {
+		c.forget(id)
+		return nil, nil, fmt.Errorf("writing request %s: %w", method, err)
+	}
+	select {
+	case a := <-ch:
+		return a.result, a.rpcErr, nil
+	case <-ctx.Done():
+		c.forget(id)
+		return nil, nil, ctx.Err()
+	case <-c.done:
+		select { // the response may have come just before the end
+		case a := <-ch:
+			return a.result, a.rpcErr, nil
+		default:
+		}
+		c.forget(id)
+		return nil, nil, transport.ErrTransportClosed
+	}
+}
+
+func (c *lineConn) forget(id int64) {
+	c.mu.Lock()
+	delete(c.pending, id)
+	c.mu.Unlock()
+}
+
+// notify sends a notification.
+func (c *lineConn) notify(ctx context.Context, method string, params json.RawMessage) error {
+	select {
+	case <-c.done:
+		return transport.ErrTransportClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	default:
+	}
+	if err := c.write(NotificationFrame(method, params)); err != nil {
+		return fmt.Errorf("writing notification %s: %w", method, err)
+	}
+	return nil
+}
+
+// write sends one frame and its line ending in one write.
+func (c *lineConn) write(frame []byte) error {
+	frame = append(frame, '\n')
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	_, err := c.w.Write(frame)
+	return err
+}
+
+func (c *lineConn) read() {
+	defer c.end()
+	for {
+		line, err := c.lines.Next()
+		if err != nil {
+			return
+		}
+		c.dispatch(line)
+	}
+}
+
+// emptyParams stands for absent params in a server's notification, as
+// mcp-go's stdio transport gave them.
+var emptyParams = json.RawMessage(`{}`)
+
+// dispatch routes one frame from the server: a response to the call
+// waiting for it, a notification to its handler, a request to be answered
+// on a goroutine of its own. What is not JSON-RPC is dropped.
+func (c *lineConn) dispatch(line []byte) {
+	line = bytes.TrimSpace(line)
+	if !json.Valid(line) || line[0] != '{' {
+		return
+	}
+	e := scanEnvelope(bytes.Clone(line)) // line is the reader's buffer
+	hasID := e.id != nil && string(e.id) != "null"
+	switch {
+	case e.method != nil && !hasID:
+		method, ok := jsonString(e.method)
+		if !ok || c.h.Notification == nil {
+			return
+		}
+		params := e.params
+		if params == nil || string(params) == "null" {
+			params = emptyParams
+		}
+		c.h.Notification(method, params)
+	case e.method != nil:
+		method, ok := jsonString(e.method)
+		if ok {
+			c.answer(e.id, method, e.params)
+		}
+	default:
+		c.respond(e)
+	}
+}
+
+// respond hands a response to the call waiting for it.
+func (c *lineConn) respond(e envelope) {
+	id, ok := parseID(e.id)
+	if !ok {
+		return
+	}
+	var a lineAnswer
+	switch {
+	case e.error != nil:
+		a.rpcErr = &messages.RPCError{}
+		if json.Unmarshal(e.error, a.rpcErr) != nil {
+			a.rpcErr = &messages.RPCError{Code: messages.CodeInternalError, Message: "the server answered with a malformed error: " + string(e.error)}
+		}
+	case e.result != nil:
+		a.result = e.result
+	default:
+		a.rpcErr = &messages.RPCError{Code: messages.CodeInternalError, Message: "the server answered with neither a result nor an error"}
+	}
+	c.mu.Lock()
+	ch, ok := c.pending[id]
+	delete(c.pending, id)
+	c.mu.Unlock()
+	if ok {
+		ch <- a // buffered, and the only send: the entry is gone
+	}
+}
+
+// answer runs the request handler on a request from the server, on a
+// goroutine of its own, and sends its answer.
+func (c *lineConn) answer(id json.RawMessage, method string, params json.RawMessage) {
+	if c.h.Request == nil {
+		_ = c.write(ErrorFrame(id, &messages.RPCError{Code: messages.CodeMethodNotFound, Message: "no request handler configured for " + method}))
+		return
+	}
+	go func() {
+		result, rpcErr := c.h.Request(c.ctx, id, method, params)
+		switch {
+		case rpcErr != nil:
+			_ = c.write(ErrorFrame(id, rpcErr))
+		case result == nil:
+			_ = c.write(ResultFrame(id, json.RawMessage("null")))
+		default:
+			_ = c.write(ResultFrame(id, result))
+		}
+	}()
+}
+
+// parseID reads a request id of plugboard's: a JSON integer.
+func parseID(raw json.RawMessage) (int64, bool) {
+	if len(raw) == 0 || len(raw) > 19 {
+		return 0, false
+	}
+	neg := raw[0] == '-'
+	digits := raw
+	if neg {
+		digits = raw[1:]
+	}
+	if len(digits) == 0 {
+		return 0, false
+	}
+	var n int64
+	for _, d := range digits {
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(d-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }

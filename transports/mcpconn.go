@@ -11,12 +11,20 @@ import (
 	"github.com/plugboard/plugboard/messages"
 )
 
-// mcpConn adapts one of mcp-go's client transports to the request, notify
-// and id parts of Downstream.
+// mcpConn adapts one of mcp-go's client transports, or one of plugboard's
+// raw ones, to the request, notify and id parts of Downstream.
 type mcpConn struct {
-	t      transport.Interface
+	t      transport.Interface // nil when raw is set
+	raw    rawConn
 	ids    atomic.Int64
 	modern atomic.Pointer[modernIdentity] // set once the server speaks 2026-07-28
+}
+
+// rawConn is a transport of plugboard's own that carries params, results
+// and errors as raw JSON, with nothing decoded or encoded on the way.
+type rawConn interface {
+	call(ctx context.Context, id int64, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError, error)
+	notify(ctx context.Context, method string, params json.RawMessage) error
 }
 
 // NewID implements Downstream.
@@ -24,6 +32,12 @@ func (c *mcpConn) NewID() int64 { return c.ids.Add(1) }
 
 // Call implements Downstream.
 func (c *mcpConn) Call(ctx context.Context, id int64, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError, error) {
+	if c.raw != nil {
+		if m := c.modern.Load(); m != nil {
+			params, _ = m.prepare(method, params) // headers are HTTP's
+		}
+		return c.raw.call(ctx, id, method, params)
+	}
 	req := transport.JSONRPCRequest{JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(id), Method: method}
 	if m := c.modern.Load(); m != nil {
 		params, req.Header = m.prepare(method, params)
@@ -53,6 +67,9 @@ func toRPCError(e *mcp.JSONRPCErrorDetails) *messages.RPCError {
 
 // Notify implements Downstream.
 func (c *mcpConn) Notify(ctx context.Context, method string, params json.RawMessage) error {
+	if c.raw != nil {
+		return c.raw.notify(ctx, method, params)
+	}
 	n := mcp.JSONRPCNotification{JSONRPC: mcp.JSONRPC_VERSION, Notification: mcp.Notification{Method: method}}
 	if len(params) > 0 {
 		if err := json.Unmarshal(params, &n.Params); err != nil {

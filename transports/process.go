@@ -12,8 +12,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/mark3labs/mcp-go/client/transport"
 )
 
 // ProcessSpec says how to run a stdio MCP server.
@@ -34,12 +32,13 @@ const (
 )
 
 // Process is a downstream MCP server running as a child process, spoken to
-// over its stdin and stdout with mcp-go's stdio transport. plugboard starts
-// and reaps the process itself so that it learns the exit status at once.
+// over its stdin and stdout with plugboard's line transport (lineConn),
+// which passes raw JSON both ways. plugboard starts and reaps the process
+// itself so that it learns the exit status at once.
 type Process struct {
 	mcpConn
 	cmd       *exec.Cmd
-	transport *transport.Stdio
+	lines     *lineConn
 	exited    chan struct{}
 	status    string // set before exited is closed
 	readErr   error  // set by the stdout guard before it fails
@@ -88,14 +87,12 @@ func StartProcess(ctx context.Context, spec ProcessSpec) (*Process, error) {
 	go p.forwardStderr(stderrR, spec.Handlers.Stderr)
 	go p.wait()
 
+	// The guard fails the stream at the first line over the limit, before
+	// the line reader's own limit (the same) could skip it.
 	guard := &limitedLines{r: stdoutR, max: maxFrame}
-	p.transport = transport.NewIO(&guardedReader{p: p, r: guard, file: stdoutR}, stdin, nil)
-	p.mcpConn.t = p.transport
-	p.setHandlers(spec.Handlers)
-	if err := p.transport.Start(ctx); err != nil {
-		p.Close()
-		return nil, err
-	}
+	p.lines = newLineConn(&guardedReader{p: p, r: guard, file: stdoutR}, stdin, maxFrame, spec.Handlers)
+	p.mcpConn.raw = p.lines
+	p.lines.start()
 	return p, nil
 }
 
@@ -207,7 +204,7 @@ func (p *Process) Reason() string {
 func (p *Process) Close() { p.stop() }
 
 func (p *Process) stop() {
-	p.closeOnce.Do(func() { _ = p.transport.Close() })
+	p.closeOnce.Do(func() { _ = p.lines.close() })
 	select {
 	case <-p.exited:
 		return
