@@ -26,6 +26,7 @@ type fleetActor struct {
 	children map[string]fleetChild
 	offer    json.RawMessage // client capabilities to offer servers; nil until known
 	waiting  []*actor.PID    // servers waiting to learn them
+	eras     *eraCache       // which revision each server speaks, remembered
 }
 
 type fleetChild struct {
@@ -35,9 +36,9 @@ type fleetChild struct {
 
 // newFleetProps returns the fleet's props. offer is what servers are
 // offered of the client's capabilities; nil waits for the first client.
-func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff, offer json.RawMessage) *actor.Props {
+func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff, offer json.RawMessage, eras *eraCache) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}, offer: offer}
+		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}, offer: offer, eras: eras}
 	})
 }
 
@@ -82,7 +83,7 @@ func (f *fleetActor) apply(ctx actor.Context, servers []config.Server) {
 		if _, running := f.children[name]; running {
 			continue
 		}
-		pid := ctx.SpawnPrefix(newServerProps(cfg, f.router, f.procs, f.log), "server:"+name)
+		pid := ctx.SpawnPrefix(newServerProps(cfg, f.router, f.procs, f.log, f.eras), "server:"+name)
 		f.children[name] = fleetChild{cfg: cfg, pid: pid}
 	}
 }

@@ -35,8 +35,30 @@ const discoverProbeTimeout = 3 * time.Second
 // handshake-era client before it gives up.
 const maxInputRounds = 10
 
-// eraMemory is which revision a server was found to speak.
-type eraMemory struct{ v atomic.Int32 }
+// eraMemory is which revision a server was found to speak, kept across
+// the server's restarts and, through the cache, across runs of plugboard.
+type eraMemory struct {
+	v     atomic.Int32
+	cache *eraCache
+	key   string
+}
+
+func newEraMemory(cache *eraCache, key string) *eraMemory {
+	m := &eraMemory{cache: cache, key: key}
+	if cache != nil {
+		m.v.Store(cache.get(key))
+	}
+	return m
+}
+
+func (m *eraMemory) get() int32 { return m.v.Load() }
+
+// set remembers era; a change is written to the cache.
+func (m *eraMemory) set(era int32) {
+	if m.v.Swap(era) != era && m.cache != nil {
+		m.cache.set(m.key, era)
+	}
+}
 
 // errNotModern is a server that does not speak the 2026-07-28 revision.
 var errNotModern = errors.New("the server does not speak " + messages.ModernVersion)
@@ -45,21 +67,26 @@ var errNotModern = errors.New("the server does not speak " + messages.ModernVers
 // speaks: 2026-07-28 if it answers server/discover, else the handshake.
 func (s *serverActor) negotiate(ctx context.Context, conn transports.Downstream, offer json.RawMessage) (*serverConnected, error) {
 	md, ok := conn.(transports.ModernDownstream)
-	if ok && md.SpeaksModern() && s.era.v.Load() != eraLegacy {
-		ready, err := discoverModern(ctx, md, offer, s.era.v.Load() == eraModern)
+	if ok && md.SpeaksModern() && s.era.get() != eraLegacy {
+		ready, err := discoverModern(ctx, md, offer)
 		switch {
 		case err == nil:
-			s.era.v.Store(eraModern)
+			s.era.set(eraModern)
 			return ready, nil
 		case errors.Is(err, errNotModern):
 			s.log.Info("server speaks the handshake era", "why", err.Error())
-			s.era.v.Store(eraLegacy)
+			s.era.set(eraLegacy)
 			md.UseModern(nil)
 		default:
 			return nil, err
 		}
 	}
-	return handshake(ctx, conn, offer)
+	ready, err := handshake(ctx, conn, offer)
+	if err != nil && s.era.get() == eraLegacy {
+		// Perhaps it was wrongly remembered: the next start probes again.
+		s.era.set(eraUnknown)
+	}
+	return ready, err
 }
 
 // discoverResult is what plugboard reads of a server's server/discover answer.
@@ -71,19 +98,15 @@ type discoverResult struct {
 }
 
 // discoverModern probes the server with server/discover and, if it speaks
-// the revision, fetches its lists. known says the server answered before:
-// then the probe gets the whole handshake's time.
-func discoverModern(ctx context.Context, md transports.ModernDownstream, offer json.RawMessage, known bool) (*serverConnected, error) {
+// the revision, fetches its lists. A server that does not answer the probe
+// in discoverProbeTimeout is taken for one of the handshake era.
+func discoverModern(ctx context.Context, md transports.ModernDownstream, offer json.RawMessage) (*serverConnected, error) {
 	if len(offer) == 0 {
 		offer = json.RawMessage(`{}`)
 	}
 	md.UseModern(offer)
-	probeCtx := ctx
-	if !known {
-		var cancel context.CancelFunc
-		probeCtx, cancel = context.WithTimeout(ctx, discoverProbeTimeout)
-		defer cancel()
-	}
+	probeCtx, cancel := context.WithTimeout(ctx, discoverProbeTimeout)
+	defer cancel()
 	raw, rpcErr, err := md.Call(probeCtx, md.NewID(), "server/discover", nil)
 	switch {
 	case err != nil && ctx.Err() == nil && probeCtx.Err() != nil:

@@ -148,9 +148,9 @@ type (
 
 // newServerProps returns the props of the actor for one configured server.
 // Each (re)start gets the next incarnation number.
-func newServerProps(cfg config.Server, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger) *actor.Props {
+func newServerProps(cfg config.Server, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, eras *eraCache) *actor.Props {
 	var incarnations atomic.Uint64
-	era := &eraMemory{}
+	era := newEraMemory(eras, eraKey(cfg))
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &serverActor{
 			era:         era,

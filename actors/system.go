@@ -38,6 +38,10 @@ type Options struct {
 	// (sampling, elicitation, roots), as a JSON object. Nil makes servers
 	// wait for the first client's initialize and offer what it offers.
 	Offer json.RawMessage
+	// EraCache is the file where plugboard remembers which protocol
+	// generation each server speaks (DefaultEraCache); "" keeps that in
+	// memory for this run only.
+	EraCache string
 }
 
 // Start starts the actors for cfg; the servers start in parallel behind it.
@@ -49,7 +53,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts Options) *System {
 	s := &System{actors: system, log: log}
 	root := system.Root
 	s.router = root.Spawn(newRouterProps(cfg.PageSize, log, &s.headerTools))
-	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff(), opts.Offer))
+	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff(), opts.Offer, loadEraCache(opts.EraCache, log)))
 	root.Spawn(actor.PropsFromProducer(func() actor.Actor {
 		return &controlActor{cfg: cfg, router: s.router, fleet: s.fleet}
 	}))

@@ -44,6 +44,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	pageSize := flags.Int("page-size", 0, "paginate list results with this many items per page; 0 is off")
 	stderrLines := flags.Int("stderr-lines", 0, `write this many lines "fixture NAME stderr line i" to stderr at start`)
 	ttlMs := flags.Int("ttl-ms", 0, "the ttlMs caching hint of cacheable 2026-07-28 results")
+	silentDiscover := flags.Bool("silent-discover", false, "like --legacy-only, and server/discover gets no answer at all, as from servers that ignore unknown methods")
 	legacyOnly := flags.Bool("legacy-only", false, "speak only the initialize-handshake versions (2024-11-05..2025-11-25): 2026-07-28 requests, server/discover included, are unknown methods")
 	listen := flags.String("listen", "", "instead of stdio, serve MCP over HTTP and WebSocket on this address, such as 127.0.0.1:0, "+
 		`announced on stderr as "listening on http://HOST:PORT", until SIGINT, SIGTERM or the end of stdin`)
@@ -68,7 +69,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	time.Sleep(*startupDelay)
 
 	logger := log.New(stderr, fmt.Sprintf("mcp-fixture[%s] ", *name), log.Lmicroseconds)
-	cfg := config{name: *name, extraTools: *extraTools, pageSize: *pageSize, legacyOnly: *legacyOnly}
+	cfg := config{name: *name, extraTools: *extraTools, pageSize: *pageSize, legacyOnly: *legacyOnly || *silentDiscover, silentDiscover: *silentDiscover}
 	sh := newShared(*ttlMs)
 	if *listen != "" {
 		if err := listenUntilStopped(*listen, cfg, sh, stdin, stderr, logger); err != nil {

@@ -31,6 +31,9 @@ type config struct {
 	extraTools int    // number of generated echo tools for catalog benchmarks
 	pageSize   int    // list page size; 0 disables pagination
 	legacyOnly bool   // a server of the handshake era only: no 2026-07-28
+	// silentDiscover: server/discover gets no answer at all, as from a
+	// server that ignores methods it does not know (implies legacyOnly).
+	silentDiscover bool
 }
 
 // negotiation is what initialize settled: the protocol version and the
@@ -145,6 +148,8 @@ func (s *session) handle(ctx context.Context, frame []byte) {
 	case isAbsent(msg.ID):
 		s.respond(ctx, message{JSONRPC: "2.0", ID: json.RawMessage("null"),
 			Error: &rpcError{Code: codeInvalidRequest, Message: "Invalid Request: MCP request ids must not be null"}})
+	case s.cfg.silentDiscover && msg.Method == "server/discover":
+		s.logger.Printf("ignoring server/discover, as told")
 	default:
 		s.startCall(ctx, msg)
 	}

@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 	}
 	plugboardBin = filepath.Join(dir, "plugboard")
 	fixtureBin = filepath.Join(dir, "mcp-fixture")
+	// Each run's plugboards share one era cache of their own, not the
+	// user's (a test that is about the cache sets its own).
+	os.Setenv("PLUGBOARD_ERA_CACHE", filepath.Join(dir, "eras.json"))
 	for pkg, out := range map[string]string{".": plugboardBin, "../mcp-fixture": fixtureBin} {
 		args := []string{"build", "-o", out, pkg}
 		if raceEnabled {

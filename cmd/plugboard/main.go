@@ -150,7 +150,7 @@ func runStdio(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	log.Info("plugboard starting", "version", actors.Version, "config", cfg.Source, "servers", len(cfg.Servers))
-	sys := actors.Start(cfg, log, actors.Options{})
+	sys := actors.Start(cfg, log, actors.Options{EraCache: eraCachePath()})
 	done := sys.ServeStream(stdin, stdout, transports.DefaultMaxFrame)
 
 	signals := make(chan os.Signal, 1)
@@ -169,4 +169,17 @@ func runStdio(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// eraCachePath is where plugboard remembers which protocol generation each
+// server speaks: PLUGBOARD_ERA_CACHE if set ("off" for nowhere), else the
+// user's cache directory.
+func eraCachePath() string {
+	if p, ok := os.LookupEnv("PLUGBOARD_ERA_CACHE"); ok {
+		if p == "off" {
+			return ""
+		}
+		return p
+	}
+	return actors.DefaultEraCache()
 }

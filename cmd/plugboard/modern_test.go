@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -467,5 +469,31 @@ func TestModernClientOnStdio(t *testing.T) {
 	case m := <-listen:
 		t.Fatalf("a cancelled listen was answered: %s", m.raw)
 	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// A server that ignores server/discover is taken for the handshake era
+// after the probe's timeout, and that is remembered across runs: the next
+// plugboard on the same configuration does not probe it again.
+func TestServerEraIsRememberedAcrossRuns(t *testing.T) {
+	cache := filepath.Join(t.TempDir(), "eras.json")
+	t.Setenv("PLUGBOARD_ERA_CACHE", cache)
+	cfg := fixtureOfEra(t, []string{"--silent-discover"})
+
+	first := startPlugboard(t, cfg)
+	first.mustCall("tools/call", map[string]any{"name": "echo", "arguments": map[string]any{"text": "one"}})
+	if !strings.Contains(first.stderr.String(), "no answer to server/discover") {
+		t.Fatalf("the first run did not probe:\n%s", first.stderr.String())
+	}
+	data, err := os.ReadFile(cache)
+	if err != nil || !strings.Contains(string(data), `"legacy"`) {
+		t.Fatalf("era cache after the first run: %q, %v", data, err)
+	}
+	first.close()
+
+	second := startPlugboard(t, cfg)
+	second.mustCall("tools/call", map[string]any{"name": "echo", "arguments": map[string]any{"text": "two"}})
+	if strings.Contains(second.stderr.String(), "server/discover") {
+		t.Fatalf("the second run probed again:\n%s", second.stderr.String())
 	}
 }

@@ -65,7 +65,7 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "plugboard:", err)
 		return exitFailure
 	}
-	sys := actors.Start(cfg, log, actors.Options{Offer: json.RawMessage(serveOffer)})
+	sys := actors.Start(cfg, log, actors.Options{Offer: json.RawMessage(serveOffer), EraCache: eraCachePath()})
 	front := transports.NewHTTPFront(sys, transports.HTTPOptions{
 		AuthToken: cfg.HTTP.AuthToken, AllowedHosts: cfg.HTTP.AllowedHosts, AllowedOrigins: cfg.HTTP.AllowedOrigins,
 		SessionIdle: cfg.HTTP.SessionIdle, MaxSessions: cfg.HTTP.MaxSessions, Log: log,

@@ -45,7 +45,7 @@ func runTools(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return code
 	}
-	sys := actors.Start(cfg, log, actors.Options{Offer: json.RawMessage(`{}`)})
+	sys := actors.Start(cfg, log, actors.Options{Offer: json.RawMessage(`{}`), EraCache: eraCachePath()})
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.StartupTimeout+5*time.Second)
 	snap, err := sys.Snapshot(ctx, true)
 	cancel()
