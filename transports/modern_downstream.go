@@ -58,7 +58,12 @@ func (c *mcpConn) UseModern(caps json.RawMessage) {
 		c.modern.Store(nil)
 		return
 	}
-	c.modern.Store(&modernIdentity{caps: caps})
+	m := &modernIdentity{caps: caps}
+	// Until a client sets a level, ask for every message, as servers of
+	// the handshake era send them: each session filters by its own level.
+	debug := "debug"
+	m.logLevel.Store(&debug)
+	c.modern.Store(m)
 }
 
 // UseModern implements ModernDownstream; over HTTP the protocol version

@@ -128,8 +128,16 @@ func TestTimeoutAnswersTheClientAndCancelsDownstream(t *testing.T) {
 	})
 }
 
+// logging/setLevel reaches a handshake-era server as the request, and a
+// 2026-07-28 server as the log level of each request.
 func TestLoggingLevelAndMessagesTaggedWithTheServer(t *testing.T) {
-	c := startPlugboardAs(t, unprefixedFixture(t, ""), fullClientCaps, answerAsClient)
+	for _, era := range eras {
+		t.Run(era.name, func(t *testing.T) { loggingLevelAndMessagesTaggedWithTheServer(t, fixtureOfEra(t, era.args)) })
+	}
+}
+
+func loggingLevelAndMessagesTaggedWithTheServer(t *testing.T, cfg string) {
+	c := startPlugboardAs(t, cfg, fullClientCaps, answerAsClient)
 	c.mustCall("logging/setLevel", map[string]any{"level": "warning"})
 	c.mustCall("tools/call", map[string]any{"name": "log", "arguments": map[string]any{"level": "info", "message": "too quiet"}})
 	c.mustCall("tools/call", map[string]any{"name": "log", "arguments": map[string]any{"level": "error", "message": "loud enough"}})
@@ -236,7 +244,9 @@ func clientErrorsAndMissingCapabilitiesReachTheServer(t *testing.T, cfg string) 
 }
 
 func TestRootsListChangedReachesServers(t *testing.T) {
-	c := startPlugboardAs(t, writeConfig(t, "servers:\n"+fixtureServer("fx")+fixtureServer("gx")), fullClientCaps, answerAsClient)
+	// The notification exists in the handshake era only: 2026-07-28
+	// servers ask for roots with each request.
+	c := startPlugboardAs(t, writeConfig(t, "servers:\n"+fixtureServer("fx", "--legacy-only")+fixtureServer("gx", "--legacy-only")), fullClientCaps, answerAsClient)
 	c.mustCall("tools/list", nil)
 	c.notify("notifications/roots/list_changed", nil)
 	// Each fixture logs the notification to its stderr, which plugboard
