@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/plugboard/plugboard/transports"
 )
 
 // errNoField reports that a JSON object lacks the field asked for.
@@ -14,34 +16,17 @@ var errNoField = errors.New("field not present")
 // replaced by value (raw JSON). Every other byte of obj, including key order,
 // number spelling and unknown fields, is kept.
 func replaceField(obj json.RawMessage, key string, value []byte) (json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(obj))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	start, end, err := transports.MemberBounds(obj, key)
+	switch {
+	case errors.Is(err, transports.ErrNoMember):
+		return nil, errNoField
+	case err != nil:
 		return nil, fmt.Errorf("not a JSON object")
 	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		afterKey := int(dec.InputOffset())
-		var skipped json.RawMessage
-		if err := dec.Decode(&skipped); err != nil {
-			return nil, err
-		}
-		if tok != key {
-			continue
-		}
-		end := int(dec.InputOffset())
-		start := afterKey
-		for start < end && (obj[start] == ':' || isJSONSpace(obj[start])) {
-			start++
-		}
-		out := make([]byte, 0, len(obj)-(end-start)+len(value))
-		out = append(out, obj[:start]...)
-		out = append(out, value...)
-		return append(out, obj[end:]...), nil
-	}
-	return nil, errNoField
+	out := make([]byte, 0, len(obj)-(end-start)+len(value))
+	out = append(out, obj[:start]...)
+	out = append(out, value...)
+	return append(out, obj[end:]...), nil
 }
 
 func isJSONSpace(b byte) bool {
@@ -77,11 +62,12 @@ func setField(obj json.RawMessage, key string, value []byte) (json.RawMessage, e
 	return append(out, rest...), nil
 }
 
-// field returns the raw value of obj's top-level field key, or nil.
+// field returns the raw value of obj's top-level field key, or nil. The
+// value shares obj's bytes.
 func field(obj json.RawMessage, key string) json.RawMessage {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(obj, &m) != nil {
+	start, end, err := transports.MemberBounds(obj, key)
+	if err != nil {
 		return nil
 	}
-	return m[key]
+	return obj[start:end:end]
 }

@@ -3,6 +3,7 @@ package transports
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"unicode/utf8"
 
@@ -97,12 +98,20 @@ type envelope struct {
 // encoding/json.
 func scanEnvelope(b []byte) envelope {
 	var e envelope
-	i := 1
+	scanMembers(b, 0, func(key []byte, start, end int) { e.set(key, b[start:end:end]) })
+	return e
+}
+
+// scanMembers calls member with the raw key (quoted) and the value's
+// bounds of each member of the object at b[i], in order. b must be valid
+// JSON.
+func scanMembers(b []byte, i int, member func(key []byte, start, end int)) {
+	i++ // past '{'
 	for {
 		i = skipSpace(b, i)
 		switch b[i] {
 		case '}':
-			return e
+			return
 		case ',':
 			i++
 			continue
@@ -114,15 +123,53 @@ func scanEnvelope(b []byte) envelope {
 		i = skipSpace(b, i)
 		valueStart := i
 		i = skipValue(b, i)
-		e.set(key, b[valueStart:i:i])
+		member(key, valueStart, i)
 	}
+}
+
+// keyIs reports whether the raw (quoted) member name key spells name.
+func keyIs(key []byte, name string) bool {
+	inner := key[1 : len(key)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner) == name
+	}
+	s, ok := unquoteJSON(key)
+	return ok && s == name
+}
+
+// ErrNoMember reports that a JSON object lacks the member asked for.
+var ErrNoMember = errors.New("no such member")
+
+// ErrNotObject reports raw JSON that should be an object and is not, or is
+// not valid JSON at all.
+var ErrNotObject = errors.New("not a JSON object")
+
+// MemberBounds returns where the value of the top-level member name of
+// obj starts and ends in obj, which may have white space around it. Names
+// compare after unescaping; of a member given twice the last counts, as
+// encoding/json decodes it. The errors are ErrNotObject and ErrNoMember.
+func MemberBounds(obj []byte, name string) (start, end int, err error) {
+	i := skipSpace(obj, 0)
+	if i == len(obj) || obj[i] != '{' || !json.Valid(obj) {
+		return 0, 0, ErrNotObject
+	}
+	start, end = -1, -1
+	scanMembers(obj, i, func(key []byte, s, e int) {
+		if keyIs(key, name) {
+			start, end = s, e
+		}
+	})
+	if start < 0 {
+		return 0, 0, ErrNoMember
+	}
+	return start, end, nil
 }
 
 func (e *envelope) set(key []byte, value json.RawMessage) {
 	name := key[1 : len(key)-1]
 	if bytes.IndexByte(name, '\\') >= 0 {
-		var s string
-		if json.Unmarshal(key, &s) != nil {
+		s, ok := unquoteJSON(key)
+		if !ok {
 			return
 		}
 		name = []byte(s)

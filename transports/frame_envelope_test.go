@@ -192,3 +192,64 @@ func BenchmarkParseFrameByMap(b *testing.B) {
 		}
 	}
 }
+
+func TestMemberBounds(t *testing.T) {
+	tests := []struct {
+		name, obj, member string
+		want              string // the value; "" with err set
+		err               error
+	}{
+		{"first", `{"name":"a","x":1}`, "name", `"a"`, nil},
+		{"last", `{"x":1,"name":{"b":[1,"}"]}}`, "name", `{"b":[1,"}"]}`, nil},
+		{"white space", " \n{ \"x\" : 1 , \"name\" :\t2.50 }\r\n", "name", `2.50`, nil},
+		{"escaped name", `{"na\u006de":true}`, "name", `true`, nil},
+		{"the last of two", `{"name":"a","name":"b"}`, "name", `"b"`, nil},
+		{"nested names are not members", `{"meta":{"name":"inner"},"list":[{"name":"deep"}],"title":"name"}`, "name", "", ErrNoMember},
+		{"other case", `{"Name":"a"}`, "name", "", ErrNoMember},
+		// as encoding/json decodes it, an invalid byte in a name is U+FFFD
+		{"invalid UTF-8 in a name", "{\"\x85\":1}", "\x85", "", ErrNoMember},
+		{"invalid UTF-8 in a name, decoded", "{\"\x85\":1}", "\ufffd", "1", nil},
+		{"empty object", `{}`, "name", "", ErrNoMember},
+		{"array", `[{"name":"a"}]`, "name", "", ErrNotObject},
+		{"invalid", `{"name":}`, "name", "", ErrNotObject},
+		{"empty", ``, "name", "", ErrNotObject},
+		{"trailing garbage", `{"name":"a"} x`, "name", "", ErrNotObject},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start, end, err := MemberBounds([]byte(tt.obj), tt.member)
+			if !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
+				t.Fatalf("err = %v, want %v", err, tt.err)
+			}
+			if err == nil && tt.obj[start:end] != tt.want {
+				t.Errorf("value = %s, want %s", tt.obj[start:end], tt.want)
+			}
+		})
+	}
+}
+
+// FuzzMemberBounds checks MemberBounds against decoding into a map.
+func FuzzMemberBounds(f *testing.F) {
+	for _, in := range envelopeCases {
+		f.Add([]byte(in), "id")
+		f.Add([]byte(in), "params")
+	}
+	f.Fuzz(func(t *testing.T, obj []byte, name string) {
+		start, end, err := MemberBounds(obj, name)
+		var m map[string]json.RawMessage
+		decodeErr := json.Unmarshal(obj, &m)
+		want, present := m[name]
+		switch {
+		case decodeErr != nil || m == nil:
+			if err == nil {
+				t.Errorf("MemberBounds(%q, %q) found %q in what does not decode as an object", obj, name, obj[start:end])
+			}
+		case !present:
+			if !errors.Is(err, ErrNoMember) {
+				t.Errorf("MemberBounds(%q, %q) = %v, want ErrNoMember", obj, name, err)
+			}
+		case err != nil || !bytes.Equal(obj[start:end], want):
+			t.Errorf("MemberBounds(%q, %q) = %q, %v; want %q", obj, name, obj[start:min(max(start, end), len(obj))], err, want)
+		}
+	})
+}
