@@ -152,3 +152,15 @@ func TestRenderedBlocksFitTheDocument(t *testing.T) {
 		}
 	}
 }
+
+func TestBusyMachineIsSaid(t *testing.T) {
+	res := sampleResults()
+	res.Env.LoadBefore, res.Env.LoadAfter = "1.50 2.00 2.10", "1.90 2.00 2.10"
+	if got := renderEnvironment(res); strings.Contains(got, "busier") {
+		t.Errorf("a machine under its cores called busy:\n%s", got)
+	}
+	res.Env.LoadAfter = "10.10 7.12 4.27"
+	if got := renderEnvironment(res); !strings.Contains(got, "busier than its cores") {
+		t.Errorf("a busy machine not said to be:\n%s", got)
+	}
+}

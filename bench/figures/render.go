@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -52,7 +53,22 @@ func renderEnvironment(res *results) string {
 		fmt.Sprintf("- Machine: %s, %d cores (shared with other work), Linux %s; %s.", e.CPU, e.Cores, e.Kernel, e.GoVersion),
 		fmt.Sprintf("- Load average (1, 5, 15 min) before the run: %s; after: %s.", e.LoadBefore, e.LoadAfter),
 	}
+	if busy(e.LoadBefore, e.Cores) || busy(e.LoadAfter, e.Cores) {
+		lines = append(lines, "- **Other work kept the machine busier than its cores during this run**: "+
+			"both columns are slower than on a quiet machine, and the comparisons between them noisier.")
+	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// busy tells whether a "1 5 15" load average line shows more than one
+// runnable task per core over the last minute.
+func busy(load string, cores int) bool {
+	fields := strings.Fields(load)
+	if len(fields) == 0 || cores == 0 {
+		return false
+	}
+	last, err := strconv.ParseFloat(fields[0], 64)
+	return err == nil && last > float64(cores)
 }
 
 func renderSummary(figures []figure) string {
