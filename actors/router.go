@@ -70,7 +70,7 @@ func newRouterProps(pageSize int, log *slog.Logger, headerTools *atomic.Pointer[
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &routerActor{log: log, headerTools: headerTools, catalog: newCatalog(pageSize), servers: map[string]*routedServer{}, sessions: map[string]*actor.PID{},
 			instructions: map[string]string{}, subs: map[string]map[string]*actor.PID{}}
-	})
+	}, inlineDispatch())
 }
 
 // Receive handles the router's messages.
