@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
+	"syscall"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/plugboard/plugboard/messages"
@@ -98,12 +100,64 @@ func (s *System) ServeStream(in io.Reader, out io.Writer, maxFrame int) <-chan s
 	stop := make(chan struct{})
 	modern := transports.NewModernStream(s, w.writeNow, stop)
 	go writeFrames(w, sess.Out(), done)
+	in, restore := pollable(in, s.log)
 	go func() {
+		defer restore()
 		readFrames(in, maxFrame, sess, modern)
 		close(stop)
 		modern.Close()
 	}()
 	return done
+}
+
+// pollable returns a pipe or a socket handed over in blocking mode (as
+// plugboard's stdin usually is) as a file that the Go runtime's poller
+// waits on: a read that has to wait for the client then parks its
+// goroutine, instead of keeping a thread in a system call, whose processor
+// the runtime's monitor takes back, waking every 20 us to do so, for as
+// long as the client keeps sending. restore puts blocking mode back, for
+// whoever shares the pipe once plugboard is done with it. Anything else
+// (a terminal, a file, a net.Conn, an io.Pipe) is returned as it is.
+func pollable(in io.Reader, log *slog.Logger) (io.Reader, func()) {
+	f, ok := in.(*os.File)
+	if !ok {
+		return in, func() {}
+	}
+	info, err := f.Stat()
+	if err != nil || info.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
+		return in, func() {}
+	}
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return in, func() {}
+	}
+	// A duplicate, so that closing it leaves f's descriptor alone; the
+	// blocking mode belongs to the pipe, which both share.
+	dup := -1
+	_ = raw.Control(func(fd uintptr) {
+		syscall.ForkLock.RLock()
+		defer syscall.ForkLock.RUnlock()
+		if d, err := syscall.Dup(int(fd)); err == nil {
+			syscall.CloseOnExec(d)
+			dup = d
+		}
+	})
+	if dup < 0 {
+		return in, func() {}
+	}
+	if err := syscall.SetNonblock(dup, true); err != nil {
+		syscall.Close(dup)
+		return in, func() {}
+	}
+	polled := os.NewFile(uintptr(dup), f.Name()) // in non-blocking mode: pollable
+	return polled, func() {
+		polled.Close()
+		_ = raw.Control(func(fd uintptr) {
+			if err := syscall.SetNonblock(int(fd), false); err != nil {
+				log.Debug("restoring blocking mode on the client's stream", "err", err)
+			}
+		})
+	}
 }
 
 // readFrames parses the client's frames and delivers them until in ends.

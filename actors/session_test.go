@@ -1,0 +1,79 @@
+package actors
+
+import (
+	"bufio"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+// blockingPipe is a pipe in blocking mode, as a parent hands over stdin.
+func blockingPipe(t *testing.T) (r, w *os.File) {
+	t.Helper()
+	var fds [2]int
+	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	r, w = os.NewFile(uintptr(fds[0]), "r"), os.NewFile(uintptr(fds[1]), "w")
+	t.Cleanup(func() { r.Close(); w.Close() })
+	return r, w
+}
+
+func nonblocking(t *testing.T, f *os.File) bool {
+	t.Helper()
+	raw, err := f.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flags uintptr
+	_ = raw.Control(func(fd uintptr) {
+		flags, _, _ = syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
+	})
+	return flags&syscall.O_NONBLOCK != 0
+}
+
+func TestPollableReadsABlockingPipeAndRestoresIt(t *testing.T) {
+	r, w := blockingPipe(t)
+	in, restore := pollable(r, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if in == io.Reader(r) {
+		t.Fatal("a blocking pipe was returned as it is")
+	}
+	if !nonblocking(t, r) {
+		t.Error("the pipe is not in non-blocking mode while it is read")
+	}
+	go func() {
+		_, _ = w.WriteString("one\ntwo\n")
+		w.Close()
+	}()
+	got, err := io.ReadAll(bufio.NewReader(in))
+	if err != nil || string(got) != "one\ntwo\n" {
+		t.Fatalf("read %q, %v", got, err)
+	}
+	restore()
+	if nonblocking(t, r) {
+		t.Error("blocking mode was not restored")
+	}
+	if _, err := r.Stat(); err != nil {
+		t.Errorf("the original file was closed: %v", err)
+	}
+}
+
+func TestPollableLeavesOtherReadersAlone(t *testing.T) {
+	file, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	for _, r := range []io.Reader{file, pr} {
+		got, restore := pollable(r, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if got != r {
+			t.Errorf("%T was replaced", r)
+		}
+		restore()
+	}
+}
