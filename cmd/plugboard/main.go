@@ -131,6 +131,7 @@ func load(fs *pflag.FlagSet, path *string, args []string, stderr io.Writer) (*co
 	for _, w := range cfg.Warnings {
 		log.Warn("config", "warning", w)
 	}
+	servePprof(log)
 	return cfg, log, exitOK
 }
 

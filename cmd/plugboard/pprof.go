@@ -1,0 +1,29 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
+	"os"
+)
+
+// servePprof serves Go's profiles (CPU, heap, goroutines) on the loopback
+// address in PLUGBOARD_PPROF, e.g. 127.0.0.1:6060, for measuring
+// plugboard; unset, nothing listens.
+func servePprof(log *slog.Logger) {
+	addr := os.Getenv("PLUGBOARD_PPROF")
+	if addr == "" {
+		return
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	go func() {
+		log.Info("serving profiles", "url", "http://"+addr+"/debug/pprof/")
+		if err := http.ListenAndServe(addr, mux); err != nil {
+			log.Warn("profiles not served", "err", err)
+		}
+	}()
+}
