@@ -67,3 +67,12 @@ func BenchmarkClientName(b *testing.B) {
 		_ = clientName("github", "create_issue")
 	}
 }
+
+// BenchmarkCatalogFiftyServersArrive is a cold start's catalog work: 50
+// servers of 40 tools become ready one after another, each a rebuild.
+func BenchmarkCatalogFiftyServersArrive(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		benchCatalog(b)
+	}
+}

@@ -31,6 +31,50 @@ type catalogServer struct {
 	prefix  string
 	filters [numKinds]func(string) bool
 	lists   messages.ServerLists
+	// What rebuilds reuse until the server's list of that kind changes:
+	// each item's fields (decoded once, not on every server's arrival),
+	// items renamed to their client-facing names, template regexps.
+	fields    [numKinds][]identified
+	renamed   [numKinds]map[string]json.RawMessage // by client-facing name
+	templates []*regexp.Regexp
+}
+
+// identified is an item's fields, or why they could not be read.
+type identified struct {
+	f   itemFields
+	err error
+}
+
+// setList replaces one of the server's lists and what was derived from it.
+func (s *catalogServer) setList(kind messages.Kind, items []json.RawMessage) {
+	s.lists[kind] = items
+	s.fields[kind] = make([]identified, len(items))
+	for i, raw := range items {
+		f, err := identify(raw)
+		s.fields[kind][i] = identified{f: f, err: err}
+	}
+	s.renamed[kind] = map[string]json.RawMessage{}
+	if kind == messages.ResourceTemplates {
+		s.templates = make([]*regexp.Regexp, len(items))
+		for i, id := range s.fields[kind] {
+			if id.err == nil && id.f.URITemplate != "" {
+				s.templates[i] = templateRegexp(id.f.URITemplate)
+			}
+		}
+	}
+}
+
+// rename returns raw with its name replaced by the client-facing one,
+// from the cache when it was renamed so before.
+func (s *catalogServer) rename(kind messages.Kind, raw json.RawMessage, assigned string) (json.RawMessage, error) {
+	if out, ok := s.renamed[kind][assigned]; ok {
+		return out, nil
+	}
+	out, err := replaceField(raw, "name", quoteJSON(assigned))
+	if err == nil {
+		s.renamed[kind][assigned] = out
+	}
+	return out, err
 }
 
 // uriTemplate maps the URIs an RFC 6570 template expands to onto a server.
@@ -76,7 +120,7 @@ func (c *catalog) setLists(name string, lists messages.ServerLists, which [numKi
 	}
 	for k := range which {
 		if which[k] {
-			s.lists[k] = lists[k]
+			s.setList(messages.Kind(k), lists[k])
 		}
 	}
 	return c.rebuild()
@@ -203,8 +247,8 @@ func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
 		var raws []json.RawMessage
 		for _, server := range names {
 			s := c.servers[server]
-			for _, raw := range s.lists[kind] {
-				f, err := identify(raw)
+			for i, raw := range s.lists[kind] {
+				f, err := s.fields[kind][i].f, s.fields[kind][i].err
 				if err != nil || f.Name == "" {
 					notes = append(notes, fmt.Sprintf("%s: dropped a %s without a name", server, listKeys[kind]))
 					continue
@@ -224,7 +268,7 @@ func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
 			raw := raws[i]
 			if assigned[i] != cand.original {
 				var err error
-				if raw, err = replaceField(raw, "name", quoteJSON(assigned[i])); err != nil {
+				if raw, err = c.servers[cand.server].rename(kind, raw, assigned[i]); err != nil {
 					notes = append(notes, fmt.Sprintf("%s: dropped %q: %v", cand.server, cand.original, err))
 					continue
 				}
@@ -236,22 +280,22 @@ func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
 	var templates []uriTemplate
 	for _, server := range names {
 		s := c.servers[server]
-		for _, raw := range s.lists[messages.Resources] {
-			f, err := identify(raw)
+		for i, raw := range s.lists[messages.Resources] {
+			f, err := s.fields[messages.Resources][i].f, s.fields[messages.Resources][i].err
 			if err != nil || f.URI == "" {
 				notes = append(notes, server+": dropped a resource without a uri")
 				continue
 			}
 			items[messages.Resources] = append(items[messages.Resources], catalogItem{key: f.URI, server: server, original: f.URI, raw: raw})
 		}
-		for _, raw := range s.lists[messages.ResourceTemplates] {
-			f, err := identify(raw)
+		for i, raw := range s.lists[messages.ResourceTemplates] {
+			f, err := s.fields[messages.ResourceTemplates][i].f, s.fields[messages.ResourceTemplates][i].err
 			if err != nil || f.URITemplate == "" {
 				notes = append(notes, server+": dropped a resource template without a uriTemplate")
 				continue
 			}
 			items[messages.ResourceTemplates] = append(items[messages.ResourceTemplates], catalogItem{key: f.URITemplate, server: server, original: f.URITemplate, raw: raw})
-			templates = append(templates, uriTemplate{server: server, match: templateRegexp(f.URITemplate)})
+			templates = append(templates, uriTemplate{server: server, match: s.templates[i]})
 		}
 	}
 
