@@ -281,13 +281,21 @@ func (s *serverActor) subscribeModern(ctx actor.Context, msg *messages.Forward) 
 	case msg.Method == "resources/unsubscribe" && open:
 		delete(s.listens, p.URI)
 		l.cancel()
+		// On stdio the notification ends the subscription; over HTTP
+		// closing its stream (the cancel above) already did. The client
+		// hears back once it is written, so that its next request cannot
+		// overtake it.
+		root := ctx.ActorSystem().Root
+		session, clientID := msg.Session, msg.ClientID
 		go func() {
 			notifyCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
 			defer done()
-			// On stdio the notification ends the subscription; over HTTP
-			// closing its stream (the cancel above) already did.
 			_ = conn.Notify(notifyCtx, "notifications/cancelled", mustJSON(map[string]any{"requestId": l.id, "reason": "unsubscribed"}))
+			if session != nil {
+				root.Send(session, &messages.Reply{ClientID: clientID, Result: json.RawMessage(`{}`)})
+			}
 		}()
+		return
 	}
 	s.replySubscribed(ctx, msg, nil)
 }

@@ -3,6 +3,7 @@ package transports
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sync/atomic"
 
@@ -35,6 +36,8 @@ type ModernDownstream interface {
 // modernIdentity is what a modern connection declares on requests that
 // come from plugboard itself or from a handshake-era client.
 type modernIdentity struct {
+	http        bool // the headers the revision mirrors are sent
+	members     atomic.Pointer[metaCache]
 	caps        json.RawMessage
 	logLevel    atomic.Pointer[string]
 	headerTools atomic.Pointer[map[string]*mcp.Tool] // tools with x-mcp-header parameters, by name
@@ -53,12 +56,14 @@ func (r *Remote) SpeaksModern() bool {
 }
 
 // UseModern implements ModernDownstream.
-func (c *mcpConn) UseModern(caps json.RawMessage) {
+func (c *mcpConn) UseModern(caps json.RawMessage) { c.useModern(caps, false) }
+
+func (c *mcpConn) useModern(caps json.RawMessage, http bool) {
 	if caps == nil {
 		c.modern.Store(nil)
 		return
 	}
-	m := &modernIdentity{caps: caps}
+	m := &modernIdentity{caps: caps, http: http}
 	// Until a client sets a level, ask for every message, as servers of
 	// the handshake era send them: each session filters by its own level.
 	debug := "debug"
@@ -69,7 +74,7 @@ func (c *mcpConn) UseModern(caps json.RawMessage) {
 // UseModern implements ModernDownstream; over HTTP the protocol version
 // header follows.
 func (r *Remote) UseModern(caps json.RawMessage) {
-	r.mcpConn.UseModern(caps)
+	r.mcpConn.useModern(caps, true)
 	if caps == nil {
 		r.SetProtocolVersion("")
 	} else {
@@ -104,27 +109,16 @@ func (c *mcpConn) SetLogLevel(level string) {
 	}
 }
 
-// prepareModern gives a request on a modern connection its _meta and
-// headers. A request already carrying a protocol version is a 2026-07-28
-// client's own and keeps its client's declarations.
+// prepare gives a request on a modern connection its _meta and, over
+// HTTP, its headers. A request already carrying a protocol version is a
+// 2026-07-28 client's own and keeps its client's declarations. plugboard's
+// members are spliced into the params' bytes; nothing else is re-encoded.
 func (m *modernIdentity) prepare(method string, params json.RawMessage) (json.RawMessage, http.Header) {
 	if !bytes.Contains(params, []byte(`"`+MetaProtocolVersion+`"`)) {
-		var p map[string]json.RawMessage
-		if json.Unmarshal(params, &p) != nil || p == nil {
-			p = map[string]json.RawMessage{}
-		}
-		var meta map[string]json.RawMessage
-		if json.Unmarshal(p["_meta"], &meta) != nil || meta == nil {
-			meta = map[string]json.RawMessage{}
-		}
-		meta[MetaProtocolVersion] = json.RawMessage(`"` + messages.ModernVersion + `"`)
-		meta[MetaClientCapabilities] = m.caps
-		meta[MetaClientInfo] = clientInfo
-		if level := m.logLevel.Load(); level != nil && *level != "" {
-			meta[MetaLogLevel] = mustMarshal(*level)
-		}
-		p["_meta"] = mustMarshal(meta)
-		params = mustMarshal(p)
+		params = withMetaMembers(params, m.metaMembers())
+	}
+	if !m.http {
+		return params, nil // stdio has no headers
 	}
 	header := http.Header{}
 	for k, v := range mcp.StandardHeaders(messages.ModernVersion, mcp.MCPMethod(method), params) {
@@ -141,6 +135,72 @@ func (m *modernIdentity) prepare(method string, params json.RawMessage) (json.Ra
 		}
 	}
 	return params, header
+}
+
+// metaMembers are the _meta members plugboard declares, as JSON members
+// without braces: built once per capabilities and log level.
+func (m *modernIdentity) metaMembers() []byte {
+	level := ""
+	if l := m.logLevel.Load(); l != nil {
+		level = *l
+	}
+	if cached := m.members.Load(); cached != nil && cached.level == level {
+		return cached.bytes
+	}
+	b := []byte(`"` + MetaProtocolVersion + `":"` + messages.ModernVersion + `","` + MetaClientCapabilities + `":`)
+	b = append(b, m.caps...)
+	b = append(b, `,"`+MetaClientInfo+`":`...)
+	b = append(b, clientInfo...)
+	if level != "" {
+		b = append(b, `,"`+MetaLogLevel+`":`...)
+		b = append(b, mustMarshal(level)...)
+	}
+	m.members.Store(&metaCache{level: level, bytes: b})
+	return b
+}
+
+// metaCache is metaMembers' last answer.
+type metaCache struct {
+	level string
+	bytes []byte
+}
+
+// withMetaMembers adds members to the _meta object of params, creating
+// _meta (or params) if absent. Params that are not a JSON object are
+// replaced by one holding only _meta.
+func withMetaMembers(params json.RawMessage, members []byte) json.RawMessage {
+	start, end, err := MemberBounds(params, "_meta")
+	switch {
+	case err == nil && params[start] == '{':
+		return spliceIntoObject(params, start, end, members)
+	case err == nil: // a _meta that is not an object: replaced
+		out := make([]byte, 0, len(params)+len(members)+2)
+		out = append(out, params[:start]...)
+		out = append(out, '{')
+		out = append(out, members...)
+		out = append(out, '}')
+		return append(out, params[end:]...)
+	case errors.Is(err, ErrNoMember):
+		meta := make([]byte, 0, len(members)+10)
+		meta = append(append(append(meta, `"_meta":{`...), members...), '}')
+		open := skipSpace(params, 0)
+		return spliceIntoObject(params, open, len(params), meta)
+	default:
+		meta := make([]byte, 0, len(members)+12)
+		return append(append(append(meta, `{"_meta":{`...), members...), "}}"...)
+	}
+}
+
+// spliceIntoObject inserts members right after the '{' at obj[start], in
+// the object that ends before obj[end], with a comma if it had members.
+func spliceIntoObject(obj []byte, start, end int, members []byte) []byte {
+	out := make([]byte, 0, len(obj)+len(members)+1)
+	out = append(out, obj[:start+1]...)
+	out = append(out, members...)
+	if rest := skipSpace(obj, start+1); rest < end && obj[rest] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, obj[start+1:]...)
 }
 
 // IsInputRequired reports whether a result is the 2026-07-28 revision's

@@ -83,3 +83,48 @@ func TestRequestStateIsBoundToItsRequest(t *testing.T) {
 		}
 	}
 }
+
+func TestWithMetaMembersSplicesWithoutReencoding(t *testing.T) {
+	add := []byte(`"k":1`)
+	cases := []struct{ in, want string }{
+		{``, `{"_meta":{"k":1}}`},
+		{`null`, `{"_meta":{"k":1}}`},
+		{`{}`, `{"_meta":{"k":1}}`},
+		{` { } `, ` {"_meta":{"k":1} } `},
+		{`{"name":"x","arguments":{"n":2.50}}`, `{"_meta":{"k":1},"name":"x","arguments":{"n":2.50}}`},
+		{`{"_meta":{}}`, `{"_meta":{"k":1}}`},
+		{`{"_meta":{"progressToken":"p"},"n":1e2}`, `{"_meta":{"k":1,"progressToken":"p"},"n":1e2}`},
+		{`{"_meta":7,"a":1}`, `{"_meta":{"k":1},"a":1}`},
+	}
+	for _, c := range cases {
+		got := string(withMetaMembers(json.RawMessage(c.in), add))
+		if got != c.want {
+			t.Errorf("withMetaMembers(%s) = %s, want %s", c.in, got, c.want)
+		}
+		if !json.Valid([]byte(got)) {
+			t.Errorf("withMetaMembers(%s) is not JSON: %s", c.in, got)
+		}
+	}
+}
+
+func TestPrepareKeepsAModernClientsOwnMeta(t *testing.T) {
+	m := &modernIdentity{caps: json.RawMessage(`{"sampling":{}}`)}
+	own := json.RawMessage(`{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}`)
+	if got, header := m.prepare("tools/call", own); string(got) != string(own) || header != nil {
+		t.Errorf("a 2026-07-28 client's params were changed: %s %v", got, header)
+	}
+	level := "warning"
+	m.logLevel.Store(&level)
+	got, _ := m.prepare("tools/call", json.RawMessage(`{"name":"x"}`))
+	var p struct {
+		Meta map[string]json.RawMessage `json:"_meta"`
+	}
+	if json.Unmarshal(got, &p) != nil || string(p.Meta[MetaProtocolVersion]) != `"2026-07-28"` || string(p.Meta[MetaClientCapabilities]) != `{"sampling":{}}` ||
+		string(p.Meta[MetaLogLevel]) != `"warning"` || p.Meta[MetaClientInfo] == nil {
+		t.Errorf("plugboard's _meta: %s", got)
+	}
+	m.http = true
+	if _, header := m.prepare("tools/call", json.RawMessage(`{"name":"x"}`)); header.Get("Mcp-Method") != "tools/call" || header.Get("Mcp-Name") != "x" {
+		t.Errorf("HTTP headers: %v", header)
+	}
+}
