@@ -166,7 +166,7 @@ func newServerProps(cfg config.Server, router *actor.PID, procs *sync.WaitGroup,
 			asked:       map[string]*pendingQuestion{},
 			listens:     map[string]*resourceListen{},
 		}
-	})
+	}, inlineDispatch()) // its Receive never blocks: calls run on goroutines of their own
 }
 
 // Receive handles the actor's messages.
