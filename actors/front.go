@@ -29,8 +29,8 @@ type (
 type frontActor struct {
 	router  *actor.PID
 	log     *slog.Logger
-	out     chan<- transports.Outbound // frames to the client, written by the session's transport
-	credits <-chan struct{}            // taken by the reader per request, returned per answer
+	out     *outQueue       // frames to the client, read by the session's transport
+	credits <-chan struct{} // taken by the reader per request, returned per answer
 
 	clientCaps map[string]json.RawMessage
 	inflight   map[string]clientCall    // by the client's raw id
@@ -56,7 +56,7 @@ type questionRoute struct {
 	token   string
 }
 
-func newFront(router *actor.PID, log *slog.Logger, out chan<- transports.Outbound, credits <-chan struct{}) *frontActor {
+func newFront(router *actor.PID, log *slog.Logger, out *outQueue, credits <-chan struct{}) *frontActor {
 	return &frontActor{router: router, log: log, out: out, credits: credits,
 		inflight: map[string]clientCall{}, questions: map[string]questionRoute{}, byToken: map[string]string{}, logLevel: -1}
 }
@@ -86,7 +86,7 @@ func (f *frontActor) Receive(ctx actor.Context) {
 		f.end(ctx)
 	case *actor.Stopped:
 		f.refuseQuestions(ctx)
-		close(f.out)
+		f.out.close()
 	}
 }
 
@@ -203,7 +203,7 @@ func (f *frontActor) answer(r *messages.Reply) {
 // write hands an answer to the transport. It never blocks for long:
 // answers are bounded by credits.
 func (f *frontActor) write(frame []byte, responseTo []byte) {
-	f.out <- transports.Outbound{Frame: frame, ResponseTo: responseTo}
+	f.out.push(transports.Outbound{Frame: frame, ResponseTo: responseTo})
 }
 
 // end closes the session: what it started downstream is cancelled.
@@ -218,9 +218,7 @@ func (f *frontActor) end(ctx actor.Context) {
 // send writes a frame the client did not ask for; one the client is not
 // reading fast enough for is dropped rather than blocking the session.
 func (f *frontActor) send(frame []byte, what string) {
-	select {
-	case f.out <- transports.Outbound{Frame: frame}:
-	default:
+	if !f.out.offer(transports.Outbound{Frame: frame}) {
 		f.log.Warn("client is not reading; dropped a message", "method", what)
 	}
 }

@@ -19,7 +19,7 @@ import (
 type Session struct {
 	root      *actor.RootContext
 	front     *actor.PID
-	out       chan transports.Outbound
+	out       *outQueue
 	credits   chan struct{}
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -29,7 +29,7 @@ type Session struct {
 func (s *System) OpenSession() transports.ClientSession {
 	sess := &Session{
 		root:    s.actors.Root,
-		out:     make(chan transports.Outbound, maxInflightPerSession+64),
+		out:     newOutQueue(),
 		credits: make(chan struct{}, maxInflightPerSession),
 		closed:  make(chan struct{}),
 	}
@@ -72,7 +72,7 @@ func (s *Session) Reject(e *transports.FrameError) {
 }
 
 // Out implements transports.ClientSession.
-func (s *Session) Out() <-chan transports.Outbound { return s.out }
+func (s *Session) Out() <-chan transports.Outbound { return s.out.ch }
 
 // Listen implements transports.Listener: the session gets list changes
 // without having initialized (a 2026-07-28 subscriptions/listen).

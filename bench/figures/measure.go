@@ -217,7 +217,9 @@ func measureHTTP(ctx context.Context, r *runner, s settings) (*httpResults, erro
 	// Memory first, while both servers are fresh.
 	idle := func(name string, srv *httpServer, into *idleMemory) error {
 		var out idleOut
-		err := r.bench(ctx, "idle HTTP sessions, "+name, &out, "--idle", seconds(s.idleHold), "--sessions", sessions,
+		// Without keep-alive: the sessions are held, not their connections,
+		// whose cost is Go's HTTP server's and the client's choice.
+		err := r.bench(ctx, "idle HTTP sessions, "+name, &out, "--idle", seconds(s.idleHold), "--sessions", sessions, "--no-keepalive",
 			"--url", srv.url, "--watch-pid", strconv.Itoa(srv.pid()))
 		if err != nil {
 			return err

@@ -76,7 +76,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // newTarget makes the target the options name.
 func newTarget(opts options) target {
 	if opts.url != "" {
-		return newHTTPTarget(opts.url, opts.headers, opts.timeout, opts.concurrency+opts.sessions+4)
+		t := newHTTPTarget(opts.url, opts.headers, opts.timeout, opts.concurrency+opts.sessions+4)
+		t.transport.DisableKeepAlives = opts.noKeepAlive
+		return t
 	}
 	return &stdioTarget{argv: opts.command, passStderr: opts.targetStderr, timeout: opts.timeout}
 }

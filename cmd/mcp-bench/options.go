@@ -50,6 +50,9 @@ type options struct {
 	// watchPID is a process whose memory is sampled, such as a server
 	// that serves the URL; 0 for none.
 	watchPID int
+	// noKeepAlive sends every HTTP request on a connection of its own,
+	// closed after it: sessions are then held without open connections.
+	noKeepAlive bool
 
 	json bool
 }
@@ -95,6 +98,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 		"and report the memory of the stdio targets and of --watch-pid")
 	rate := fs.Float64("rate", 0, "pace the calls to this many a second in all, measuring each from when it was due; 0 is as fast as the callers go")
 	watchPID := fs.Int("watch-pid", 0, "also sample the memory of this process (and its descendants), such as the server behind --url")
+	noKeepAlive := fs.Bool("no-keepalive", false, "HTTP: send every request on a new connection and close it after, so that sessions are held without open connections (what --idle then measures is the sessions alone)")
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of a table")
 	targetStderr := fs.Bool("target-stderr", false, "pass the stdio server's stderr through instead of keeping its tail for errors")
 
@@ -119,6 +123,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 		rate:         *rate,
 		idle:         *idle,
 		watchPID:     *watchPID,
+		noKeepAlive:  *noKeepAlive,
 		json:         *jsonOut,
 	}
 
@@ -210,6 +215,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 		{o.rate > 0 && (o.mode == modeStartup || o.mode == modeIdle), "--rate paces calls: it does not go with --startup or --idle"},
 		{o.mode == modeIdle && o.idle <= 0, "--idle must be positive"},
 		{o.watchPID < 0, "--watch-pid must be a process id"},
+		{o.noKeepAlive && o.url == "", "--no-keepalive is for HTTP targets (--url)"},
 		{o.watchPID > 0 && o.mode == modeStartup, "--watch-pid does not go with --startup, which starts its own processes"},
 	} {
 		if check.bad {

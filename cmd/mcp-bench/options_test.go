@@ -106,6 +106,7 @@ func TestParseOptionsRejects(t *testing.T) {
 	}{
 		{nil, "no target"},
 		{[]string{"server"}, "after --"},
+		{[]string{"--no-keepalive", "--", "server"}, "HTTP targets"},
 		{[]string{"--url", "http://h/mcp", "--", "s"}, "not both"},
 		{[]string{"--stdio", "a", "--", "b"}, "not both"},
 		{[]string{"--stdio", "'a"}, "unterminated"},
