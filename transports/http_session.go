@@ -2,6 +2,7 @@ package transports
 
 import (
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -194,11 +195,10 @@ func (s *httpSession) remove(st *stream, id []byte) {
 	if s.sink == st {
 		s.sink = nil
 	}
-	for i, o := range s.open {
-		if o == st {
-			s.open = append(s.open[:i], s.open[i+1:]...)
-			break
-		}
+	if i := slices.Index(s.open, st); i >= 0 {
+		// Delete clears the vacated slot, so that the ended stream is not
+		// kept alive by the slice for as long as the session lives.
+		s.open = slices.Delete(s.open, i, i+1)
 	}
 }
 
