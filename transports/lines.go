@@ -111,10 +111,13 @@ func (l *limitedLines) Read(p []byte) (int, error) {
 // server is checked (json.Valid) and scanned for its envelope, once,
 // never decoded whole.
 type lineConn struct {
-	w       io.WriteCloser
-	writeMu sync.Mutex // one frame at a time on w
-	lines   *LineReader
-	h       Handlers
+	w     io.WriteCloser
+	lines *LineReader
+
+	writeMu  sync.Mutex
+	batch    *writeBatch // frames waiting for the writer, if one is writing
+	flushing bool        // a caller is writing batches to w
+	h        Handlers
 
 	ctx    context.Context // for the server's requests; ends with the connection
 	cancel context.CancelFunc
@@ -214,13 +217,45 @@ func (c *lineConn) notify(ctx context.Context, method string, params json.RawMes
 	return nil
 }
 
-// write sends one frame and its line ending in one write.
+// writeBatch is frames written to the server in one write.
+type writeBatch struct {
+	buf  []byte
+	done chan struct{} // closed once buf is written
+	err  error
+}
+
+// write sends one frame and its line ending. Frames that arrive while
+// another caller is writing join one batch, which that caller writes next
+// with one system call: under load the server is woken once per batch,
+// not once per frame. It returns once its frame is written.
 func (c *lineConn) write(frame []byte) error {
-	frame = append(frame, '\n')
 	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
-	_, err := c.w.Write(frame)
-	return err
+	if c.flushing {
+		if c.batch == nil {
+			c.batch = &writeBatch{done: make(chan struct{})}
+		}
+		b := c.batch
+		b.buf = append(append(b.buf, frame...), '\n')
+		c.writeMu.Unlock()
+		<-b.done
+		return b.err
+	}
+	c.flushing = true
+	c.writeMu.Unlock()
+	_, err := c.w.Write(append(frame, '\n'))
+	for {
+		c.writeMu.Lock()
+		b := c.batch
+		c.batch = nil
+		if b == nil {
+			c.flushing = false
+			c.writeMu.Unlock()
+			return err
+		}
+		c.writeMu.Unlock()
+		_, b.err = c.w.Write(b.buf)
+		close(b.done)
+	}
 }
 
 func (c *lineConn) read() {

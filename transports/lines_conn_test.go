@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -317,6 +320,44 @@ func BenchmarkLineConnCall(b *testing.B) {
 		id++
 		if _, _, err := c.call(context.Background(), id, "tools/call", params); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Frames written while another caller writes are batched, and every
+// caller's frame arrives whole, once, and on a line of its own.
+func TestLineConnBatchesConcurrentWrites(t *testing.T) {
+	r, w := io.Pipe()
+	c := newLineConn(strings.NewReader(""), w, DefaultMaxFrame, Handlers{})
+	const n = 200
+	got := make(chan map[string]int, 1)
+	go func() {
+		seen := map[string]int{}
+		lines := NewLineReader(r, DefaultMaxFrame)
+		for range n {
+			line, err := lines.Next()
+			if err != nil {
+				break
+			}
+			seen[string(line)]++
+		}
+		got <- seen
+	}()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.write([]byte(fmt.Sprintf(`{"n":%d}`, i))); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	seen := <-got
+	for i := range n {
+		if seen[fmt.Sprintf(`{"n":%d}`, i)] != 1 {
+			t.Fatalf("frame %d arrived %d times; all: %v", i, seen[fmt.Sprintf(`{"n":%d}`, i)], len(seen))
 		}
 	}
 }
