@@ -27,14 +27,16 @@ func fixtureServers(count int, args ...string) []fixtureServer {
 }
 
 // configYAML is a plugboard configuration that starts each server as
-// the fixture binary at fixture. Lists wait up to a generous
+// the fixture binary at fixture, speaking the handshake era only. Lists wait up to a generous
 // startup_timeout, so that a slow start is measured rather than cut
 // short.
 func configYAML(fixture string, servers []fixtureServer) string {
 	var b strings.Builder
 	b.WriteString("startup_timeout: 60s\nservers:\n")
 	for _, s := range servers {
-		args := append([]string{"--name", s.name}, s.args...)
+		// --legacy-only: the fixture then does the same work per call as
+		// for mcp-bench directly, a client of the handshake era.
+		args := append([]string{"--name", s.name, "--legacy-only"}, s.args...)
 		quoted := make([]string, len(args))
 		for i, a := range args {
 			quoted[i] = fmt.Sprintf("%q", a)

@@ -13,10 +13,10 @@ func TestConfigYAML(t *testing.T) {
 servers:
   fx01:
     command: "/b/mcp-fixture"
-    args: ["--name", "fx01", "--startup-delay", "100ms"]
+    args: ["--name", "fx01", "--legacy-only", "--startup-delay", "100ms"]
   fx02:
     command: "/b/mcp-fixture"
-    args: ["--name", "fx02", "--startup-delay", "100ms"]
+    args: ["--name", "fx02", "--legacy-only", "--startup-delay", "100ms"]
     tools: {include: ["tool_*"]}
 `
 	if got != want {
