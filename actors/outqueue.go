@@ -24,6 +24,11 @@ const maxBacklog = maxInflightPerSession + 1024
 // once maxBacklog frames wait for a client that is not keeping up.
 type outQueue struct {
 	ch chan transports.Outbound
+	// deliver and ended, once set by consume, replace ch: frames go to
+	// deliver from a goroutine that runs only while there are frames, so
+	// that an idle session has no goroutine at all.
+	deliver func(transports.Outbound)
+	ended   func()
 
 	mu       sync.Mutex
 	pending  []transports.Outbound
@@ -31,17 +36,44 @@ type outQueue struct {
 	closing  bool // close ch once pending is fed
 }
 
-func newOutQueue() *outQueue {
-	return &outQueue{ch: make(chan transports.Outbound, outSlots)}
+func newOutQueue() *outQueue { return &outQueue{} }
+
+// channel is the queue's channel, made on first use: a consuming queue
+// has none.
+func (q *outQueue) channel() chan transports.Outbound {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.chanLocked()
+}
+
+func (q *outQueue) chanLocked() chan transports.Outbound {
+	if q.ch == nil {
+		q.ch = make(chan transports.Outbound, outSlots)
+	}
+	return q.ch
+}
+
+// consume makes the queue hand its frames to deliver instead of its
+// channel, and call ended once it is closed and empty. It must be called
+// before the first frame.
+func (q *outQueue) consume(deliver func(transports.Outbound), ended func()) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.deliver, q.ended = deliver, ended
 }
 
 // push queues a frame that must reach the client (an answer).
 func (q *outQueue) push(o transports.Outbound) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.deliver != nil {
+		q.pending = append(q.pending, o)
+		q.startDraining()
+		return
+	}
 	if !q.draining {
 		select {
-		case q.ch <- o:
+		case q.chanLocked() <- o:
 			return
 		default:
 		}
@@ -56,9 +88,17 @@ func (q *outQueue) push(o transports.Outbound) {
 func (q *outQueue) offer(o transports.Outbound) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.deliver != nil {
+		if len(q.pending) >= maxBacklog {
+			return false
+		}
+		q.pending = append(q.pending, o)
+		q.startDraining()
+		return true
+	}
 	if !q.draining {
 		select {
-		case q.ch <- o:
+		case q.chanLocked() <- o:
 			return true
 		default:
 		}
@@ -72,34 +112,64 @@ func (q *outQueue) offer(o transports.Outbound) bool {
 	return true
 }
 
-// drain feeds the backlog to the channel, blocking on it off the front.
+// startDraining starts the goroutine that hands frames to deliver, unless
+// it runs. q.mu is held.
+func (q *outQueue) startDraining() {
+	if !q.draining {
+		q.draining = true
+		go q.drain()
+	}
+}
+
+// drain feeds the backlog to the channel, or to deliver, blocking on it
+// off the front.
 func (q *outQueue) drain() {
 	for {
 		q.mu.Lock()
 		if len(q.pending) == 0 {
 			q.draining = false
 			q.pending = nil
-			if q.closing {
-				close(q.ch)
-			}
+			closing := q.closing
 			q.mu.Unlock()
+			if closing {
+				q.finish()
+			}
 			return
 		}
 		o := q.pending[0]
 		q.pending[0] = transports.Outbound{}
 		q.pending = q.pending[1:]
+		deliver := q.deliver
+		var ch chan transports.Outbound
+		if deliver == nil {
+			ch = q.chanLocked()
+		}
 		q.mu.Unlock()
-		q.ch <- o
+		if deliver != nil {
+			deliver(o)
+		} else {
+			ch <- o
+		}
 	}
+}
+
+// finish ends the queue: its channel closes, or ended is called.
+func (q *outQueue) finish() {
+	if q.ended != nil {
+		q.ended()
+		return
+	}
+	close(q.channel())
 }
 
 // close ends the queue once everything pushed has been fed.
 func (q *outQueue) close() {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	if q.draining {
 		q.closing = true
+		q.mu.Unlock()
 		return
 	}
-	close(q.ch)
+	q.mu.Unlock()
+	q.finish()
 }

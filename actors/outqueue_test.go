@@ -21,7 +21,7 @@ func TestOutQueueKeepsOrderPastItsChannelAndCloses(t *testing.T) {
 	}
 	q.close()
 	i := 0
-	for o := range q.ch {
+	for o := range q.channel() {
 		if string(o.Frame) != strconv.Itoa(i) {
 			t.Fatalf("frame %d came as %s", i, o.Frame)
 		}
@@ -49,11 +49,40 @@ func TestOutQueueDropsNotificationsPastTheBacklog(t *testing.T) {
 	q.close()
 	var last []byte
 	count := 0
-	for o := range q.ch {
+	for o := range q.channel() {
 		last = o.Frame
 		count++
 	}
 	if string(last) != "answer" || count != kept+1 {
 		t.Fatalf("got %d frames ending with %q, want %d ending with the answer", count, last, kept+1)
+	}
+}
+
+// A consuming queue hands every frame over in order from a goroutine that
+// runs only while there are frames, and says when it has ended.
+func TestOutQueueConsumerGetsEveryFrameThenTheEnd(t *testing.T) {
+	q := newOutQueue()
+	got := make(chan string, 1000)
+	ended := make(chan struct{})
+	q.consume(func(o transports.Outbound) { got <- string(o.Frame) }, func() { close(ended) })
+	for i := range 300 {
+		if i%3 == 0 {
+			q.offer(transports.Outbound{Frame: []byte(strconv.Itoa(i))})
+		} else {
+			q.push(transports.Outbound{Frame: []byte(strconv.Itoa(i))})
+		}
+	}
+	q.close()
+	<-ended
+	close(got)
+	i := 0
+	for f := range got {
+		if f != strconv.Itoa(i) {
+			t.Fatalf("frame %d came as %s", i, f)
+		}
+		i++
+	}
+	if i != 300 {
+		t.Fatalf("got %d frames", i)
 	}
 }

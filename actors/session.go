@@ -72,7 +72,14 @@ func (s *Session) Reject(e *transports.FrameError) {
 }
 
 // Out implements transports.ClientSession.
-func (s *Session) Out() <-chan transports.Outbound { return s.out.ch }
+func (s *Session) Out() <-chan transports.Outbound { return s.out.channel() }
+
+// Consume implements transports.Consumer: frames go to deliver, from a
+// goroutine that runs only while there are frames; ended is called once
+// the session has ended and everything was handed over.
+func (s *Session) Consume(deliver func(transports.Outbound), ended func()) {
+	s.out.consume(deliver, ended)
+}
 
 // Listen implements transports.Listener: the session gets list changes
 // without having initialized (a 2026-07-28 subscriptions/listen).

@@ -205,6 +205,14 @@ func (h *HTTPFront) openSession(kind sessionKind) (*httpSession, bool) {
 	}
 	s := newHTTPSession(newSessionID(), kind, h.opener.OpenSession())
 	h.sessions[s.id] = s
+	if c, ok := s.cs.(Consumer); ok {
+		// No goroutine waits on an idle session.
+		c.Consume(s.route, func() {
+			close(s.ended)
+			h.forget(s)
+		})
+		return s, true
+	}
 	go func() {
 		s.dispatch()
 		h.forget(s)

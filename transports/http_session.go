@@ -93,10 +93,15 @@ func (s *httpSession) idleSince(now time.Time) time.Duration {
 func (s *httpSession) dispatch() {
 	defer close(s.ended)
 	for o := range s.cs.Out() {
-		st, f := s.target(o)
-		if st != nil && !st.send(f) && o.ResponseTo == nil {
-			s.keep(o.Frame)
-		}
+		s.route(o)
+	}
+}
+
+// route hands one of the session's frames to its stream.
+func (s *httpSession) route(o Outbound) {
+	st, f := s.target(o)
+	if st != nil && !st.send(f) && o.ResponseTo == nil {
+		s.keep(o.Frame)
 	}
 }
 

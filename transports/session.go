@@ -37,3 +37,13 @@ type SessionOpener interface {
 type Listener interface {
 	Listen()
 }
+
+// Consumer is a ClientSession that can hand its frames to a function
+// instead of its Out channel, with no goroutine of the transport's
+// waiting on it while the session is idle.
+type Consumer interface {
+	// Consume must be called before the session's first frame; from then
+	// on Out is not used. deliver may block (the session waits, not its
+	// actors); ended is called once, after the last frame.
+	Consume(deliver func(Outbound), ended func())
+}
