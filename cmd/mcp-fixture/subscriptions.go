@@ -71,6 +71,7 @@ func (f subscriptionFilter) accepts(c change) bool {
 type listener struct {
 	filter  subscriptionFilter
 	deliver func(change)
+	ended   func() bool // the subscription was cancelled (it may not be unsubscribed yet)
 }
 
 // listenerHub holds the open subscriptions of a process, across
@@ -106,7 +107,7 @@ func (h *listenerHub) publish(c change) int {
 	h.mu.Lock()
 	var heard []*listener
 	for l := range h.listeners {
-		if l.filter.accepts(c) {
+		if l.filter.accepts(c) && (l.ended == nil || !l.ended()) {
 			heard = append(heard, l)
 		}
 	}
@@ -145,7 +146,7 @@ func (s *session) listen(ctx context.Context, params json.RawMessage) (any, erro
 		}
 		method, uri := c.notification()
 		s.notify(ctx, method, subscriptionParams{Meta: tag, URI: uri})
-	}}
+	}, ended: func() bool { return ctx.Err() != nil }}
 	s.shared.listeners.subscribe(l, func() {
 		s.notify(ctx, "notifications/subscriptions/acknowledged", subscriptionParams{Meta: tag, Notifications: &l.filter})
 	})
