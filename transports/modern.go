@@ -3,6 +3,7 @@ package transports
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -107,24 +108,20 @@ func supportedVersions() []string {
 // checkHeaders compares the headers a 2026-07-28 client must mirror from
 // its request with the body.
 func checkHeaders(header http.Header, req *modernRequest) *messages.RPCError {
-	mismatch := func(format string, args ...string) *messages.RPCError {
-		msg := format
-		for i, a := range args {
-			msg = strings.Replace(msg, "{"+strconv.Itoa(i)+"}", strconv.Quote(a), 1)
-		}
-		return &messages.RPCError{Code: messages.CodeHeaderMismatch, Message: "header mismatch: " + msg}
+	mismatch := func(format string, args ...any) *messages.RPCError {
+		return &messages.RPCError{Code: messages.CodeHeaderMismatch, Message: "header mismatch: " + fmt.Sprintf(format, args...)}
 	}
 	if got := header.Get(headerProtocolVersion); got != req.version {
 		if got == "" {
 			return mismatch("the MCP-Protocol-Version header is missing")
 		}
-		return mismatch("MCP-Protocol-Version {0} does not match _meta protocol version {1}", got, req.version)
+		return mismatch("MCP-Protocol-Version %q does not match _meta protocol version %q", got, req.version)
 	}
 	if got := header.Get(headerMethod); got != req.frame.Method {
 		if got == "" {
 			return mismatch("the Mcp-Method header is missing")
 		}
-		return mismatch("Mcp-Method {0} does not match method {1}", got, req.frame.Method)
+		return mismatch("Mcp-Method %q does not match method %q", got, req.frame.Method)
 	}
 	switch req.frame.Method {
 	case "tools/call", "prompts/get", "resources/read":
@@ -134,10 +131,10 @@ func checkHeaders(header http.Header, req *modernRequest) *messages.RPCError {
 		}
 		got, ok := mcp.DecodeHeaderValue(raw)
 		if !ok {
-			return mismatch("Mcp-Name {0} is not a valid header value", raw)
+			return mismatch("Mcp-Name %q is not a valid header value", raw)
 		}
 		if got != req.name {
-			return mismatch("Mcp-Name {0} does not match {1}", got, req.name)
+			return mismatch("Mcp-Name %q does not match %q", got, req.name)
 		}
 	}
 	return nil
