@@ -205,6 +205,20 @@ func TestModernClientRequestsAreValidated(t *testing.T) {
 		t.Errorf("unsupported version: HTTP %d %s", status, last.raw)
 	}
 
+	// The revision has no GET stream and no sessions to DELETE.
+	for _, method := range []string{http.MethodGet, http.MethodDelete} {
+		req, _ := http.NewRequest(method, d.url+"/mcp", nil)
+		req.Header.Set("MCP-Protocol-Version", "2026-07-28")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("%s with the 2026-07-28 header: HTTP %d, want 405", method, resp.StatusCode)
+		}
+	}
+
 	// A handshake-era client on the same endpoint at the same time still
 	// gets its session.
 	legacy := newHTTPSession(t, d.url)
