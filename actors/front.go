@@ -217,8 +217,8 @@ func (f *frontActor) end(ctx actor.Context) {
 
 // send writes a frame the client did not ask for; one the client is not
 // reading fast enough for is dropped rather than blocking the session.
-func (f *frontActor) send(frame []byte, what string) {
-	if !f.out.offer(transports.Outbound{Frame: frame}) {
+func (f *frontActor) send(frame []byte, what string, relatedTo json.RawMessage) {
+	if !f.out.offer(transports.Outbound{Frame: frame, RelatedTo: relatedTo}) {
 		f.log.Warn("client is not reading; dropped a message", "method", what)
 	}
 }
@@ -235,7 +235,7 @@ func (f *frontActor) notify(msg *messages.Notify) {
 			return
 		}
 	}
-	f.send(transports.NotificationFrame(msg.Method, msg.Params), msg.Method)
+	f.send(transports.NotificationFrame(msg.Method, msg.Params), msg.Method, msg.RelatedTo)
 }
 
 // logSeverity orders MCP's (syslog's) log levels; -1 for an unknown one.
@@ -268,7 +268,7 @@ func (f *frontActor) listChanged(msg *messages.ListChanged) {
 			continue
 		}
 		sent[method] = true
-		f.send(transports.NotificationFrame(method, nil), method)
+		f.send(transports.NotificationFrame(method, nil), method, nil)
 	}
 }
 
@@ -297,7 +297,7 @@ func (f *frontActor) ask(ctx actor.Context, msg *messages.ClientRequest) {
 	f.questions[string(id)] = questionRoute{replyTo: msg.ReplyTo, token: msg.Token}
 	f.byToken[msg.Token] = string(id)
 	frame := transports.RequestFrame(id, msg.Method, msg.Params)
-	f.send(frame, msg.Method)
+	f.send(frame, msg.Method, msg.RelatedTo)
 }
 
 // clientAnswer passes the client's answer to a server's request back.
@@ -327,7 +327,7 @@ func (f *frontActor) withdraw(token string) {
 	}
 	delete(f.byToken, token)
 	delete(f.questions, id)
-	f.send(transports.NotificationFrame("notifications/cancelled", mustJSON(map[string]json.RawMessage{"requestId": json.RawMessage(id)})), "notifications/cancelled")
+	f.send(transports.NotificationFrame("notifications/cancelled", mustJSON(map[string]json.RawMessage{"requestId": json.RawMessage(id)})), "notifications/cancelled", nil)
 }
 
 // refuseQuestions answers every server waiting on this session's client.

@@ -90,6 +90,7 @@ type pendingCall struct {
 // progressRoute is where a downstream progress token's notifications go.
 type progressRoute struct {
 	session     *actor.PID
+	clientID    json.RawMessage // the call the progress is about
 	clientToken json.RawMessage
 }
 
@@ -356,7 +357,7 @@ func (s *serverActor) mapProgress(p *pendingCall, id int64, params json.RawMessa
 		return params
 	}
 	p.token = token
-	s.progress[token] = &progressRoute{session: p.session, clientToken: clientToken}
+	s.progress[token] = &progressRoute{session: p.session, clientID: p.clientID, clientToken: clientToken}
 	return newParams
 }
 

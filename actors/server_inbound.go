@@ -64,7 +64,7 @@ func (s *serverActor) progressed(ctx actor.Context, params json.RawMessage) {
 	if err != nil {
 		return
 	}
-	ctx.Send(route.session, &messages.Notify{Method: "notifications/progress", Params: out})
+	ctx.Send(route.session, &messages.Notify{Method: "notifications/progress", Params: out, RelatedTo: route.clientID})
 }
 
 // logged tags a log message with the server's name and passes it on.
@@ -86,7 +86,7 @@ func (s *serverActor) logged(ctx actor.Context, params json.RawMessage) {
 	// arrives before their answers; the router gives it to the others.
 	only := s.onlyCaller()
 	if only != nil {
-		ctx.Send(only, &messages.Notify{Method: "notifications/message", Params: out})
+		ctx.Send(only, &messages.Notify{Method: "notifications/message", Params: out, RelatedTo: s.onlyCallOf(only)})
 	}
 	ctx.Send(s.router, &messages.ServerNotification{Server: s.cfg.Name, Method: "notifications/message", Params: out, Except: only})
 }
@@ -152,7 +152,8 @@ func (s *serverActor) asks(ctx actor.Context, msg *downstreamRequest) {
 		return
 	}
 	s.asked[msg.token] = &pendingQuestion{session: session, downstreamID: msg.id, answer: msg.answer}
-	ctx.Send(session, &messages.ClientRequest{Method: msg.method, Params: msg.params, ReplyTo: ctx.Self(), Token: msg.token})
+	ctx.Send(session, &messages.ClientRequest{Method: msg.method, Params: msg.params, ReplyTo: ctx.Self(), Token: msg.token,
+		RelatedTo: s.onlyCallOf(session)})
 }
 
 func (s *serverActor) askedSession() *actor.PID {
@@ -177,6 +178,23 @@ func (s *serverActor) onlyCaller() *actor.PID {
 		}
 	}
 	return only
+}
+
+// onlyCallOf is the client's id of session's one call in flight here, or
+// nil when it has none or several: a server's request or log message
+// while it runs is most likely about it.
+func (s *serverActor) onlyCallOf(session *actor.PID) json.RawMessage {
+	var id json.RawMessage
+	for _, p := range s.inflight {
+		if p.session == nil || !p.session.Equal(session) {
+			continue
+		}
+		if id != nil {
+			return nil
+		}
+		id = p.clientID
+	}
+	return id
 }
 
 // answered passes a client's answer back to the waiting connection.

@@ -19,6 +19,10 @@ type Initialize struct {
 type Notify struct {
 	Method string
 	Params json.RawMessage
+	// RelatedTo is the id of the client request the notification belongs
+	// to (a call's progress), so that a transport with a stream per
+	// request sends it on that request's stream, ahead of its answer.
+	RelatedTo json.RawMessage
 }
 
 // ClientRequest asks a session to send the client a request on behalf of
@@ -29,6 +33,8 @@ type ClientRequest struct {
 	Params  json.RawMessage
 	ReplyTo *actor.PID
 	Token   string
+	// RelatedTo is the client request the server asked during, if known.
+	RelatedTo json.RawMessage
 }
 
 // ClientAnswer is a client's answer to a ClientRequest. Exactly one of

@@ -58,6 +58,16 @@ func newStream() *stream {
 // leave marks the stream's client as gone.
 func (st *stream) leave() { st.once.Do(func() { close(st.gone) }) }
 
+// isGone reports whether the stream's client went away.
+func (st *stream) isGone() bool {
+	select {
+	case <-st.gone:
+		return true
+	default:
+		return false
+	}
+}
+
 // send hands a frame to the stream, waiting while its client is slow;
 // false if the client went away first.
 func (st *stream) send(f streamFrame) bool {
@@ -124,6 +134,13 @@ func (s *httpSession) target(o Outbound) (*stream, streamFrame) {
 		delete(s.waiting, string(o.ResponseTo))
 		f.final = true
 		return st, f // nil when the client went away: the answer has nowhere to go
+	}
+	if o.RelatedTo != nil {
+		// A call's progress goes on the call's own stream, so that it
+		// reaches the client before the call's answer.
+		if st := s.waiting[string(o.RelatedTo)]; st != nil && !st.isGone() {
+			return st, f
+		}
 	}
 	for i := len(s.open) - 1; i >= 0; i-- {
 		select {

@@ -8,6 +8,9 @@ import "encoding/json"
 type Outbound struct {
 	Frame      []byte
 	ResponseTo json.RawMessage
+	// RelatedTo is the client request a notification belongs to: it goes
+	// on that request's stream while the request is open.
+	RelatedTo json.RawMessage
 }
 
 // ClientSession is one client session as a transport sees it: frames in,
