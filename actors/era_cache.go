@@ -81,6 +81,8 @@ func (c *eraCache) get(key string) int32 {
 		return eraModern
 	case "legacy":
 		return eraLegacy
+	case "both":
+		return eraBoth
 	}
 	return eraUnknown
 }
@@ -94,6 +96,8 @@ func (c *eraCache) set(key string, era int32) {
 		c.entries[key] = eraEntry{Era: "modern", Seen: time.Now().UTC()}
 	case eraLegacy:
 		c.entries[key] = eraEntry{Era: "legacy", Seen: time.Now().UTC()}
+	case eraBoth:
+		c.entries[key] = eraEntry{Era: "both", Seen: time.Now().UTC()}
 	default:
 		delete(c.entries, key)
 	}

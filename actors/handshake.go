@@ -51,6 +51,17 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	hsCtx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	ready, err := s.negotiate(hsCtx, conn, offer)
 	cancel()
+	if errors.Is(err, errFreshConnection) {
+		conn.Close()
+		if conn, err = s.dial(); err != nil {
+			root.Send(self, &serverEnded{incarnation: inc, reason: "failed to start: " + err.Error()})
+			return
+		}
+		defer conn.Close()
+		hsCtx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+		ready, err = s.negotiate(hsCtx, conn, offer)
+		cancel()
+	}
 	if err != nil {
 		if errors.Is(err, transport.ErrTransportClosed) {
 			// The server went away: its exit status says more than the

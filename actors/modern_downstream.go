@@ -6,25 +6,32 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/plugboard/plugboard/messages"
 	"github.com/plugboard/plugboard/transports"
 )
 
 // Downstream servers of the 2026-07-28 revision: plugboard probes with
-// server/discover, remembers the answer across restarts (a server that
-// ignores the probe costs its timeout once, not on every start), and
-// speaks the revision to those that answer it. Requests from handshake-era
-// clients get plugboard's _meta; a 2026-07-28 client's keep its own.
+// server/discover and remembers the answer across restarts (a server that
+// ignores the probe costs its timeout once, not on every start). A server
+// that speaks both generations gets a handshake-era session, which serves
+// handshake-era clients as they would be served directly, and 2026-07-28
+// clients' requests go to it as they are, in their own revision: bridging
+// is only for servers of one generation. A server of 2026-07-28 alone is
+// spoken to in the revision, handshake-era clients' requests with
+// plugboard's _meta.
 
 // Eras a server may speak, as remembered.
 const (
 	eraUnknown int32 = iota
-	eraLegacy
-	eraModern
+	eraLegacy        // the initialize handshake only
+	eraModern        // 2026-07-28 only
+	eraBoth          // both: a handshake-era session, and 2026-07-28 requests beside it
 )
 
 // discoverProbeTimeout bounds the first server/discover probe of a server
@@ -60,17 +67,50 @@ func (m *eraMemory) set(era int32) {
 	}
 }
 
+// errFreshConnection asks for the handshake on a new connection: the
+// server's answer to server/discover is known and remembered.
+var errFreshConnection = errors.New("a new connection is needed for the handshake")
+
 // errNotModern is a server that does not speak the 2026-07-28 revision.
 var errNotModern = errors.New("the server does not speak " + messages.ModernVersion)
 
-// negotiate sets up the connection in the newest revision the server
-// speaks: 2026-07-28 if it answers server/discover, else the handshake.
+// negotiate sets up the connection in the generations the server speaks:
+// a handshake-era session unless it speaks 2026-07-28 alone, found with
+// server/discover.
 func (s *serverActor) negotiate(ctx context.Context, conn transports.Downstream, offer json.RawMessage) (*serverConnected, error) {
 	md, ok := conn.(transports.ModernDownstream)
+	if s.era.get() == eraBoth {
+		ready, err := handshake(ctx, conn, offer)
+		if err != nil {
+			s.era.set(eraUnknown) // the next start probes again
+			return nil, err
+		}
+		ready.bothEras = true
+		return ready, nil
+	}
 	if ok && md.SpeaksModern() && s.era.get() != eraLegacy {
-		ready, err := discoverModern(ctx, md, offer)
+		ready, both, err := discoverModern(ctx, md, offer)
 		switch {
+		case err == nil && both:
+			md.UseModern(nil)
+			hs, hsErr := handshake(ctx, conn, offer)
+			s.era.set(eraBoth)
+			if hsErr == nil {
+				hs.bothEras = true
+				return hs, nil
+			}
+			if ctx.Err() != nil || errors.Is(hsErr, transport.ErrTransportClosed) {
+				return nil, hsErr
+			}
+			// Some servers (the Go SDK's, over stdio) take server/discover
+			// for the start of a 2026-07-28 session and refuse initialize
+			// after it: a new connection goes straight to the handshake.
+			s.log.Info("server speaks both generations; opening a new connection for its handshake-era session", "why", hsErr.Error())
+			return nil, errFreshConnection
 		case err == nil:
+			if err := fetchLists(ctx, md, ready.caps, ready); err != nil {
+				return nil, err
+			}
 			s.era.set(eraModern)
 			return ready, nil
 		case errors.Is(err, errNotModern):
@@ -97,10 +137,12 @@ type discoverResult struct {
 	Meta              map[string]json.RawMessage `json:"_meta"`
 }
 
-// discoverModern probes the server with server/discover and, if it speaks
-// the revision, fetches its lists. A server that does not answer the probe
-// in discoverProbeTimeout is taken for one of the handshake era.
-func discoverModern(ctx context.Context, md transports.ModernDownstream, offer json.RawMessage) (*serverConnected, error) {
+// discoverModern probes the server with server/discover and tells whether
+// it speaks the revision, and the handshake era too. A server that does
+// not answer the probe in discoverProbeTimeout is taken for one of the
+// handshake era. The lists are not fetched yet: that waits until the
+// generation they are fetched in is chosen.
+func discoverModern(ctx context.Context, md transports.ModernDownstream, offer json.RawMessage) (ready *serverConnected, both bool, err error) {
 	if len(offer) == 0 {
 		offer = json.RawMessage(`{}`)
 	}
@@ -110,33 +152,31 @@ func discoverModern(ctx context.Context, md transports.ModernDownstream, offer j
 	raw, rpcErr, err := md.Call(probeCtx, md.NewID(), "server/discover", nil)
 	switch {
 	case err != nil && ctx.Err() == nil && probeCtx.Err() != nil:
-		return nil, fmt.Errorf("%w: no answer to server/discover within %s", errNotModern, discoverProbeTimeout)
+		return nil, false, fmt.Errorf("%w: no answer to server/discover within %s", errNotModern, discoverProbeTimeout)
 	case err != nil:
-		return nil, err
+		return nil, false, err
 	case rpcErr != nil:
-		return nil, fmt.Errorf("%w: server/discover: %s (%d)", errNotModern, rpcErr.Message, rpcErr.Code)
+		return nil, false, fmt.Errorf("%w: server/discover: %s (%d)", errNotModern, rpcErr.Message, rpcErr.Code)
 	}
 	var d discoverResult
 	if json.Unmarshal(raw, &d) != nil {
-		return nil, fmt.Errorf("%w: malformed server/discover result", errNotModern)
+		return nil, false, fmt.Errorf("%w: malformed server/discover result", errNotModern)
 	}
 	speaks := false
 	for _, v := range d.SupportedVersions {
 		speaks = speaks || v == messages.ModernVersion
+		both = both || slices.Contains(messages.ProtocolVersions(), v)
 	}
 	if !speaks {
-		return nil, fmt.Errorf("%w: it supports %v", errNotModern, d.SupportedVersions)
+		return nil, false, fmt.Errorf("%w: it supports %v", errNotModern, d.SupportedVersions)
 	}
-	ready := &serverConnected{instructions: d.Instructions, version: messages.ModernVersion, features: serverFeatures{
+	ready = &serverConnected{instructions: d.Instructions, version: messages.ModernVersion, caps: &d.Capabilities, features: serverFeatures{
 		logging:     d.Capabilities.Logging != nil,
 		completions: d.Capabilities.Completions != nil,
 		// resources/subscribe is gone from the revision: a server's
 		// resource updates would come on a subscriptions/listen stream.
 	}}
-	if err := fetchLists(ctx, md, &d.Capabilities, ready); err != nil {
-		return nil, err
-	}
-	return ready, nil
+	return ready, both, nil
 }
 
 // listenModern keeps a subscriptions/listen request open on a modern
@@ -307,6 +347,9 @@ func (s *serverActor) replySubscribed(ctx actor.Context, msg *messages.Forward, 
 	if rpcErr != nil {
 		ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Error: rpcErr})
 		return
+	}
+	if msg.Method == "resources/subscribe" {
+		ctx.Send(s.router, &messages.Subscribed{URI: stringField(msg.Params, "uri"), Session: msg.Session})
 	}
 	ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: json.RawMessage(`{}`)})
 }

@@ -107,6 +107,8 @@ func (r *routerActor) Receive(ctx actor.Context) {
 		r.cancel(ctx, msg)
 	case *messages.ToServers:
 		r.toServers(ctx, msg)
+	case *messages.Subscribed:
+		r.subscribed(ctx, msg)
 	case *messages.ServerNotification:
 		r.fanOut(ctx, msg)
 	case *startupDeadline:

@@ -88,8 +88,9 @@ func (r *routerActor) resolveCompletion(params json.RawMessage, p *routeParams) 
 	}
 }
 
-// subscription keeps resource subscriptions counted across sessions: only
-// the first subscriber of a URI subscribes downstream, and only the last
+// subscription keeps resource subscriptions counted across sessions: a
+// URI is subscribed downstream until the server accepts (a session counts
+// as a subscriber only then: see subscribed), and only the last subscriber
 // to leave unsubscribes. It reports whether the request goes downstream;
 // when not, it has answered the client itself.
 func (r *routerActor) subscription(ctx actor.Context, msg *messages.Route, params json.RawMessage) bool {
@@ -98,16 +99,12 @@ func (r *routerActor) subscription(ctx actor.Context, msg *messages.Route, param
 	key := pidKey(msg.Session)
 	subscribers := r.subs[p.URI]
 	if msg.Method == "resources/subscribe" {
-		if subscribers == nil {
-			subscribers = map[string]*actor.PID{}
-			r.subs[p.URI] = subscribers
+		if len(subscribers) == 0 {
+			return true
 		}
-		first := len(subscribers) == 0
 		subscribers[key] = msg.Session
-		if !first {
-			ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: json.RawMessage(`{}`)})
-		}
-		return first
+		ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: json.RawMessage(`{}`)})
+		return false
 	}
 	if _, ok := subscribers[key]; !ok {
 		ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: json.RawMessage(`{}`)})
@@ -120,6 +117,25 @@ func (r *routerActor) subscription(ctx actor.Context, msg *messages.Route, param
 	}
 	delete(r.subs, p.URI)
 	return true
+}
+
+// subscribed counts a session as a subscriber of a URI once its server
+// accepted the subscription.
+func (r *routerActor) subscribed(ctx actor.Context, msg *messages.Subscribed) {
+	if r.sessions[pidKey(msg.Session)] == nil {
+		// The session closed meanwhile: the server need not keep a
+		// subscription nobody holds.
+		if len(r.subs[msg.URI]) == 0 {
+			r.unsubscribeDownstream(ctx, msg.URI)
+		}
+		return
+	}
+	subscribers := r.subs[msg.URI]
+	if subscribers == nil {
+		subscribers = map[string]*actor.PID{}
+		r.subs[msg.URI] = subscribers
+	}
+	subscribers[pidKey(msg.Session)] = msg.Session
 }
 
 // dropSubscriptions removes a closed session's subscriptions, unsubscribing
@@ -135,10 +151,15 @@ func (r *routerActor) dropSubscriptions(ctx actor.Context, session *actor.PID) {
 			continue
 		}
 		delete(r.subs, uri)
-		if server, ok := r.catalog.resolveURI(uri); ok {
-			if rs := r.servers[server]; rs != nil && rs.pid != nil {
-				ctx.Send(rs.pid, &messages.Forward{Method: "resources/unsubscribe", Params: mustJSON(map[string]string{"uri": uri})})
-			}
+		r.unsubscribeDownstream(ctx, uri)
+	}
+}
+
+// unsubscribeDownstream ends plugboard's subscription to uri at its server.
+func (r *routerActor) unsubscribeDownstream(ctx actor.Context, uri string) {
+	if server, ok := r.catalog.resolveURI(uri); ok {
+		if rs := r.servers[server]; rs != nil && rs.pid != nil {
+			ctx.Send(rs.pid, &messages.Forward{Method: "resources/unsubscribe", Params: mustJSON(map[string]string{"uri": uri})})
 		}
 	}
 }

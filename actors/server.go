@@ -84,6 +84,7 @@ type pendingCall struct {
 	clientID json.RawMessage
 	method   string
 	token    string // downstream progress token, if the client asked for progress
+	uri      string // the resource of a resources/subscribe
 	cancel   context.CancelFunc
 }
 
@@ -111,6 +112,7 @@ type (
 		version      string
 		features     serverFeatures
 		caps         *initializeCapabilities
+		bothEras     bool // a handshake-era session with a server that speaks 2026-07-28 too
 	}
 	serverEnded struct {
 		incarnation uint64
@@ -273,9 +275,11 @@ func (s *serverActor) accept(ctx actor.Context, msg *messages.Forward) {
 		}
 	}
 	if s.conn != nil && !s.supports(msg.Method) {
+		// plugboard offers logging and subscriptions for every server: a
+		// server without them has nothing to send, which is what the
+		// client hears.
 		if msg.Session != nil {
-			ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeMethodNotFound,
-				fmt.Sprintf("server %s does not support %s", s.cfg.Name, msg.Method)))
+			ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: json.RawMessage(`{}`)})
 		}
 		return
 	}
@@ -293,18 +297,24 @@ func (s *serverActor) accept(ctx actor.Context, msg *messages.Forward) {
 	s.dispatch(ctx, msg)
 }
 
-// supports reports whether the server declared the capability a method needs.
+// supports reports whether the server declared the capability a method
+// needs. completion/complete is always sent: servers that complete do not
+// all declare it (or declare it in one protocol generation only), and one
+// that does not answers method-not-found, which finishCall turns into an
+// empty completion.
 func (s *serverActor) supports(method string) bool {
 	switch method {
 	case "logging/setLevel":
 		return s.features.logging
-	case "completion/complete":
-		return s.features.completions
 	case "resources/subscribe", "resources/unsubscribe":
 		return s.features.subscribe
 	}
 	return true
 }
+
+// emptyCompletion answers a completion/complete that the server cannot
+// serve: no suggestions.
+var emptyCompletion = json.RawMessage(`{"completion":{"values":[],"total":0,"hasMore":false}}`)
 
 // progressTokenKey marks params that may carry a progress token; only
 // those are decoded on the way down.
@@ -316,6 +326,9 @@ func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward) {
 	id := s.conn.NewID()
 	params := msg.Params
 	p := &pendingCall{session: msg.Session, clientID: msg.ClientID, method: msg.Method}
+	if msg.Method == "resources/subscribe" {
+		p.uri = stringField(params, "uri")
+	}
 	if msg.Session != nil {
 		s.caller = msg.Session
 		s.byClient[keyOf(msg.Session, msg.ClientID)] = id
@@ -381,9 +394,14 @@ func (s *serverActor) finishCall(ctx actor.Context, msg *callDone) {
 		s.cancelDownstream(msg.id, "timed out")
 		ctx.Send(p.session, messages.ErrorReply(p.clientID, messages.CodeServerUnavailable,
 			fmt.Sprintf("server %s did not answer %s within %s: timed out", s.cfg.Name, p.method, s.cfg.Timeout)))
+	case msg.rpcErr != nil && msg.rpcErr.Code == messages.CodeMethodNotFound && p.method == "completion/complete":
+		ctx.Send(p.session, &messages.Reply{ClientID: p.clientID, Result: emptyCompletion})
 	case msg.rpcErr != nil:
 		ctx.Send(p.session, &messages.Reply{ClientID: p.clientID, Error: msg.rpcErr})
 	default:
+		if p.method == "resources/subscribe" {
+			ctx.Send(s.router, &messages.Subscribed{URI: p.uri, Session: p.session})
+		}
 		ctx.Send(p.session, &messages.Reply{ClientID: p.clientID, Result: msg.result})
 	}
 	s.drainQueue(ctx)

@@ -87,6 +87,14 @@ type ServerNotification struct {
 	Except *actor.PID // a session the server gave it to itself
 }
 
+// Subscribed tells the router that a server accepted a session's
+// resources/subscribe for URI: only then does the session count as a
+// subscriber, so that a refused subscribe leaves no trace.
+type Subscribed struct {
+	URI     string
+	Session *actor.PID
+}
+
 // OfferCapabilities tells the fleet, and the fleet each server, which
 // client capabilities (sampling, elicitation, roots) to offer downstream.
 type OfferCapabilities struct {

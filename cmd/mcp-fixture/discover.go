@@ -13,8 +13,12 @@ type discoverResult struct {
 }
 
 func (s *session) discover() discoverResult {
+	versions := allVersions()
+	if s.cfg.statelessOnly {
+		versions = versions[:1]
+	}
 	return discoverResult{
-		SupportedVersions: allVersions(),
+		SupportedVersions: versions,
 		Capabilities:      json.RawMessage(serverCapabilities),
 		Instructions:      s.instructions(),
 	}

@@ -46,12 +46,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ttlMs := flags.Int("ttl-ms", 0, "the ttlMs caching hint of cacheable 2026-07-28 results")
 	silentDiscover := flags.Bool("silent-discover", false, "like --legacy-only, and server/discover gets no answer at all, as from servers that ignore unknown methods")
 	legacyOnly := flags.Bool("legacy-only", false, "speak only the initialize-handshake versions (2024-11-05..2025-11-25): 2026-07-28 requests, server/discover included, are unknown methods")
+	statelessOnly := flags.Bool("stateless-only", false, "speak only 2026-07-28: initialize and the other handshake-era requests are unknown methods, and server/discover lists 2026-07-28 alone")
 	listen := flags.String("listen", "", "instead of stdio, serve MCP over HTTP and WebSocket on this address, such as 127.0.0.1:0, "+
 		`announced on stderr as "listening on http://HOST:PORT", until SIGINT, SIGTERM or the end of stdin`)
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if *statelessOnly && (*legacyOnly || *silentDiscover) {
+		fmt.Fprintln(stderr, "mcp-fixture: --stateless-only excludes --legacy-only and --silent-discover")
 		return 2
 	}
 	if *extraTools < 0 || *pageSize < 0 || *stderrLines < 0 || *ttlMs < 0 || flags.NArg() > 0 {
@@ -69,7 +74,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	time.Sleep(*startupDelay)
 
 	logger := log.New(stderr, fmt.Sprintf("mcp-fixture[%s] ", *name), log.Lmicroseconds)
-	cfg := config{name: *name, extraTools: *extraTools, pageSize: *pageSize, legacyOnly: *legacyOnly || *silentDiscover, silentDiscover: *silentDiscover}
+	cfg := config{name: *name, extraTools: *extraTools, pageSize: *pageSize, legacyOnly: *legacyOnly || *silentDiscover, silentDiscover: *silentDiscover, statelessOnly: *statelessOnly}
 	sh := newShared(*ttlMs)
 	if *listen != "" {
 		if err := listenUntilStopped(*listen, cfg, sh, stdin, stderr, logger); err != nil {

@@ -31,6 +31,8 @@ type config struct {
 	extraTools int    // number of generated echo tools for catalog benchmarks
 	pageSize   int    // list page size; 0 disables pagination
 	legacyOnly bool   // a server of the handshake era only: no 2026-07-28
+	// statelessOnly is a server of 2026-07-28 only: no initialize.
+	statelessOnly bool
 	// silentDiscover: server/discover gets no answer at all, as from a
 	// server that ignores methods it does not know (implies legacyOnly).
 	silentDiscover bool
@@ -195,6 +197,9 @@ func (s *session) startCall(ctx context.Context, msg message) {
 func (s *session) serve(ctx context.Context, msg message) (any, error) {
 	if !s.cfg.legacyOnly && isModern(msg.Method, msg.Params) {
 		return s.serveModern(ctx, msg.ID, msg.Method, msg.Params)
+	}
+	if s.cfg.statelessOnly {
+		return nil, &rpcError{Code: codeMethodNotFound, Message: "Method not found: " + msg.Method + " (this server speaks " + modernVersion + " only)"}
 	}
 	return s.dispatch(ctx, msg.Method, msg.Params)
 }

@@ -20,7 +20,9 @@ import (
 var (
 	plugboardBin string
 	fixtureBin   string
-	raceEnabled  bool
+	// sdkFixtureBin is cmd/sdk-fixture, a server on the official Go SDK.
+	sdkFixtureBin string
+	raceEnabled   bool
 )
 
 func TestMain(m *testing.M) {
@@ -31,10 +33,11 @@ func TestMain(m *testing.M) {
 	}
 	plugboardBin = filepath.Join(dir, "plugboard")
 	fixtureBin = filepath.Join(dir, "mcp-fixture")
+	sdkFixtureBin = filepath.Join(dir, "sdk-fixture")
 	// Each run's plugboards share one era cache of their own, not the
 	// user's (a test that is about the cache sets its own).
 	os.Setenv("PLUGBOARD_ERA_CACHE", filepath.Join(dir, "eras.json"))
-	for pkg, out := range map[string]string{".": plugboardBin, "../mcp-fixture": fixtureBin} {
+	for pkg, out := range map[string]string{".": plugboardBin, "../mcp-fixture": fixtureBin, "../sdk-fixture": sdkFixtureBin} {
 		args := []string{"build", "-o", out, pkg}
 		if raceEnabled {
 			args = []string{"build", "-race", "-o", out, pkg}

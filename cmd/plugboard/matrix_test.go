@@ -26,10 +26,10 @@ type remoteFixture struct {
 
 // startRemoteFixture starts a fixture on a loopback port. A fixed port
 // lets a test start it again at the same address after it crashes.
-func startRemoteFixture(t *testing.T, name, addr string) *remoteFixture {
+func startRemoteFixture(t *testing.T, name, addr string, args ...string) *remoteFixture {
 	t.Helper()
 	f := &remoteFixture{stderr: &lockedBuffer{}}
-	f.cmd = exec.Command(fixtureBin, "--name", name, "--listen", addr)
+	f.cmd = exec.Command(fixtureBin, append([]string{"--name", name, "--listen", addr}, args...)...)
 	f.cmd.Stderr = f.stderr
 	stdin, err := f.cmd.StdinPipe() // the fixture stops when it closes
 	if err != nil {

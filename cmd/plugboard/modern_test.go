@@ -395,7 +395,7 @@ func TestModernClientGetsAModernServersInputRequiredAsItIs(t *testing.T) {
 // the revision mirrors (Mcp-Param-* included), and drives the server's
 // input_required for a handshake-era client on stdio.
 func TestModernServerOverStreamableHTTP(t *testing.T) {
-	fixture := startRemoteFixture(t, "fh", "127.0.0.1:0")
+	fixture := startRemoteFixture(t, "fh", "127.0.0.1:0", "--stateless-only")
 	cfg := writeConfig(t, "servers:\n  fh:\n    url: "+fixture.url+"/mcp\n    prefix: \"\"\n")
 	c := startPlugboardAs(t, cfg, fullClientCaps, answerAsClient)
 	if got := textOf(t, c.mustCall("tools/call", map[string]any{"name": "header_echo", "arguments": map[string]any{"region": "eu-west", "text": "hi"}})); got != "region=eu-west text=hi" {

@@ -41,14 +41,15 @@ func unprefixedFixture(t *testing.T, extra string) string {
 	return writeConfig(t, "servers:\n"+fixtureServer("fx")+"    prefix: \"\"\n"+extra)
 }
 
-// eras are the fixture's two generations: it speaks 2026-07-28 unless
-// told to speak only the handshake era. Tests of what crosses plugboard
-// between server and client run against both.
+// eras are the generations a server may speak: the fixture speaks both
+// unless told to speak one. Tests of what crosses plugboard between server
+// and client run against each.
 var eras = []struct {
 	name string
 	args []string
 }{
-	{"2026-07-28 server", nil},
+	{"server of both generations", nil},
+	{"2026-07-28 server", []string{"--stateless-only"}},
 	{"handshake-era server", []string{"--legacy-only"}},
 }
 

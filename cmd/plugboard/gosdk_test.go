@@ -1,0 +1,140 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// goSDKEverything is the official Go SDK's conformance server: a server of
+// both protocol generations that nobody here wrote. It is built from the
+// module proxy by version, never copied into the repository.
+const goSDKEverything = "github.com/modelcontextprotocol/go-sdk/conformance/everything-server@v1.8.0"
+
+var goInstalls sync.Map // package@version -> *goInstallResult
+
+type goInstallResult struct {
+	once sync.Once
+	bin  string
+	err  error
+	out  []byte
+}
+
+// goInstall builds a main package at a version with `go install` into a
+// directory of its own under the user's cache, once per test run, and
+// returns the binary's path. Without the Go module proxy the test fails
+// (as it must in CI) or skips.
+func goInstall(t *testing.T, pkgAtVersion string) string {
+	t.Helper()
+	v, _ := goInstalls.LoadOrStore(pkgAtVersion, &goInstallResult{})
+	r := v.(*goInstallResult)
+	r.once.Do(func() {
+		sum := sha256.Sum256([]byte(pkgAtVersion))
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			cache = os.TempDir()
+		}
+		dir := filepath.Join(cache, "plugboard-tests", "gobin", hex.EncodeToString(sum[:6]))
+		pkg := pkgAtVersion[:strings.LastIndex(pkgAtVersion, "@")]
+		r.bin = filepath.Join(dir, filepath.Base(pkg))
+		cmd := exec.Command("go", "install", pkgAtVersion)
+		cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=")
+		r.out, r.err = cmd.CombinedOutput()
+	})
+	if r.err != nil {
+		if os.Getenv("PLUGBOARD_REQUIRE_INTEROP") == "1" {
+			t.Fatalf("go install %s: %v\n%s", pkgAtVersion, r.err, r.out)
+		}
+		t.Skipf("go install %s failed (no module proxy?): %v", pkgAtVersion, r.err)
+	}
+	return r.bin
+}
+
+// goSDKServerConfig is a configuration with the Go SDK's conformance server
+// over stdio, unprefixed.
+func goSDKServerConfig(t *testing.T) string {
+	bin := goInstall(t, goSDKEverything)
+	return writeConfig(t, "servers:\n  gs:\n    command: "+bin+"\n    prefix: \"\"\n")
+}
+
+// A handshake-era client of a server that speaks both generations is
+// served in its own generation: the server's sampling and elicitation
+// requests reach it as requests, as they would directly. (plugboard once
+// spoke 2026-07-28 to every server that answered server/discover, and the
+// Go SDK's 2026-07-28 path refuses to ask the client anything.)
+func TestGoSDKServerServesAHandshakeClientInItsOwnGeneration(t *testing.T) {
+	c := startPlugboardAs(t, goSDKServerConfig(t), fullClientCaps, answerAsClient)
+
+	got := textOf(t, c.mustCall("tools/call", map[string]any{"name": "test_sampling", "arguments": map[string]any{"prompt": "what is 2+2"}}))
+	if got != "LLM response: sampled what is 2+2" {
+		t.Errorf("sampling: %q", got)
+	}
+	got = textOf(t, c.mustCall("tools/call", map[string]any{"name": "test_elicitation", "arguments": map[string]any{"message": "who are you?"}}))
+	if !strings.Contains(got, "action=accept") || !strings.Contains(got, "ada") {
+		t.Errorf("elicitation: %q", got)
+	}
+	if !strings.Contains(c.stderr.String(), `msg="server ready" server=gs protocol=2025-11-25`) {
+		t.Errorf("plugboard did not open a handshake-era session with the server:\n%s", c.stderr.String())
+	}
+
+	// The server declares subscriptions in its handshake-era session: a
+	// subscriber gets the watched resource's updates (every 3 s).
+	c.mustCall("resources/subscribe", map[string]any{"uri": "test://watched-resource"})
+	c.waitNotification("notifications/resources/updated", 10*time.Second)
+}
+
+// sdkFixtureConfig is a configuration with cmd/sdk-fixture over stdio,
+// unprefixed.
+func sdkFixtureConfig(t *testing.T) string {
+	return writeConfig(t, "servers:\n  sx:\n    command: "+sdkFixtureBin+"\n    prefix: \"\"\n")
+}
+
+// plugboard offers completions for every server: a completion/complete
+// for a prompt of a server that declared none reaches the server, whose
+// method-not-found becomes an empty completion, never an error.
+func TestCompletionOfAServerWithoutCompletionsIsEmpty(t *testing.T) {
+	c := startPlugboardAs(t, sdkFixtureConfig(t), fullClientCaps, answerAsClient)
+	var result struct {
+		Completion *struct {
+			Values []string `json:"values"`
+		} `json:"completion"`
+	}
+	for _, ref := range []map[string]any{
+		{"type": "ref/prompt", "name": "greet"},
+		{"type": "ref/resource", "uri": "test://items/{id}"},
+	} {
+		raw := c.mustCall("completion/complete", map[string]any{"ref": ref, "argument": map[string]any{"name": "who", "value": "a"}})
+		if err := json.Unmarshal(raw, &result); err != nil || result.Completion == nil || result.Completion.Values == nil || len(result.Completion.Values) != 0 {
+			t.Errorf("completion/complete for %v: %s", ref, raw)
+		}
+	}
+}
+
+// A subscribe the server refuses is answered with the server's error and
+// counts nobody: a later subscribe to the same resource, from another
+// session, reaches the server again and gets its answer, not a local {}.
+// A subscribe it accepts still counts subscribers across sessions.
+func TestARefusedSubscribeLeavesNoTrace(t *testing.T) {
+	d := startServe(t, sdkFixtureConfig(t))
+	first, second := newHTTPSession(t, d.url), newHTTPSession(t, d.url)
+	first.initialize(fullClientCaps)
+	second.initialize(fullClientCaps)
+	for i, s := range []*httpSession{first, second} {
+		m, _ := s.call("resources/subscribe", map[string]any{"uri": "test://refused/one"})
+		if m.Error == nil || !strings.Contains(m.Error.Message, "refused") {
+			t.Errorf("session %d: subscribe to a refused resource: %s", i+1, m.raw)
+		}
+	}
+	for i, s := range []*httpSession{first, second} {
+		if m, _ := s.call("resources/subscribe", map[string]any{"uri": "test://allowed/one"}); m.Error != nil {
+			t.Errorf("session %d: subscribe to an allowed resource: %s", i+1, m.raw)
+		}
+	}
+}
