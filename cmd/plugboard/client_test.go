@@ -36,7 +36,12 @@ func TestMain(m *testing.M) {
 	os.Setenv("PLUGBOARD_ERA_CACHE", filepath.Join(dir, "eras.json"))
 	// ... and one state directory (sockets, token, children records) of
 	// their own, not the user's.
-	os.Setenv("XDG_RUNTIME_DIR", dir)
+	runtimeDir := filepath.Join(dir, "run")
+	if err := os.Mkdir(runtimeDir, 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_RUNTIME_DIR", runtimeDir)
 	for pkg, out := range map[string]string{".": plugboardBin, "../mcp-fixture": fixtureBin} {
 		args := []string{"build", "-o", out, pkg}
 		if raceEnabled {

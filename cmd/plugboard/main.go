@@ -155,7 +155,8 @@ func runStdio(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	log.Info("plugboard starting", "version", actors.Version, "config", cfg.Source, "servers", len(cfg.Servers))
-	sys := actors.Start(cfg, log, actors.Options{EraCache: eraCachePath()})
+	children := childRecords(cfg, log)
+	sys := actors.Start(cfg, log, actors.Options{EraCache: eraCachePath(), Children: children})
 	done := sys.ServeStream(stdin, stdout, transports.DefaultMaxFrame)
 
 	signals := make(chan os.Signal, 1)
@@ -173,7 +174,27 @@ func runStdio(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		log.Error("shutdown", "err", err)
 		return exitFailure
 	}
+	children.Close()
 	return exitOK
+}
+
+// childRecords opens this run's records of its servers' pids in the state
+// directory, after reporting (and, where provably theirs, killing) the
+// servers a dead plugboard of the same configuration left running. When
+// the state directory is unusable it warns and records nothing: serving
+// the client matters more.
+func childRecords(cfg *config.Config, log *slog.Logger) *transports.ChildRecords {
+	dir := transports.DefaultStateDir()
+	if err := transports.EnsurePrivateDir(dir); err != nil {
+		log.Warn("not recording the servers' pids", "err", err)
+		return nil
+	}
+	r, err := transports.OpenChildRecords(dir, cfg.Source, log)
+	if err != nil {
+		log.Warn("not recording the servers' pids", "err", err)
+		return nil
+	}
+	return r
 }
 
 // eraCachePath is where plugboard remembers which protocol generation each

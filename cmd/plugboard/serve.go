@@ -91,7 +91,8 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "plugboard:", err)
 		return exitFailure
 	}
-	sys := actors.Start(cfg, log, actors.Options{Offer: json.RawMessage(serveOffer), EraCache: eraCachePath()})
+	children := childRecords(cfg, log)
+	sys := actors.Start(cfg, log, actors.Options{Offer: json.RawMessage(serveOffer), EraCache: eraCachePath(), Children: children})
 	front := transports.NewHTTPFront(sys, transports.HTTPOptions{
 		AuthToken: token, AllowedHosts: cfg.HTTP.AllowedHosts, AllowedOrigins: cfg.HTTP.AllowedOrigins,
 		SessionIdle: cfg.HTTP.SessionIdle, MaxSessions: cfg.HTTP.MaxSessions, Log: log,
@@ -132,6 +133,7 @@ func runServe(args []string, stderr io.Writer) int {
 		log.Error("shutdown", "err", err)
 		return exitFailure
 	}
+	children.Close()
 	return exitOK
 }
 
