@@ -10,6 +10,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/plugboard/plugboard/config"
 	"github.com/plugboard/plugboard/messages"
+	"github.com/plugboard/plugboard/transports"
 )
 
 // applyServers tells the fleet which servers should run.
@@ -27,6 +28,7 @@ type fleetActor struct {
 	offer    json.RawMessage // client capabilities to offer servers; nil until known
 	waiting  []*actor.PID    // servers waiting to learn them
 	eras     *eraCache       // which revision each server speaks, remembered
+	records  *transports.ChildRecords
 }
 
 type fleetChild struct {
@@ -36,9 +38,9 @@ type fleetChild struct {
 
 // newFleetProps returns the fleet's props. offer is what servers are
 // offered of the client's capabilities; nil waits for the first client.
-func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff, offer json.RawMessage, eras *eraCache) *actor.Props {
+func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff, offer json.RawMessage, eras *eraCache, records *transports.ChildRecords) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}, offer: offer, eras: eras}
+		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}, offer: offer, eras: eras, records: records}
 	})
 }
 
@@ -83,7 +85,7 @@ func (f *fleetActor) apply(ctx actor.Context, servers []config.Server) {
 		if _, running := f.children[name]; running {
 			continue
 		}
-		pid := ctx.SpawnPrefix(newServerProps(cfg, f.router, f.procs, f.log, f.eras), "server:"+name)
+		pid := ctx.SpawnPrefix(newServerProps(cfg, f.router, f.procs, f.log, f.eras, f.records), "server:"+name)
 		f.children[name] = fleetChild{cfg: cfg, pid: pid}
 	}
 }

@@ -117,6 +117,7 @@ func (s *serverActor) dial() (transports.Downstream, error) {
 	}
 	return transports.StartProcess(context.Background(), transports.ProcessSpec{
 		Command: s.cfg.Command, Args: s.cfg.Args, Env: s.cfg.Env, Dir: s.cfg.Cwd, Handlers: handlers,
+		Server: s.cfg.Name, Children: s.records,
 	})
 }
 

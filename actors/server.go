@@ -38,6 +38,7 @@ type serverActor struct {
 	log         *slog.Logger
 	incarnation uint64
 	era         *eraMemory                 // which revision the server speaks, once learnt; kept across restarts
+	records     *transports.ChildRecords   // where its process's pid is recorded
 	modern      bool                       // the current incarnation speaks 2026-07-28
 	listens     map[string]*resourceListen // a modern server's subscriptions/listen per subscribed URI
 	root        *actor.RootContext         // for the incarnation's goroutines to post to self
@@ -151,12 +152,13 @@ type (
 
 // newServerProps returns the props of the actor for one configured server.
 // Each (re)start gets the next incarnation number.
-func newServerProps(cfg config.Server, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, eras *eraCache) *actor.Props {
+func newServerProps(cfg config.Server, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, eras *eraCache, records *transports.ChildRecords) *actor.Props {
 	var incarnations atomic.Uint64
 	era := newEraMemory(eras, eraKey(cfg))
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &serverActor{
 			era:         era,
+			records:     records,
 			cfg:         cfg,
 			router:      router,
 			procs:       procs,

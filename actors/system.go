@@ -17,6 +17,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/plugboard/plugboard/config"
 	"github.com/plugboard/plugboard/messages"
+	"github.com/plugboard/plugboard/transports"
 )
 
 // System is a running plugboard: its actors and the processes they started.
@@ -42,6 +43,10 @@ type Options struct {
 	// generation each server speaks (DefaultEraCache); "" keeps that in
 	// memory for this run only.
 	EraCache string
+	// Children records the pids of the servers' processes while they run,
+	// for the next plugboard to find any this one leaves behind; nil
+	// records nothing.
+	Children *transports.ChildRecords
 }
 
 // Start starts the actors for cfg; the servers start in parallel behind it.
@@ -53,7 +58,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts Options) *System {
 	s := &System{actors: system, log: log}
 	root := system.Root
 	s.router = root.Spawn(newRouterProps(cfg.PageSize, log, &s.headerTools))
-	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff(), opts.Offer, loadEraCache(opts.EraCache, log)))
+	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff(), opts.Offer, loadEraCache(opts.EraCache, log), opts.Children))
 	root.Spawn(actor.PropsFromProducer(func() actor.Actor {
 		return &controlActor{cfg: cfg, router: s.router, fleet: s.fleet}
 	}))

@@ -165,7 +165,26 @@ func IsLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// LoopbackHostOnly passes a request on only if its Host names a loopback
+// host: the DNS-rebinding defence of the fronts, for endpoints outside them
+// (PLUGBOARD_PPROF).
+func LoopbackHostOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hostAllowed(r.Host, nil) {
+			httpError(w, http.StatusForbidden, "host "+strconv.Quote(r.Host)+" is not allowed")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func (h *HTTPFront) hostAllowed(hostport string) bool {
+	return hostAllowed(hostport, h.opts.AllowedHosts)
+}
+
+// hostAllowed reports whether a Host header names a loopback host or one
+// of allowed.
+func hostAllowed(hostport string, allowed []string) bool {
 	host := hostport
 	if hst, _, err := net.SplitHostPort(hostport); err == nil {
 		host = hst
@@ -173,7 +192,7 @@ func (h *HTTPFront) hostAllowed(hostport string) bool {
 	if IsLoopbackHost(host) {
 		return true
 	}
-	for _, a := range h.opts.AllowedHosts {
+	for _, a := range allowed {
 		if a == "*" || strings.EqualFold(a, host) {
 			return true
 		}

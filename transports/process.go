@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"sort"
 	"sync"
 	"syscall"
@@ -22,6 +23,10 @@ type ProcessSpec struct {
 	Dir      string
 	MaxFrame int // largest frame accepted from the server; 0 means DefaultMaxFrame
 	Handlers Handlers
+	// Server names the server in Children, which records the process's
+	// pid while it runs (nil records nothing).
+	Server   string
+	Children *ChildRecords
 }
 
 // How long a process gets to exit after its stdin closes, and then after
@@ -56,8 +61,9 @@ func StartProcess(ctx context.Context, spec ProcessSpec) (*Process, error) {
 	cmd.Dir = spec.Dir
 	cmd.Env = mergeEnv(os.Environ(), spec.Env)
 	// Its own process group, so that a wrapper (npx, uvx) dies with its
-	// server when plugboard has to kill it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// server when plugboard has to kill it; on Linux, killed when
+	// plugboard dies too.
+	cmd.SysProcAttr = childSysProcAttr()
 
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -74,7 +80,10 @@ func StartProcess(ctx context.Context, spec ProcessSpec) (*Process, error) {
 		return nil, fmt.Errorf("stderr pipe: %w", err)
 	}
 	cmd.Stdout, cmd.Stderr = stdoutW, stderrW
-	err = cmd.Start()
+	p := &Process{cmd: cmd, exited: make(chan struct{})}
+	started := make(chan error, 1)
+	go p.run(started, spec.Server, spec.Children)
+	err = <-started
 	stdoutW.Close()
 	stderrW.Close()
 	if err != nil {
@@ -83,9 +92,7 @@ func StartProcess(ctx context.Context, spec ProcessSpec) (*Process, error) {
 		return nil, err
 	}
 
-	p := &Process{cmd: cmd, exited: make(chan struct{})}
 	go p.forwardStderr(stderrR, spec.Handlers.Stderr)
-	go p.wait()
 
 	// The guard fails the stream at the first line over the limit, before
 	// the line reader's own limit (the same) could skip it.
@@ -140,6 +147,26 @@ func (p *Process) forwardStderr(r io.ReadCloser, sink func(string)) {
 	_, _ = io.Copy(io.Discard, r)
 }
 
+// run starts the process and waits for it, on one OS thread kept for the
+// process's whole life: Linux sends a child its parent-death signal when
+// the thread that forked it ends, not the process (golang/go#27505), and
+// Go ends a thread when a goroutine locked to it returns. So this
+// goroutine locks its thread before forking and returns (ending the
+// thread) only once the child has been reaped. It costs no extra thread:
+// Wait holds one in wait4 anyway.
+func (p *Process) run(started chan<- error, server string, children *ChildRecords) {
+	runtime.LockOSThread()
+	if err := p.cmd.Start(); err != nil {
+		started <- err
+		return
+	}
+	children.Add(server, p.cmd.Process.Pid)
+	started <- nil
+	p.wait()
+	children.Remove(p.cmd.Process.Pid)
+	close(p.exited)
+}
+
 func (p *Process) wait() {
 	err := p.cmd.Wait()
 	status := "exited with status 0"
@@ -159,7 +186,6 @@ func (p *Process) wait() {
 	}
 	p.status = status
 	p.readMu.Unlock()
-	close(p.exited)
 }
 
 // guardedReader is the process's stdout as the transport reads it. When

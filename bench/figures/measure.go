@@ -191,7 +191,7 @@ func measureHTTP(ctx context.Context, r *runner, s settings) (*httpResults, erro
 		r.note("HTTP sessions: %v", err)
 		return nil, err
 	}
-	pbArgv := []string{r.path("plugboard"), "serve", "--config", cfg, "--listen", "127.0.0.1:0", "--socket", ""}
+	pbArgv := []string{r.path("plugboard"), "serve", "--config", cfg, "--listen", "127.0.0.1:0", "--socket", "", "--no-auth"}
 	fxArgv := []string{r.path("mcp-fixture"), "--name", "fx", "--listen", "127.0.0.1:0"}
 	r.commands = append(r.commands, r.display(pbArgv)+" &", r.display(fxArgv)+" &")
 	pb, err := startHTTPServer(ctx, "plugboard serve", pbArgv, "server ready")

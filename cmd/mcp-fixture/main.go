@@ -22,7 +22,9 @@ import (
 	"io"
 	"log"
 	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -47,6 +49,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	silentDiscover := flags.Bool("silent-discover", false, "like --legacy-only, and server/discover gets no answer at all, as from servers that ignore unknown methods")
 	legacyOnly := flags.Bool("legacy-only", false, "speak only the initialize-handshake versions (2024-11-05..2025-11-25): 2026-07-28 requests, server/discover included, are unknown methods")
 	statelessOnly := flags.Bool("stateless-only", false, "speak only 2026-07-28: initialize and the other handshake-era requests are unknown methods, and server/discover lists 2026-07-28 alone")
+	ignoreEOF := flags.Bool("ignore-eof", false, "keep running when stdin ends, as servers that never notice their client left do, until a signal ends it")
 	listen := flags.String("listen", "", "instead of stdio, serve MCP over HTTP and WebSocket on this address, such as 127.0.0.1:0, "+
 		`announced on stderr as "listening on http://HOST:PORT", until SIGINT, SIGTERM or the end of stdin`)
 	if err := flags.Parse(args); err != nil {
@@ -83,9 +86,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if *ignoreEOF {
+		// With its client gone, its writes meet broken pipes, and Go dies
+		// of SIGPIPE on fd 1 and 2 unless the signal is taken.
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	}
 	out := &frameWriter{w: stdout, logger: logger}
 	s := newSession(cfg, sh, out, os.Exit, logger)
-	if err := serveStdio(stdin, s); err != nil {
+	err := serveStdio(stdin, s)
+	if *ignoreEOF {
+		for {
+			time.Sleep(time.Hour)
+		}
+	}
+	if err != nil {
 		logger.Print(err)
 		return 1
 	}

@@ -37,6 +37,14 @@ func TestMain(m *testing.M) {
 	// Each run's plugboards share one era cache of their own, not the
 	// user's (a test that is about the cache sets its own).
 	os.Setenv("PLUGBOARD_ERA_CACHE", filepath.Join(dir, "eras.json"))
+	// ... and one state directory (sockets, token, children records) of
+	// their own, not the user's.
+	runtimeDir := filepath.Join(dir, "run")
+	if err := os.Mkdir(runtimeDir, 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_RUNTIME_DIR", runtimeDir)
 	for pkg, out := range map[string]string{".": plugboardBin, "../mcp-fixture": fixtureBin, "../sdk-fixture": sdkFixtureBin} {
 		args := []string{"build", "-o", out, pkg}
 		if raceEnabled {
@@ -162,7 +170,17 @@ func launch(t *testing.T, configPath string, args ...string) *client {
 // launchCommand starts a command that speaks MCP on its stdio.
 func launchCommand(t *testing.T, name string, args ...string) *client {
 	t.Helper()
+	return launchCommandEnv(t, nil, name, args...)
+}
+
+// launchCommandEnv is launchCommand with variables added to the
+// environment ("NAME=value").
+func launchCommandEnv(t *testing.T, env []string, name string, args ...string) *client {
+	t.Helper()
 	cmd := exec.Command(name, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@
 //	plugboard tools [flags]     start the servers, print the client-facing catalog, exit
 //	plugboard serve [flags]     serve many clients over HTTP (/mcp, /sse, /ws) and a unix socket
 //	plugboard attach            bridge stdin/stdout to a running plugboard serve
+//	plugboard token             print the bearer token plugboard serve requires over HTTP
 //	plugboard version           print the version
 package main
 
@@ -56,6 +57,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runServe(args, stderr)
 	case "attach":
 		return runAttach(args, stdin, stdout, stderr)
+	case "token":
+		return runToken(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "plugboard", actors.Version)
 		return exitOK
@@ -75,6 +78,7 @@ func usage(w io.Writer) {
   plugboard tools [flags]     start the servers, print the catalog a client sees, exit
   plugboard serve [flags]     serve many clients over HTTP (/mcp, /sse, /ws) and a unix socket
   plugboard attach [--socket PATH]  bridge stdin/stdout to a running plugboard serve
+  plugboard token             print the bearer token plugboard serve requires over HTTP
   plugboard version           print the version
 
 flags:
@@ -151,7 +155,8 @@ func runStdio(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	log.Info("plugboard starting", "version", actors.Version, "config", cfg.Source, "servers", len(cfg.Servers))
-	sys := actors.Start(cfg, log, actors.Options{EraCache: eraCachePath()})
+	children := childRecords(cfg, log)
+	sys := actors.Start(cfg, log, actors.Options{EraCache: eraCachePath(), Children: children})
 	done := sys.ServeStream(stdin, stdout, transports.DefaultMaxFrame)
 
 	signals := make(chan os.Signal, 1)
@@ -169,7 +174,27 @@ func runStdio(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		log.Error("shutdown", "err", err)
 		return exitFailure
 	}
+	children.Close()
 	return exitOK
+}
+
+// childRecords opens this run's records of its servers' pids in the state
+// directory, after reporting (and, where provably theirs, killing) the
+// servers a dead plugboard of the same configuration left running. When
+// the state directory is unusable it warns and records nothing: serving
+// the client matters more.
+func childRecords(cfg *config.Config, log *slog.Logger) *transports.ChildRecords {
+	dir := transports.DefaultStateDir()
+	if err := transports.EnsurePrivateDir(dir); err != nil {
+		log.Warn("not recording the servers' pids", "err", err)
+		return nil
+	}
+	r, err := transports.OpenChildRecords(dir, cfg.Source, log)
+	if err != nil {
+		log.Warn("not recording the servers' pids", "err", err)
+		return nil
+	}
+	return r
 }
 
 // eraCachePath is where plugboard remembers which protocol generation each

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -27,12 +26,10 @@ import (
 const serveOffer = `{"sampling":{},"elicitation":{"form":{},"url":{}},"roots":{"listChanged":true}}`
 
 // defaultSocket is where `plugboard serve` listens for local stream
-// clients and where `plugboard attach` finds it.
+// clients and where `plugboard attach` finds it: in the private state
+// directory.
 func defaultSocket() string {
-	if dir := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(dir) {
-		return filepath.Join(dir, "plugboard.sock")
-	}
-	return filepath.Join(os.TempDir(), "plugboard-"+strconv.Itoa(os.Getuid())+".sock")
+	return filepath.Join(transports.DefaultStateDir(), "plugboard.sock")
 }
 
 func serveFlags(fs *pflag.FlagSet) *string {
@@ -42,6 +39,7 @@ func serveFlags(fs *pflag.FlagSet) *string {
 	fs.StringSlice("allowed-hosts", nil, "Host header names allowed besides loopback ones, or * (env PLUGBOARD_ALLOWED_HOSTS)")
 	fs.Duration("session-idle", 30*time.Minute, "end HTTP sessions idle this long (env PLUGBOARD_SESSION_IDLE)")
 	fs.Int("max-sessions", 10000, "most HTTP sessions at once (env PLUGBOARD_MAX_SESSIONS)")
+	fs.Bool("no-auth", false, "serve HTTP without a bearer token: every local user's programs can then use your servers")
 	return fs.String("socket", defaultSocket(), `unix socket for local clients and plugboard attach; "" for none`)
 }
 
@@ -55,19 +53,48 @@ func runServe(args []string, stderr io.Writer) int {
 	if cfg == nil {
 		return code
 	}
-	host, _, _ := net.SplitHostPort(cfg.HTTP.Listen)
-	if !transports.IsLoopbackHost(host) && cfg.HTTP.AuthToken == "" {
-		fmt.Fprintf(stderr, "plugboard: refusing to listen on %s, which is not a loopback address, without an auth token (--auth-token or PLUGBOARD_AUTH_TOKEN)\n", cfg.HTTP.Listen)
+	noAuth, _ := fs.GetBool("no-auth")
+	if noAuth && cfg.HTTP.AuthToken != "" {
+		fmt.Fprintln(stderr, "plugboard: --no-auth and an auth token (--auth-token, PLUGBOARD_AUTH_TOKEN or http.auth_token) exclude each other")
 		return exitUsage
+	}
+	host, _, _ := net.SplitHostPort(cfg.HTTP.Listen)
+	if !transports.IsLoopbackHost(host) && noAuth {
+		fmt.Fprintf(stderr, "plugboard: refusing to listen on %s, which is not a loopback address, without an auth token (drop --no-auth)\n", cfg.HTTP.Listen)
+		return exitUsage
+	}
+	stateDir := transports.DefaultStateDir()
+	if err := transports.EnsurePrivateDir(stateDir); err != nil {
+		fmt.Fprintln(stderr, "plugboard: cannot use the state directory:", err)
+		return exitFailure
+	}
+	token := cfg.HTTP.AuthToken
+	if token == "" && !noAuth {
+		var err error
+		if token, err = transports.LoadOrCreateToken(stateDir); err != nil {
+			fmt.Fprintln(stderr, "plugboard: auth token:", err)
+			return exitFailure
+		}
+	}
+	// The socket first: a plugboard that cannot own it starts nothing.
+	var sockLn net.Listener
+	if *socket != "" {
+		var err error
+		if sockLn, err = transports.ListenLocalSocket(*socket); err != nil {
+			fmt.Fprintln(stderr, "plugboard: cannot own the local socket:", err)
+			return exitFailure
+		}
+		defer sockLn.Close()
 	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "plugboard:", err)
 		return exitFailure
 	}
-	sys := actors.Start(cfg, log, actors.Options{Offer: json.RawMessage(serveOffer), EraCache: eraCachePath()})
+	children := childRecords(cfg, log)
+	sys := actors.Start(cfg, log, actors.Options{Offer: json.RawMessage(serveOffer), EraCache: eraCachePath(), Children: children})
 	front := transports.NewHTTPFront(sys, transports.HTTPOptions{
-		AuthToken: cfg.HTTP.AuthToken, AllowedHosts: cfg.HTTP.AllowedHosts, AllowedOrigins: cfg.HTTP.AllowedOrigins,
+		AuthToken: token, AllowedHosts: cfg.HTTP.AllowedHosts, AllowedOrigins: cfg.HTTP.AllowedOrigins,
 		SessionIdle: cfg.HTTP.SessionIdle, MaxSessions: cfg.HTTP.MaxSessions, Log: log,
 	})
 	srv := &http.Server{Handler: front.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -77,15 +104,18 @@ func runServe(args []string, stderr io.Writer) int {
 			log.Error("HTTP server", "err", err)
 		}
 	}()
-	log.Info("listening", "url", "http://"+ln.Addr().String()+"/mcp", "auth", cfg.HTTP.AuthToken != "")
-	var sockLn net.Listener
-	if *socket != "" {
-		if sockLn, err = listenSocket(*socket); err != nil {
-			log.Warn("no local socket", "path", *socket, "err", err)
-		} else {
-			log.Info("listening", "socket", *socket)
-			go acceptStreams(sockLn, sys, log)
-		}
+	switch {
+	case noAuth:
+		log.Warn("HTTP without authentication (--no-auth): any program of any local user can use these servers")
+	case cfg.HTTP.AuthToken != "":
+		log.Info("HTTP requires the bearer token given by --auth-token, PLUGBOARD_AUTH_TOKEN or http.auth_token")
+	default:
+		log.Info("HTTP requires the bearer token that `plugboard token` prints", "file", filepath.Join(stateDir, transports.TokenFile))
+	}
+	log.Info("listening", "url", "http://"+ln.Addr().String()+"/mcp", "auth", token != "")
+	if sockLn != nil {
+		log.Info("listening", "socket", *socket)
+		go acceptStreams(sockLn, sys, log)
 	}
 
 	signals := make(chan os.Signal, 1)
@@ -103,26 +133,8 @@ func runServe(args []string, stderr io.Writer) int {
 		log.Error("shutdown", "err", err)
 		return exitFailure
 	}
+	children.Close()
 	return exitOK
-}
-
-// listenSocket listens on a unix socket only its user can use, replacing
-// a stale socket file but never a live one.
-func listenSocket(path string) (net.Listener, error) {
-	if conn, err := net.Dial("unix", path); err == nil {
-		conn.Close()
-		return nil, fmt.Errorf("another plugboard is listening on %s", path)
-	}
-	_ = os.Remove(path)
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	return ln, nil
 }
 
 // acceptStreams serves each local connection as a session of
@@ -150,9 +162,11 @@ func runAttach(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	conn, err := net.Dial("unix", *socket)
+	// Only the unix socket: no token needed, its owner and the peer's uid
+	// are checked instead.
+	conn, err := transports.DialLocalSocket(*socket)
 	if err != nil {
-		fmt.Fprintf(stderr, "plugboard attach: no plugboard serve at %s: %v\n", *socket, err)
+		fmt.Fprintf(stderr, "plugboard attach: no plugboard serve of yours at %s: %v\n", *socket, err)
 		return exitFailure
 	}
 	defer conn.Close()
@@ -166,5 +180,31 @@ func runAttach(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		_ = uc.CloseWrite()
 	}
 	<-done
+	return exitOK
+}
+
+// runToken prints the bearer token `plugboard serve` requires over HTTP
+// (unless --auth-token or PLUGBOARD_AUTH_TOKEN replace it), creating it if
+// missing, for pasting into clients' configurations.
+func runToken(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("plugboard token", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	dir := transports.DefaultStateDir()
+	if err := transports.EnsurePrivateDir(dir); err != nil {
+		fmt.Fprintln(stderr, "plugboard: cannot use the state directory:", err)
+		return exitFailure
+	}
+	token, err := transports.LoadOrCreateToken(dir)
+	if err != nil {
+		fmt.Fprintln(stderr, "plugboard: auth token:", err)
+		return exitFailure
+	}
+	fmt.Fprintln(stdout, token)
 	return exitOK
 }

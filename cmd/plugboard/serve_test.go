@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,37 +19,65 @@ import (
 
 // daemon is a running `plugboard serve`.
 type daemon struct {
-	url    string // http://127.0.0.1:PORT
-	stderr *lockedBuffer
-	cmd    *exec.Cmd
+	url        string // http://127.0.0.1:PORT
+	runtimeDir string // its XDG_RUNTIME_DIR: its state directory is runtimeDir/plugboard
+	stderr     *lockedBuffer
+	cmd        *exec.Cmd
+	stop       func() // SIGTERM, and wait until it is gone
 }
 
 var listeningURL = regexp.MustCompile(`msg=listening url=(http://[0-9.:]+)/mcp`)
 
-// startServe starts plugboard serve on a free loopback port.
+// startServe starts plugboard serve on a free loopback port, with a state
+// directory of its own, and without a bearer token (--no-auth) unless args
+// give one: the tests of the token start it with startServeIn.
 func startServe(t *testing.T, configPath string, args ...string) *daemon {
 	t.Helper()
-	d := &daemon{stderr: &lockedBuffer{}}
+	if !slices.Contains(args, "--auth-token") {
+		args = append([]string{"--no-auth"}, args...)
+	}
+	return startServeIn(t, t.TempDir(), configPath, args...)
+}
+
+// startServeIn starts plugboard serve with XDG_RUNTIME_DIR=runtimeDir and
+// no unix socket unless args give one.
+func startServeIn(t *testing.T, runtimeDir, configPath string, args ...string) *daemon {
+	t.Helper()
+	d := &daemon{stderr: &lockedBuffer{}, runtimeDir: runtimeDir}
 	d.cmd = exec.Command(plugboardBin, append([]string{"serve", "--config", configPath, "--listen", "127.0.0.1:0", "--socket", ""}, args...)...)
+	d.cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir)
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	exited := make(chan struct{})
+	go func() { d.cmd.Wait(); close(exited) }()
+	stopped := false
+	d.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		d.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { d.cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(15 * time.Second):
 			d.cmd.Process.Kill()
 			t.Errorf("plugboard serve did not stop on SIGTERM")
 		}
+	}
+	t.Cleanup(func() {
+		d.stop()
 		if t.Failed() {
 			t.Logf("plugboard serve stderr:\n%s", d.stderr.String())
 		}
 	})
 	eventually(t, 15*time.Second, "plugboard serve listening", func() bool {
+		select {
+		case <-exited:
+			t.Fatalf("plugboard serve exited: %s", d.stderr.String())
+		default:
+		}
 		m := listeningURL.FindStringSubmatch(d.stderr.String())
 		if m != nil {
 			d.url = m[1]
@@ -336,7 +366,8 @@ func TestServeGuardsHostOriginAndToken(t *testing.T) {
 }
 
 func TestServeRefusesAnOpenAddressWithoutAToken(t *testing.T) {
-	cmd := exec.Command(plugboardBin, "serve", "--config", unprefixedFixture(t, ""), "--listen", "0.0.0.0:0", "--socket", "")
+	cmd := exec.Command(plugboardBin, "serve", "--config", unprefixedFixture(t, ""), "--listen", "0.0.0.0:0", "--socket", "", "--no-auth")
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+t.TempDir())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()

@@ -45,13 +45,18 @@ func runTools(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return code
 	}
-	sys := actors.Start(cfg, log, actors.Options{Offer: json.RawMessage(`{}`), EraCache: eraCachePath()})
+	children := childRecords(cfg, log)
+	sys := actors.Start(cfg, log, actors.Options{Offer: json.RawMessage(`{}`), EraCache: eraCachePath(), Children: children})
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.StartupTimeout+5*time.Second)
 	snap, err := sys.Snapshot(ctx, true)
 	cancel()
 	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancelShutdown()
-	defer func() { _ = sys.Shutdown(shutdownCtx) }()
+	defer func() {
+		if sys.Shutdown(shutdownCtx) == nil {
+			children.Close()
+		}
+	}()
 	if err != nil {
 		fmt.Fprintln(stderr, "plugboard:", err)
 		return exitFailure
