@@ -10,6 +10,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/plugboard/plugboard/config"
 	"github.com/plugboard/plugboard/messages"
+	"github.com/plugboard/plugboard/transports"
 )
 
 // applyServers tells the fleet which servers should run.
@@ -24,9 +25,10 @@ type fleetActor struct {
 	log      *slog.Logger
 	backoff  backoff
 	children map[string]fleetChild
-	offer    json.RawMessage // client capabilities to offer servers; nil until known
-	waiting  []*actor.PID    // servers waiting to learn them
-	eras     *eraCache       // which revision each server speaks, remembered
+	offer    json.RawMessage                       // client capabilities to offer servers; nil until known
+	waiting  []*actor.PID                          // servers waiting to learn them
+	eras     *eraCache                             // which revision each server speaks, remembered
+	records  map[string]*messages.SupervisedServer // restarts and failures, for status
 }
 
 type fleetChild struct {
@@ -38,7 +40,8 @@ type fleetChild struct {
 // offered of the client's capabilities; nil waits for the first client.
 func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff, offer json.RawMessage, eras *eraCache) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}, offer: offer, eras: eras}
+		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}, offer: offer, eras: eras,
+			records: map[string]*messages.SupervisedServer{}}
 	})
 }
 
@@ -53,6 +56,8 @@ func (f *fleetActor) Receive(ctx actor.Context) {
 		} else {
 			f.waiting = append(f.waiting, ctx.Sender())
 		}
+	case *messages.SupervisionRequest:
+		ctx.Respond(f.supervision())
 	case *messages.OfferCapabilities:
 		if f.offer == nil {
 			f.offer = msg.Capabilities
@@ -77,6 +82,7 @@ func (f *fleetActor) apply(ctx actor.Context, servers []config.Server) {
 		if cfg, ok := wanted[name]; !ok || !reflect.DeepEqual(cfg, child.cfg) {
 			ctx.Stop(child.pid)
 			delete(f.children, name)
+			delete(f.records, name)
 		}
 	}
 	for name, cfg := range wanted {
@@ -85,7 +91,26 @@ func (f *fleetActor) apply(ctx actor.Context, servers []config.Server) {
 		}
 		pid := ctx.SpawnPrefix(newServerProps(cfg, f.router, f.procs, f.log, f.eras), "server:"+name)
 		f.children[name] = fleetChild{cfg: cfg, pid: pid}
+		f.records[name] = &messages.SupervisedServer{Name: name, Transport: cfg.Transport, Target: shownTarget(cfg)}
 	}
+}
+
+// shownTarget is what status shows of where a server is: a URL redacted,
+// a command without its arguments (which may hold tokens).
+func shownTarget(cfg config.Server) string {
+	if cfg.URL != "" {
+		return transports.RedactURL(cfg.URL)
+	}
+	return cfg.Command
+}
+
+// supervision answers a SupervisionRequest: a copy of every record.
+func (f *fleetActor) supervision() *messages.Supervision {
+	out := &messages.Supervision{Servers: make([]messages.SupervisedServer, 0, len(f.records))}
+	for _, r := range f.records {
+		out.Servers = append(out.Servers, *r)
+	}
+	return out
 }
 
 // HandleFailure implements actor.SupervisorStrategy for the fleet's
@@ -102,6 +127,17 @@ func (f *fleetActor) HandleFailure(_ *actor.ActorSystem, supervisor actor.Superv
 	}
 	rs.Fail()
 	delay := f.backoff.delay(rs.FailureCount(), randomFraction)
+	// HandleFailure runs in the fleet's own context (protoactor calls an
+	// actor that is its own strategy from its mailbox), so the records
+	// are the fleet's state like the rest.
+	if rec := f.records[failure.Server]; rec != nil {
+		now := time.Now()
+		if rec.Restarts == 0 {
+			rec.FirstRestart = now
+		}
+		rec.Restarts++
+		rec.LastReason, rec.LastFailure, rec.NextStart = failure.Reason, now, now.Add(delay)
+	}
 	f.log.Warn("server down; restarting", "server", failure.Server, "reason", failure.Reason,
 		"attempt", rs.FailureCount(), "in", delay.Round(time.Millisecond))
 	time.AfterFunc(delay, func() { supervisor.RestartChildren(child) })

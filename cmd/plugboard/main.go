@@ -8,6 +8,7 @@
 //	plugboard tools [flags]     start the servers, print the client-facing catalog, exit
 //	plugboard serve [flags]     serve many clients over HTTP (/mcp, /sse, /ws) and a unix socket
 //	plugboard attach            bridge stdin/stdout to a running plugboard serve
+//	plugboard status            show the servers of a running plugboard serve
 //	plugboard version           print the version
 package main
 
@@ -56,6 +57,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runServe(args, stderr)
 	case "attach":
 		return runAttach(args, stdin, stdout, stderr)
+	case "status":
+		return runStatus(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "plugboard", actors.Version)
 		return exitOK
@@ -75,6 +78,8 @@ func usage(w io.Writer) {
   plugboard tools [flags]     start the servers, print the catalog a client sees, exit
   plugboard serve [flags]     serve many clients over HTTP (/mcp, /sse, /ws) and a unix socket
   plugboard attach [--socket PATH]  bridge stdin/stdout to a running plugboard serve
+  plugboard status [--socket PATH] [--json]  show each server of a running plugboard serve:
+                              state, restarts, last failure
   plugboard version           print the version
 
 flags:

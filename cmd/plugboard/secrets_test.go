@@ -171,7 +171,8 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	t.Run("serve", func(t *testing.T) {
 		live := startRemoteFixture(t, "live", "127.0.0.1:0")
 		cfg := secretsConfig(t, secrets, live.url, closed, refuse401, fail500)
-		d := startServe(t, cfg, "--auth-token", secrets["auth-token"], "--log-level", "debug")
+		socket := shortSocket(t)
+		d := startServe(t, cfg, "--auth-token", secrets["auth-token"], "--log-level", "debug", "--socket", socket)
 		s := newHTTPSession(t, d.url)
 		s.header.Set("Authorization", "Bearer "+secrets["auth-token"])
 		s.initialize(fullClientCaps)
@@ -196,6 +197,13 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		out.add("HTTP answer to a wrong token", string(body))
+		for _, args := range [][]string{{}, {"--json"}} {
+			stdout, stderr, _ := plugboardStatus(t, append([]string{"--socket", socket}, args...)...)
+			out.add("plugboard status "+strings.Join(args, " "), stdout+stderr)
+			if !strings.Contains(stdout, "shdown") || !strings.Contains(stdout, "api_key=***") {
+				t.Errorf("plugboard status does not show the servers' redacted URLs:\n%s", stdout)
+			}
+		}
 		out.add("serve stderr", d.stderr.String())
 	})
 
