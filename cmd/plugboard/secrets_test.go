@@ -120,6 +120,18 @@ func waitDown(t *testing.T, stderr func() string) {
 	})
 }
 
+// killAndCall kills the live fixture (the reported case: a remote server
+// that becomes unreachable) and calls it until a call fails.
+func killAndCall(t *testing.T, live *remoteFixture, call func(name string) string, out *outputs) {
+	t.Helper()
+	live.cmd.Process.Kill() // its own goroutine reaps it
+	eventually(t, 15*time.Second, "a call to the killed server failing", func() bool {
+		answer := call("live__echo")
+		out.add("client answers", answer)
+		return strings.Contains(answer, `"error"`)
+	})
+}
+
 func TestNoSecretInAnyOutput(t *testing.T) {
 	secrets := newPlantedSecrets(secretWheres()...)
 	out := &outputs{texts: map[string]string{}}
@@ -144,9 +156,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		}
 		callEveryServer(call)
 		// The reported case: a remote server that becomes unreachable.
-		live.cmd.Process.Kill()
-		live.cmd.Wait()
-		out.add("client answers", call("live__echo"))
+		killAndCall(t, live, call, out)
 		eventually(t, 15*time.Second, "the live server's loss logged", func() bool {
 			return strings.Contains(c.stderr.String(), "server=live ")
 		})
@@ -186,9 +196,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			return string(m.raw)
 		}
 		callEveryServer(call)
-		live.cmd.Process.Kill()
-		live.cmd.Wait()
-		out.add("client answers", call("live__echo"))
+		killAndCall(t, live, call, out)
 		callEveryServer(call)
 		// A wrong token's answer.
 		bad := newHTTPSession(t, d.url)
