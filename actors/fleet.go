@@ -29,6 +29,7 @@ type fleetActor struct {
 	waiting  []*actor.PID    // servers waiting to learn them
 	eras     *eraCache       // which revision each server speaks, remembered
 	records  *transports.ChildRecords
+	restarts map[string]*messages.SupervisedServer // restarts and failures, for status
 }
 
 type fleetChild struct {
@@ -40,7 +41,8 @@ type fleetChild struct {
 // offered of the client's capabilities; nil waits for the first client.
 func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff, offer json.RawMessage, eras *eraCache, records *transports.ChildRecords) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}, offer: offer, eras: eras, records: records}
+		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}, offer: offer, eras: eras, records: records,
+			restarts: map[string]*messages.SupervisedServer{}}
 	})
 }
 
@@ -55,6 +57,8 @@ func (f *fleetActor) Receive(ctx actor.Context) {
 		} else {
 			f.waiting = append(f.waiting, ctx.Sender())
 		}
+	case *messages.SupervisionRequest:
+		ctx.Respond(f.supervision())
 	case *messages.OfferCapabilities:
 		if f.offer == nil {
 			f.offer = msg.Capabilities
@@ -79,6 +83,7 @@ func (f *fleetActor) apply(ctx actor.Context, servers []config.Server) {
 		if cfg, ok := wanted[name]; !ok || !reflect.DeepEqual(cfg, child.cfg) {
 			ctx.Stop(child.pid)
 			delete(f.children, name)
+			delete(f.restarts, name)
 		}
 	}
 	for name, cfg := range wanted {
@@ -87,7 +92,26 @@ func (f *fleetActor) apply(ctx actor.Context, servers []config.Server) {
 		}
 		pid := ctx.SpawnPrefix(newServerProps(cfg, f.router, f.procs, f.log, f.eras, f.records), "server:"+name)
 		f.children[name] = fleetChild{cfg: cfg, pid: pid}
+		f.restarts[name] = &messages.SupervisedServer{Name: name, Transport: cfg.Transport, Target: shownTarget(cfg)}
 	}
+}
+
+// shownTarget is what status shows of where a server is: a URL redacted,
+// a command without its arguments (which may hold tokens).
+func shownTarget(cfg config.Server) string {
+	if cfg.URL != "" {
+		return transports.RedactURL(cfg.URL)
+	}
+	return cfg.Command
+}
+
+// supervision answers a SupervisionRequest: a copy of every record.
+func (f *fleetActor) supervision() *messages.Supervision {
+	out := &messages.Supervision{Servers: make([]messages.SupervisedServer, 0, len(f.restarts))}
+	for _, r := range f.restarts {
+		out.Servers = append(out.Servers, *r)
+	}
+	return out
 }
 
 // HandleFailure implements actor.SupervisorStrategy for the fleet's
@@ -104,6 +128,17 @@ func (f *fleetActor) HandleFailure(_ *actor.ActorSystem, supervisor actor.Superv
 	}
 	rs.Fail()
 	delay := f.backoff.delay(rs.FailureCount(), randomFraction)
+	// HandleFailure runs in the fleet's own context (protoactor calls an
+	// actor that is its own strategy from its mailbox), so the records
+	// are the fleet's state like the rest.
+	if rec := f.restarts[failure.Server]; rec != nil {
+		now := time.Now()
+		if rec.Restarts == 0 {
+			rec.FirstRestart = now
+		}
+		rec.Restarts++
+		rec.LastReason, rec.LastFailure, rec.NextStart = failure.Reason, now, now.Add(delay)
+	}
 	f.log.Warn("server down; restarting", "server", failure.Server, "reason", failure.Reason,
 		"attempt", rs.FailureCount(), "in", delay.Round(time.Millisecond))
 	time.AfterFunc(delay, func() { supervisor.RestartChildren(child) })

@@ -116,7 +116,7 @@ func (s *serverActor) dial() (transports.Downstream, error) {
 		return transports.DialRemote(ctx, transports.RemoteSpec{URL: s.cfg.URL, Transport: s.cfg.Transport, Headers: s.cfg.Headers, Handlers: handlers})
 	}
 	return transports.StartProcess(context.Background(), transports.ProcessSpec{
-		Command: s.cfg.Command, Args: s.cfg.Args, Env: s.cfg.Env, Dir: s.cfg.Cwd, Handlers: handlers,
+		Command: s.cfg.Command, Args: s.cfg.Args, Env: s.cfg.Env, InheritEnv: s.cfg.InheritEnv, Dir: s.cfg.Cwd, Handlers: handlers,
 		Server: s.cfg.Name, Children: s.records,
 	})
 }

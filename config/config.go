@@ -29,25 +29,27 @@ type Config struct {
 	LogLevel       string        // key log_level: debug|info|warn|error, default "info"
 	PageSize       int           // key page_size: items per page of list results plugboard returns, default 1000, >= 1
 	HTTP           HTTP          // key http: the fronts of `plugboard serve`
+	InheritEnv     bool          // key inherit_env: the default of servers' inherit_env, default false
 	Servers        []Server      // sorted by Name
 	Warnings       []string      // non-fatal findings (unknown keys, unset ${VAR}s), each naming file and key; the caller logs them
 }
 
 // Server is one downstream MCP server.
 type Server struct {
-	Name      string
-	Command   string            // stdio server
-	Args      []string          // nil when none
-	Env       map[string]string // nil when none
-	Cwd       string
-	URL       string            // remote server (http, https, ws, wss)
-	Transport string            // "stdio" for command servers; for URL servers "streamable-http" (default for http/https), "sse", or "websocket" (default and only choice for ws/wss)
-	Headers   map[string]string // for URL servers; nil when none
-	Prefix    string            // client-facing prefix; default Slug(Name); an explicit "" means no prefix
-	Enabled   bool              // default true; `disabled: true` (Cline's key) means false
-	Tools     Filter            // key tools: {include: [...], exclude: [...]}
-	Prompts   Filter            // key prompts: same shape
-	Timeout   time.Duration     // per request, default 60s
+	Name       string
+	Command    string            // stdio server
+	Args       []string          // nil when none
+	Env        map[string]string // nil when none
+	InheritEnv bool              // key inherit_env (default: the top-level inherit_env): the process gets plugboard's whole environment, less PLUGBOARD_*, instead of the default set
+	Cwd        string
+	URL        string            // remote server (http, https, ws, wss)
+	Transport  string            // "stdio" for command servers; for URL servers "streamable-http" (default for http/https), "sse", or "websocket" (default and only choice for ws/wss)
+	Headers    map[string]string // for URL servers; nil when none
+	Prefix     string            // client-facing prefix; default Slug(Name); an explicit "" means no prefix
+	Enabled    bool              // default true; `disabled: true` (Cline's key) means false
+	Tools      Filter            // key tools: {include: [...], exclude: [...]}
+	Prompts    Filter            // key prompts: same shape
+	Timeout    time.Duration     // per request, default 60s
 }
 
 // DefaultPath returns where plugboard looks for its configuration when it is

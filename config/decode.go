@@ -10,10 +10,11 @@ import (
 // values key by key in a fixed order and stops at the first problem, so the
 // same file always yields the same error.
 type decoder struct {
-	file      string
-	origins   map[string]string                // top-level key -> flag or variable that set it
-	lookupEnv func(name string) (string, bool) // for ${VAR} expansion
-	warnings  []string
+	file       string
+	origins    map[string]string                // top-level key -> flag or variable that set it
+	lookupEnv  func(name string) (string, bool) // for ${VAR} expansion
+	inheritEnv bool                             // the top-level inherit_env, the servers' default
+	warnings   []string
 }
 
 // errorf returns an *Error about key. A top-level value set by a flag or an
@@ -84,6 +85,12 @@ func (d *decoder) decodeConfig(raw map[string]any) (*Config, error) {
 		cfg.PageSize = size
 	}
 
+	inherit, _, err := d.optBool(raw, "", keyInheritEnv)
+	if err != nil {
+		return nil, err
+	}
+	cfg.InheritEnv, d.inheritEnv = inherit, inherit
+
 	httpCfg, err := d.decodeHTTP(raw)
 	if err != nil {
 		return nil, err
@@ -147,7 +154,7 @@ func (d *decoder) decodeServers(raw map[string]any) ([]Server, error) {
 
 func isTopLevelKey(k string) bool {
 	switch k {
-	case keyStartupTimeout, keyLogLevel, keyPageSize, keyServers, keyMCPServers, keyHTTP:
+	case keyStartupTimeout, keyLogLevel, keyPageSize, keyInheritEnv, keyServers, keyMCPServers, keyHTTP:
 		return true
 	}
 	return false

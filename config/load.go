@@ -33,6 +33,7 @@ const (
 	keyStartupTimeout = "startup_timeout"
 	keyLogLevel       = "log_level"
 	keyPageSize       = "page_size"
+	keyInheritEnv     = "inherit_env"
 	keyServers        = "servers"
 	keyMCPServers     = "mcpServers"
 )

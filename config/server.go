@@ -15,7 +15,7 @@ const maxPrefixLen = 32
 // knowingly ignores.
 func isServerKey(k string) bool {
 	switch k {
-	case "command", "args", "env", "cwd", "url", "headers",
+	case "command", "args", "env", "inherit_env", "cwd", "url", "headers",
 		"transport", "type", "transportType",
 		"prefix", "enabled", "disabled", "tools", "prompts", "timeout",
 		"autoApprove", "alwaysAllow": // Cline's and Cursor's approval lists: the client's business, not the proxy's
@@ -96,6 +96,14 @@ func (d *decoder) decodeCommand(s *Server, m map[string]any, key, command, trans
 			return d.errorf(join(key, "env"), "invalid environment variable name %q", name)
 		}
 	}
+	inherit, hasInherit, err := d.optBool(m, key, "inherit_env")
+	if err != nil {
+		return err
+	}
+	s.InheritEnv = d.inheritEnv
+	if hasInherit {
+		s.InheritEnv = inherit
+	}
 	cwd, _, err := d.optString(m, key, "cwd")
 	if err != nil {
 		return err
@@ -109,7 +117,7 @@ func (d *decoder) decodeCommand(s *Server, m map[string]any, key, command, trans
 
 // decodeRemote fills in a url server.
 func (d *decoder) decodeRemote(s *Server, m map[string]any, key, rawURL, transport, transportKey string) error {
-	for _, k := range []string{"args", "env", "cwd"} {
+	for _, k := range []string{"args", "env", "inherit_env", "cwd"} {
 		if _, ok := present(m, k); ok {
 			return d.errorf(join(key, k), "a url server cannot have %s; %s is for command servers", k, k)
 		}

@@ -17,12 +17,13 @@ import (
 
 // ProcessSpec says how to run a stdio MCP server.
 type ProcessSpec struct {
-	Command  string
-	Args     []string
-	Env      map[string]string // added to plugboard's own environment
-	Dir      string
-	MaxFrame int // largest frame accepted from the server; 0 means DefaultMaxFrame
-	Handlers Handlers
+	Command    string
+	Args       []string
+	Env        map[string]string // set on top of what the process gets of plugboard's environment
+	InheritEnv bool              // all of plugboard's environment (less PLUGBOARD_*), not just the default set (childEnv)
+	Dir        string
+	MaxFrame   int // largest frame accepted from the server; 0 means DefaultMaxFrame
+	Handlers   Handlers
 	// Server names the server in Children, which records the process's
 	// pid while it runs (nil records nothing).
 	Server   string
@@ -59,7 +60,7 @@ func StartProcess(ctx context.Context, spec ProcessSpec) (*Process, error) {
 	}
 	cmd := exec.Command(spec.Command, spec.Args...)
 	cmd.Dir = spec.Dir
-	cmd.Env = mergeEnv(os.Environ(), spec.Env)
+	cmd.Env = childEnv(os.Environ(), spec.Env, spec.InheritEnv)
 	// Its own process group, so that a wrapper (npx, uvx) dies with its
 	// server when plugboard has to kill it; on Linux, killed when
 	// plugboard dies too.

@@ -39,6 +39,7 @@ type RemoteSpec struct {
 type Remote struct {
 	mcpConn
 	host    string
+	secrets *secretText // removes the URL's and headers' secrets from errors
 	done    chan struct{}
 	endOnce sync.Once
 	mu      sync.Mutex
@@ -46,18 +47,21 @@ type Remote struct {
 }
 
 // DialRemote connects to a remote server. ctx bounds the connection's
-// set-up only.
+// set-up only. No error or log record of the connection shows the URL's
+// userinfo or query values or the headers' values (RedactURL).
 func DialRemote(ctx context.Context, spec RemoteSpec) (*Remote, error) {
 	u, err := url.Parse(spec.URL)
 	if err != nil {
-		return nil, fmt.Errorf("url: %w", err)
+		// Not err itself: it quotes the whole URL.
+		return nil, fmt.Errorf("url is not valid: %w", errors.Unwrap(err))
 	}
-	r := &Remote{host: u.Host, done: make(chan struct{})}
+	r := &Remote{host: u.Host, done: make(chan struct{}), secrets: newSecretText(spec.URL, spec.Headers)}
 	switch spec.Transport {
 	case RemoteStreamableHTTP:
-		t, err := transport.NewStreamableHTTP(spec.URL, transport.WithHTTPHeaders(spec.Headers), transport.WithContinuousListening())
+		t, err := transport.NewStreamableHTTP(spec.URL, transport.WithHTTPHeaders(spec.Headers), transport.WithContinuousListening(),
+			transport.WithHTTPLogger(r.secrets.logger()))
 		if err != nil {
-			return nil, err
+			return nil, r.secrets.Error(err)
 		}
 		r.t = t
 	case RemoteSSE:
@@ -79,7 +83,7 @@ func DialRemote(ctx context.Context, spec RemoteSpec) (*Remote, error) {
 	case err := <-started:
 		if err != nil {
 			r.Close()
-			return nil, err
+			return nil, r.secrets.Error(err)
 		}
 	case <-ctx.Done():
 		r.Close()
@@ -93,6 +97,7 @@ func DialRemote(ctx context.Context, spec RemoteSpec) (*Remote, error) {
 // other failures (an HTTP error for one request) are the call's alone.
 func (r *Remote) Call(ctx context.Context, id int64, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError, error) {
 	result, rpcErr, err := r.mcpConn.Call(ctx, id, method, params)
+	err = r.secrets.Error(err)
 	if err != nil && ctx.Err() == nil {
 		var netErr net.Error
 		switch {
@@ -103,6 +108,11 @@ func (r *Remote) Call(ctx context.Context, id int64, method string, params json.
 		}
 	}
 	return result, rpcErr, err
+}
+
+// Notify implements Downstream.
+func (r *Remote) Notify(ctx context.Context, method string, params json.RawMessage) error {
+	return r.secrets.Error(r.mcpConn.Notify(ctx, method, params))
 }
 
 // SetProtocolVersion tells an HTTP transport the version to send in the
@@ -126,7 +136,7 @@ func (r *Remote) endWith(done <-chan struct{}, err func() error, what string) {
 func (r *Remote) end(reason string) {
 	r.endOnce.Do(func() {
 		r.mu.Lock()
-		r.reason = reason
+		r.reason = r.secrets.String(reason)
 		r.mu.Unlock()
 		close(r.done)
 	})

@@ -230,7 +230,8 @@ func (s *LegacySSE) startError() error {
 }
 
 // sseStreamURL checks that raw is an http(s) URL and returns it with a form
-// fit for messages: without password or query, which may hold credentials.
+// fit for messages (RedactURL's: userinfo and query values may hold
+// credentials).
 func sseStreamURL(raw string) (target, shown string, err error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -244,12 +245,8 @@ func sseStreamURL(raw string) (target, shown string, err error) {
 	return u.String(), shown, nil
 }
 
-// sseShownURL returns u without password, query or fragment.
-func sseShownURL(u *url.URL) string {
-	c := *u
-	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
-	return c.Redacted()
-}
+// sseShownURL returns u as RedactURL shows it.
+func sseShownURL(u *url.URL) string { return redactURL(u) }
 
 // sseUnwrapURLError returns the cause of a *url.Error, whose own message
 // quotes the whole URL, query and all.

@@ -176,8 +176,8 @@ func (w *WebSocket) Start(ctx context.Context) error {
 }
 
 // websocketURL returns raw with an http(s) scheme turned into ws(s), and a
-// form of it fit for messages: without password or query, which may hold
-// credentials.
+// form of it fit for messages (RedactURL's: userinfo and query values may
+// hold credentials).
 func websocketURL(raw string) (target, shown string, err error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -192,8 +192,7 @@ func websocketURL(raw string) (target, shown string, err error) {
 		u.Scheme = "wss"
 	}
 	target = u.String()
-	u.RawQuery, u.Fragment = "", ""
-	shown = u.Redacted()
+	shown = redactURL(u)
 	if u.Scheme != "ws" && u.Scheme != "wss" {
 		return "", "", fmt.Errorf("websocket url %s: scheme %q is not ws, wss, http or https", shown, scheme)
 	}

@@ -83,7 +83,7 @@ func TestFixture(t *testing.T) {
 			names = append(names, def.Name)
 		}
 		want := []string{
-			"echo", "add", "sleep", "crash", "hang", "large", "progress", "weird", "toggle_tools", "log", "touch", "roots",
+			"echo", "add", "sleep", "crash", "hang", "env", "large", "progress", "weird", "toggle_tools", "log", "touch", "roots",
 			"test_simple_text", "test_image_content", "test_audio_content", "test_embedded_resource",
 			"test_multiple_content_types", "test_tool_with_logging", "test_tool_with_progress", "test_error_handling",
 			"test_reconnection", "test_sampling", "test_elicitation", "test_elicitation_sep1034_defaults",

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,6 +96,7 @@ func (s *session) builtinTools() []tool {
 		newTool("sleep", "Sleeps for ms milliseconds, or until cancelled.", sleepSchema, s.sleep),
 		newTool("crash", "Exits the server process with the given code without answering; over the network it drops every connection first.", crashSchema, s.crash),
 		newTool("hang", "Never answers until cancelled.", noArgsSchema, s.hang),
+		newTool("env", "Returns the names of the server process's environment variables, sorted, one a line (values only for FIXTURE_SHOW_*).", noArgsSchema, s.env),
 		newTool("large", "Returns one text content of the given number of 'x' characters.", largeSchema, s.large),
 		newTool("progress", "Sends progress notifications when the call has a progress token, then returns done.", progSchema, s.progress),
 		{name: "weird", definition: json.RawMessage(weirdToolDefinition), run: s.weird},
@@ -193,6 +195,21 @@ func (s *session) add(_ context.Context, call toolCall) (any, error) {
 		return errorResult(err.Error()), nil
 	}
 	return textResult(strconv.FormatFloat(args.A+args.B, 'g', -1, 64)), nil
+}
+
+// env lists the environment's names: a test checks what plugboard passes
+// on without the fixture printing secrets.
+func (s *session) env(context.Context, toolCall) (any, error) {
+	var lines []string
+	for _, kv := range os.Environ() {
+		name, value, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "FIXTURE_SHOW_") {
+			name += "=" + value
+		}
+		lines = append(lines, name)
+	}
+	slices.Sort(lines)
+	return textResult(strings.Join(lines, "\n")), nil
 }
 
 func (s *session) sleep(ctx context.Context, call toolCall) (any, error) {

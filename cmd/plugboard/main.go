@@ -9,6 +9,7 @@
 //	plugboard serve [flags]     serve many clients over HTTP (/mcp, /sse, /ws) and a unix socket
 //	plugboard attach            bridge stdin/stdout to a running plugboard serve
 //	plugboard token             print the bearer token plugboard serve requires over HTTP
+//	plugboard status            show the servers of a running plugboard serve
 //	plugboard version           print the version
 package main
 
@@ -59,6 +60,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runAttach(args, stdin, stdout, stderr)
 	case "token":
 		return runToken(args, stdout, stderr)
+	case "status":
+		return runStatus(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "plugboard", actors.Version)
 		return exitOK
@@ -79,6 +82,8 @@ func usage(w io.Writer) {
   plugboard serve [flags]     serve many clients over HTTP (/mcp, /sse, /ws) and a unix socket
   plugboard attach [--socket PATH]  bridge stdin/stdout to a running plugboard serve
   plugboard token             print the bearer token plugboard serve requires over HTTP
+  plugboard status [--socket PATH] [--json]  show each server of a running plugboard serve:
+                              state, restarts, last failure
   plugboard version           print the version
 
 flags:

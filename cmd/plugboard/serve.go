@@ -137,18 +137,15 @@ func runServe(args []string, stderr io.Writer) int {
 	return exitOK
 }
 
-// acceptStreams serves each local connection as a session of
-// newline-delimited JSON-RPC.
+// acceptStreams serves each local connection: a session of
+// newline-delimited JSON-RPC, or a status request (serveSocketConn).
 func acceptStreams(ln net.Listener, sys *actors.System, log *slog.Logger) {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
 			return
 		}
-		go func() {
-			<-sys.ServeStream(conn, conn, transports.DefaultMaxFrame)
-			conn.Close()
-		}()
+		go serveSocketConn(conn, sys, log)
 	}
 }
 
