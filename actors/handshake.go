@@ -88,7 +88,7 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	ready.incarnation, ready.conn = inc, conn
 	root.Send(self, ready)
 	if ready.version == messages.ModernVersion {
-		go listenModern(ctx, conn, ready.caps)
+		go listenModern(ctx, s.log, conn, ready.caps, defaultBackoff())
 	}
 
 	select {
@@ -113,7 +113,7 @@ func (s *serverActor) dial() (transports.Downstream, error) {
 	if s.cfg.URL != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
 		defer cancel()
-		return transports.DialRemote(ctx, transports.RemoteSpec{URL: s.cfg.URL, Transport: s.cfg.Transport, Headers: s.cfg.Headers, Handlers: handlers})
+		return transports.DialRemote(ctx, transports.RemoteSpec{URL: s.cfg.URL, Transport: s.cfg.Transport, Headers: s.cfg.Headers, Handlers: handlers, Quirks: s.quirks})
 	}
 	return transports.StartProcess(context.Background(), transports.ProcessSpec{
 		Command: s.cfg.Command, Args: s.cfg.Args, Env: s.cfg.Env, Dir: s.cfg.Cwd, Handlers: handlers,

@@ -38,6 +38,7 @@ type serverActor struct {
 	log         *slog.Logger
 	incarnation uint64
 	era         *eraMemory                 // which revision the server speaks, once learnt; kept across restarts
+	quirks      *transports.Quirks         // the transport rules the server breaks, each logged once; kept across restarts
 	modern      bool                       // the current incarnation speaks 2026-07-28
 	listens     map[string]*resourceListen // a modern server's subscriptions/listen per subscribed URI
 	root        *actor.RootContext         // for the incarnation's goroutines to post to self
@@ -154,9 +155,11 @@ type (
 func newServerProps(cfg config.Server, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, eras *eraCache) *actor.Props {
 	var incarnations atomic.Uint64
 	era := newEraMemory(eras, eraKey(cfg))
+	quirks := transports.NewQuirks(log.With("server", cfg.Name))
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &serverActor{
 			era:         era,
+			quirks:      quirks,
 			cfg:         cfg,
 			router:      router,
 			procs:       procs,
@@ -225,6 +228,10 @@ func (s *serverActor) Receive(ctx actor.Context) {
 	case *listenEnded:
 		if msg.incarnation == s.incarnation {
 			s.listenGone(ctx, msg.id, msg.reason, false)
+		}
+	case *listenReopen:
+		if msg.incarnation == s.incarnation {
+			s.listenReopened(msg)
 		}
 	case *listenAckOverdue:
 		if msg.incarnation == s.incarnation {
