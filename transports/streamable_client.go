@@ -401,7 +401,7 @@ func (c *streamableClient) readBody(ctx context.Context, resp *http.Response, wh
 		c.quirks.note(fmt.Sprintf("answers with Content-Type %q", mt))
 	}
 	if isJSON {
-		return c.readJSON(br, what, done)
+		return c.readJSON(br, what, mt == "application/json", done)
 	}
 	return c.readEvents(ctx, br, what, cursor, done)
 }
@@ -421,8 +421,9 @@ func firstByte(r *bufio.Reader) (byte, error) {
 }
 
 // readJSON reads JSON-RPC messages (or batches of them) one after the
-// other, newline-delimited or not, each at most maxFrame bytes.
-func (c *streamableClient) readJSON(r io.Reader, what string, done func() bool) (bool, error) {
+// other, newline-delimited or not, each at most maxFrame bytes; labelled
+// says the body was announced as JSON.
+func (c *streamableClient) readJSON(r io.Reader, what string, labelled bool, done func() bool) (bool, error) {
 	lim := &offsetLimit{r: r}
 	dec := json.NewDecoder(lim)
 	for n := 1; ; n++ {
@@ -437,7 +438,7 @@ func (c *streamableClient) readJSON(r io.Reader, what string, done func() bool) 
 			}
 			return false, fmt.Errorf("reading the answer to %s: %w", what, err)
 		}
-		if n == 2 {
+		if n == 2 && labelled { // else the label's breach was noted
 			c.quirks.note("puts several JSON-RPC messages in one application/json body")
 		}
 		if msg[0] == '[' {
