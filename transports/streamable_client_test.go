@@ -473,3 +473,29 @@ func TestStreamableRefusals(t *testing.T) {
 		t.Errorf("the error shows the URL's secrets: %v", err)
 	}
 }
+
+// A message over the frame limit fails its call, in a JSON body or an
+// event stream; nothing past the limit is buffered.
+func TestStreamableCapsMessages(t *testing.T) {
+	big := `{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"` + strings.Repeat("x", 64<<10) + `"}}`
+	for _, ct := range []string{"application/json", "text/event-stream"} {
+		t.Run(ct, func(t *testing.T) {
+			srv := newHTTPTestServer(t, func(w http.ResponseWriter, r *http.Request, f Frame) {
+				w.Header().Set("Content-Type", ct)
+				body := big + "\n" + fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"result":{}}`, f.ID) + "\n"
+				if ct == "text/event-stream" {
+					body = "data: " + big + "\n\n" + fmt.Sprintf("data: {\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{}}\n\n", f.ID)
+				}
+				_, _ = io.WriteString(w, body)
+			})
+			r, err := DialRemote(context.Background(), RemoteSpec{URL: srv.URL + "/mcp", Transport: RemoteStreamableHTTP, MaxFrame: 4 << 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(r.Close)
+			if _, _, err := callTest(t, r, "tools/call"); !errors.Is(err, ErrFrameTooLarge) {
+				t.Errorf("err = %v, want ErrFrameTooLarge", err)
+			}
+		})
+	}
+}
