@@ -88,7 +88,10 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	ready.incarnation, ready.conn = inc, conn
 	root.Send(self, ready)
 	if ready.version == messages.ModernVersion {
-		go listenModern(ctx, s.log, conn, ready.caps, defaultBackoff())
+		kinds := listKinds(ready.caps)
+		go listenModern(ctx, s.log, conn, ready.caps, defaultBackoff(), func(id int64, again bool) {
+			root.Send(self, &listListenOpened{incarnation: inc, id: id, again: again, kinds: kinds})
+		})
 	}
 
 	select {

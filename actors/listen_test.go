@@ -83,9 +83,15 @@ func TestListenModernReopensAndLogs(t *testing.T) {
 			log := slog.New(slog.NewTextHandler(logs, nil)).With("server", "s1")
 			ctx, cancel := context.WithCancel(context.Background())
 			stopped := make(chan struct{})
+			var openedMu sync.Mutex
+			var opened []bool // again, per listen
 			go func() {
 				defer close(stopped)
-				listenModern(ctx, log, conn, caps, fast)
+				listenModern(ctx, log, conn, caps, fast, func(_ int64, again bool) {
+					openedMu.Lock()
+					opened = append(opened, again)
+					openedMu.Unlock()
+				})
 			}()
 			if tc.wantCalls == 0 {
 				select {
@@ -112,6 +118,11 @@ func TestListenModernReopensAndLogs(t *testing.T) {
 				}
 			}
 			cancel()
+			openedMu.Lock()
+			if len(opened) == 0 || opened[0] || (len(opened) > 1 && !opened[len(opened)-1]) {
+				t.Errorf("opened (again?) per listen: %v, want false, then true", opened)
+			}
+			openedMu.Unlock()
 			out := logs.String()
 			if !strings.Contains(out, "level=WARN") || !strings.Contains(out, tc.wantLog) || !strings.Contains(out, "server=s1") {
 				t.Errorf("log, want a warning naming the server and %q:\n%s", tc.wantLog, out)

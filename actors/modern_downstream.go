@@ -186,17 +186,21 @@ func discoverModern(ctx context.Context, md transports.ModernDownstream, offer j
 // that ends while the connection lives (the server closed it, refused it,
 // or its answer could not be read) is logged at warn and opened again
 // after b's capped exponential backoff; only a server without the method
-// is left alone, once said so.
-func listenModern(ctx context.Context, log *slog.Logger, conn transports.Downstream, caps *initializeCapabilities, b backoff) {
+// is left alone, once said so. opened is told each listen's request id
+// before it goes out, and whether it is a re-opening: changes made while
+// no listen was open were not heard.
+func listenModern(ctx context.Context, log *slog.Logger, conn transports.Downstream, caps *initializeCapabilities, b backoff, opened func(id int64, again bool)) {
 	params, _ := json.Marshal(map[string]any{"notifications": map[string]bool{
 		"toolsListChanged":     caps.Tools != nil,
 		"promptsListChanged":   caps.Prompts != nil,
 		"resourcesListChanged": caps.Resources != nil,
 	}})
 	failures := 0
-	for {
-		opened := time.Now()
-		_, rpcErr, err := conn.Call(ctx, conn.NewID(), "subscriptions/listen", params)
+	for again := false; ; again = true {
+		start := time.Now()
+		id := conn.NewID()
+		opened(id, again)
+		_, rpcErr, err := conn.Call(ctx, id, "subscriptions/listen", params)
 		select {
 		case <-ctx.Done():
 			return
@@ -208,7 +212,7 @@ func listenModern(ctx context.Context, log *slog.Logger, conn transports.Downstr
 			log.Warn("the server has no subscriptions/listen; its list changes will not be heard", "error", rpcErr.Message)
 			return
 		}
-		if b.healthy(time.Since(opened)) {
+		if b.healthy(time.Since(start)) {
 			failures = 0
 		}
 		failures++
@@ -225,6 +229,31 @@ func listenModern(ctx context.Context, log *slog.Logger, conn transports.Downstr
 			return
 		}
 	}
+}
+
+// listListenOpened is the list-change listen going out under id, from
+// listenModern to the actor; again marks a re-opening, whose
+// acknowledgement has the lists fetched anew.
+type listListenOpened struct {
+	incarnation uint64
+	id          int64
+	again       bool
+	kinds       []messages.Kind // the lists the server has
+}
+
+// listKinds are the lists a server's capabilities say it has.
+func listKinds(caps *initializeCapabilities) []messages.Kind {
+	var kinds []messages.Kind
+	if caps.Tools != nil {
+		kinds = append(kinds, messages.Tools)
+	}
+	if caps.Prompts != nil {
+		kinds = append(kinds, messages.Prompts)
+	}
+	if caps.Resources != nil {
+		kinds = append(kinds, messages.Resources, messages.ResourceTemplates)
+	}
+	return kinds
 }
 
 // listenEndReason says how a subscriptions/listen request ended.
@@ -317,6 +346,7 @@ type resourceListen struct {
 	waiting  []*messages.Forward // subscribe requests answered once the server acknowledges
 	failures int                 // consecutive ends of an acknowledged listen, for the backoff
 	opened   time.Time
+	reopened bool // an acknowledged listen opened again: updates may have been missed meanwhile
 }
 
 // Messages about a resource listen, from its goroutines to the actor.
@@ -422,7 +452,10 @@ func (s *serverActor) listenFor(id int64) (string, *resourceListen) {
 }
 
 // listenAcknowledged answers the subscribe requests waiting for the
-// server's acknowledgement of their listen.
+// server's acknowledgement of their listen. A re-opened listen's
+// acknowledgement stands for what may have been missed while none was
+// open: the lists are fetched anew (clients hear of real changes only),
+// and a resource's subscribers are told it may have been updated.
 func (s *serverActor) listenAcknowledged(ctx actor.Context, params json.RawMessage) {
 	var p struct {
 		Meta struct {
@@ -432,7 +465,20 @@ func (s *serverActor) listenAcknowledged(ctx actor.Context, params json.RawMessa
 	if json.Unmarshal(params, &p) != nil {
 		return
 	}
-	if _, l := s.listenFor(p.Meta.ID); l != nil && !l.acked {
+	if l := s.listListen; l != nil && l.id == p.Meta.ID {
+		if l.again {
+			s.refetch(ctx, l.kinds...)
+		}
+		s.listListen = nil
+		return
+	}
+	uri, l := s.listenFor(p.Meta.ID)
+	if l != nil && l.reopened {
+		l.reopened = false
+		ctx.Send(s.router, &messages.ServerNotification{Server: s.cfg.Name, Method: "notifications/resources/updated",
+			Params: mustJSON(map[string]string{"uri": uri}), URI: uri})
+	}
+	if l != nil && !l.acked {
 		l.acked = true
 		for _, w := range l.waiting {
 			s.replySubscribed(ctx, w, nil)
@@ -473,6 +519,7 @@ func (s *serverActor) listenGone(ctx actor.Context, id int64, reason string, onl
 // listenReopened opens again the listen of a subscription still wanted.
 func (s *serverActor) listenReopened(msg *listenReopen) {
 	if l, ok := s.listens[msg.uri]; ok && l.id == msg.id && s.conn != nil {
+		l.reopened = true
 		s.openResourceListen(msg.uri, l)
 	}
 }

@@ -41,6 +41,7 @@ type serverActor struct {
 	quirks      *transports.Quirks         // the transport rules the server breaks, each logged once; kept across restarts
 	modern      bool                       // the current incarnation speaks 2026-07-28
 	listens     map[string]*resourceListen // a modern server's subscriptions/listen per subscribed URI
+	listListen  *listListenOpened          // the list-change listen, until its acknowledgement
 	root        *actor.RootContext         // for the incarnation's goroutines to post to self
 	self        *actor.PID
 	offer       chan json.RawMessage // the client capabilities to offer, for the handshake
@@ -228,6 +229,10 @@ func (s *serverActor) Receive(ctx actor.Context) {
 	case *listenEnded:
 		if msg.incarnation == s.incarnation {
 			s.listenGone(ctx, msg.id, msg.reason, false)
+		}
+	case *listListenOpened:
+		if msg.incarnation == s.incarnation {
+			s.listListen = msg
 		}
 	case *listenReopen:
 		if msg.incarnation == s.incarnation {

@@ -78,20 +78,37 @@ func newServer(opts *mcp.ServerOptions, cuts *listenCuts) *mcp.Server {
 		})
 	var added sync.Mutex
 	n := 0
-	s.AddTool(&mcp.Tool{Name: "add_tool", Description: "adds a tool named added_N", InputSchema: noArgs},
-		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			added.Lock()
-			n++
-			name := fmt.Sprintf("added_%d", n)
-			added.Unlock()
-			s.AddTool(&mcp.Tool{Name: name, InputSchema: noArgs}, func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-				return text(name), nil
-			})
+	addTool := func() string {
+		added.Lock()
+		n++
+		name := fmt.Sprintf("added_%d", n)
+		added.Unlock()
+		s.AddTool(&mcp.Tool{Name: name, InputSchema: noArgs}, func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			return text(name), nil
 		})
-	s.AddTool(&mcp.Tool{Name: "cut_listens", Description: "ends every subscriptions/listen stream open now", InputSchema: noArgs},
+		return name
+	}
+	s.AddTool(&mcp.Tool{Name: "add_tool", Description: "adds a tool named added_N", InputSchema: noArgs},
 		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			return text(fmt.Sprintf("cut %d", cuts.cut())), nil
+			return text(addTool()), nil
+		})
+	s.AddTool(&mcp.Tool{Name: "cut_listens", InputSchema: json.RawMessage(`{"type":"object","properties":{"then_add":{"type":"boolean"}}}`),
+		Description: "ends every subscriptions/listen stream open now; with then_add, adds a tool and updates the resource " +
+			"a moment later, before a client can have opened them again"},
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			var args struct {
+				ThenAdd bool `json:"then_add"`
+			}
+			_ = json.Unmarshal(req.Params.Arguments, &args)
+			answer := fmt.Sprintf("cut %d", cuts.cut())
+			if args.ThenAdd {
+				// A client re-opens after 250 ms at the earliest (plugboard's
+				// backoff); this lets the listens' handlers finish first.
+				time.Sleep(100 * time.Millisecond)
+				answer += ", added " + addTool()
+				_ = s.ResourceUpdated(ctx, &mcp.ResourceUpdatedNotificationParams{URI: counterURI})
+			}
+			return text(answer), nil
 		})
 	s.AddResource(&mcp.Resource{URI: counterURI, Name: "counter", MIMEType: "text/plain"},
 		func(_ context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {

@@ -164,7 +164,38 @@ func TestNewlineDelimitedJSONFromAGoSDKServer(t *testing.T) {
 			})
 			waitListens(t, c, 2)
 			touch()
+
+			// What changes while no listen is open is not lost: the lists
+			// are fetched again, and subscribers told the resource may
+			// have changed, once the listens are back.
+			drainNotifications(c)
+			if got := textOf(t, c.mustCall("tools/call", map[string]any{"name": "cut_listens", "arguments": map[string]any{"then_add": true}})); got != "cut 2, added added_3" {
+				t.Fatalf("cut_listens: %q", got)
+			}
+			waitNotifications(t, c, 10*time.Second, "notifications/tools/list_changed", "notifications/resources/updated")
+			if !contains(names(t, c.listAll("tools/list", "tools"), "name"), "added_3") {
+				t.Error("a tool added while no listen was open is not listed")
+			}
 		})
+	}
+}
+
+// waitNotifications waits for a notification of each method, in any
+// order, skipping others.
+func waitNotifications(t *testing.T, c *client, within time.Duration, methods ...string) {
+	t.Helper()
+	missing := map[string]bool{}
+	for _, m := range methods {
+		missing[m] = true
+	}
+	deadline := time.After(within)
+	for len(missing) > 0 {
+		select {
+		case m := <-c.notifications:
+			delete(missing, m.Method)
+		case <-deadline:
+			t.Fatalf("no %v within %s", missing, within)
+		}
 	}
 }
 
