@@ -88,7 +88,10 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	ready.incarnation, ready.conn = inc, conn
 	root.Send(self, ready)
 	if ready.version == messages.ModernVersion {
-		go listenModern(ctx, conn, ready.caps)
+		kinds := listKinds(ready.caps)
+		go listenModern(ctx, s.log, conn, ready.caps, defaultBackoff(), func(id int64, again bool) {
+			root.Send(self, &listListenOpened{incarnation: inc, id: id, again: again, kinds: kinds})
+		})
 	}
 
 	select {
@@ -113,7 +116,7 @@ func (s *serverActor) dial() (transports.Downstream, error) {
 	if s.cfg.URL != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
 		defer cancel()
-		return transports.DialRemote(ctx, transports.RemoteSpec{URL: s.cfg.URL, Transport: s.cfg.Transport, Headers: s.cfg.Headers, Handlers: handlers})
+		return transports.DialRemote(ctx, transports.RemoteSpec{URL: s.cfg.URL, Transport: s.cfg.Transport, Headers: s.cfg.Headers, Handlers: handlers, Quirks: s.quirks})
 	}
 	return transports.StartProcess(context.Background(), transports.ProcessSpec{
 		Command: s.cfg.Command, Args: s.cfg.Args, Env: s.cfg.Env, InheritEnv: s.cfg.InheritEnv, Dir: s.cfg.Cwd, Handlers: handlers,

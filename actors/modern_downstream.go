@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -180,15 +181,90 @@ func discoverModern(ctx context.Context, md transports.ModernDownstream, offer j
 }
 
 // listenModern keeps a subscriptions/listen request open on a modern
-// server for the life of the connection, so that its list changes reach
-// plugboard (they come as notifications, tagged, like any other).
-func listenModern(ctx context.Context, conn transports.Downstream, caps *initializeCapabilities) {
+// server while the connection lives, so that its list changes reach
+// plugboard (they come as notifications, tagged, like any other). A listen
+// that ends while the connection lives (the server closed it, refused it,
+// or its answer could not be read) is logged at warn and opened again
+// after b's capped exponential backoff; only a server without the method
+// is left alone, once said so. opened is told each listen's request id
+// before it goes out, and whether it is a re-opening: changes made while
+// no listen was open were not heard.
+func listenModern(ctx context.Context, log *slog.Logger, conn transports.Downstream, caps *initializeCapabilities, b backoff, opened func(id int64, again bool)) {
 	params, _ := json.Marshal(map[string]any{"notifications": map[string]bool{
 		"toolsListChanged":     caps.Tools != nil,
 		"promptsListChanged":   caps.Prompts != nil,
 		"resourcesListChanged": caps.Resources != nil,
 	}})
-	_, _, _ = conn.Call(ctx, conn.NewID(), "subscriptions/listen", params)
+	failures := 0
+	for again := false; ; again = true {
+		start := time.Now()
+		id := conn.NewID()
+		opened(id, again)
+		_, rpcErr, err := conn.Call(ctx, id, "subscriptions/listen", params)
+		select {
+		case <-ctx.Done():
+			return
+		case <-conn.Done():
+			return
+		default:
+		}
+		if rpcErr != nil && rpcErr.Code == messages.CodeMethodNotFound {
+			log.Warn("the server has no subscriptions/listen; its list changes will not be heard", "error", rpcErr.Message)
+			return
+		}
+		if b.healthy(time.Since(start)) {
+			failures = 0
+		}
+		failures++
+		wait := b.delay(failures, randomFraction)
+		log.Warn("the list-change listen ended; re-opening", "why", listenEndReason(rpcErr, err), "retry_in", wait.Round(time.Millisecond))
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-conn.Done():
+			t.Stop()
+			return
+		}
+	}
+}
+
+// listListenOpened is the list-change listen going out under id, from
+// listenModern to the actor; again marks a re-opening, whose
+// acknowledgement has the lists fetched anew.
+type listListenOpened struct {
+	incarnation uint64
+	id          int64
+	again       bool
+	kinds       []messages.Kind // the lists the server has
+}
+
+// listKinds are the lists a server's capabilities say it has.
+func listKinds(caps *initializeCapabilities) []messages.Kind {
+	var kinds []messages.Kind
+	if caps.Tools != nil {
+		kinds = append(kinds, messages.Tools)
+	}
+	if caps.Prompts != nil {
+		kinds = append(kinds, messages.Prompts)
+	}
+	if caps.Resources != nil {
+		kinds = append(kinds, messages.Resources, messages.ResourceTemplates)
+	}
+	return kinds
+}
+
+// listenEndReason says how a subscriptions/listen request ended.
+func listenEndReason(rpcErr *messages.RPCError, err error) string {
+	switch {
+	case rpcErr != nil:
+		return fmt.Sprintf("refused it: %s (%d)", rpcErr.Message, rpcErr.Code)
+	case err != nil:
+		return "lost it: " + err.Error()
+	}
+	return "ended it"
 }
 
 // clientSpeaksModern reports whether a request comes from a 2026-07-28
@@ -264,10 +340,13 @@ func (s *serverActor) setModernLogLevel(ctx actor.Context, msg *messages.Forward
 // resourceListen is a subscriptions/listen request held open on a modern
 // server for one resource URI.
 type resourceListen struct {
-	id      int64
-	cancel  context.CancelFunc
-	acked   bool
-	waiting []*messages.Forward // subscribe requests answered once the server acknowledges
+	id       int64
+	cancel   context.CancelFunc
+	acked    bool
+	waiting  []*messages.Forward // subscribe requests answered once the server acknowledges
+	failures int                 // consecutive ends of an acknowledged listen, for the backoff
+	opened   time.Time
+	reopened bool // an acknowledged listen opened again: updates may have been missed meanwhile
 }
 
 // Messages about a resource listen, from its goroutines to the actor.
@@ -280,6 +359,11 @@ type (
 	listenAckOverdue struct {
 		incarnation uint64
 		id          int64
+	}
+	listenReopen struct {
+		incarnation uint64
+		uri         string
+		id          int64 // of the listen that ended: a later subscribe or unsubscribe supersedes it
 	}
 )
 
@@ -300,22 +384,10 @@ func (s *serverActor) subscribeModern(ctx actor.Context, msg *messages.Forward) 
 		l.waiting = append(l.waiting, msg)
 		return
 	case msg.Method == "resources/subscribe" && !open:
-		id := conn.NewID()
-		listenCtx, cancel := context.WithCancel(context.Background())
-		s.listens[p.URI] = &resourceListen{id: id, cancel: cancel, waiting: []*messages.Forward{msg}}
-		params := mustJSON(map[string]any{"notifications": map[string]any{"resourceSubscriptions": []string{p.URI}}})
-		root, self, inc := s.root, s.self, s.incarnation
-		go func() {
-			_, rpcErr, err := conn.Call(listenCtx, id, "subscriptions/listen", params)
-			reason := "ended it"
-			switch {
-			case rpcErr != nil:
-				reason = fmt.Sprintf("refused it: %s (%d)", rpcErr.Message, rpcErr.Code)
-			case err != nil:
-				reason = "lost it: " + err.Error()
-			}
-			root.Send(self, &listenEnded{incarnation: inc, id: id, reason: reason})
-		}()
+		l = &resourceListen{waiting: []*messages.Forward{msg}}
+		s.listens[p.URI] = l
+		s.openResourceListen(p.URI, l)
+		root, self, inc, id := s.root, s.self, s.incarnation, l.id
 		time.AfterFunc(s.cfg.Timeout, func() { root.Send(self, &listenAckOverdue{incarnation: inc, id: id}) })
 		return
 	case msg.Method == "resources/unsubscribe" && open:
@@ -338,6 +410,21 @@ func (s *serverActor) subscribeModern(ctx actor.Context, msg *messages.Forward) 
 		return
 	}
 	s.replySubscribed(ctx, msg, nil)
+}
+
+// openResourceListen sends l's subscriptions/listen for uri under a new
+// id; its end comes back to the actor as listenEnded.
+func (s *serverActor) openResourceListen(uri string, l *resourceListen) {
+	conn := s.conn
+	id := conn.NewID()
+	listenCtx, cancel := context.WithCancel(context.Background())
+	l.id, l.cancel, l.opened = id, cancel, time.Now()
+	params := mustJSON(map[string]any{"notifications": map[string]any{"resourceSubscriptions": []string{uri}}})
+	root, self, inc := s.root, s.self, s.incarnation
+	go func() {
+		_, rpcErr, err := conn.Call(listenCtx, id, "subscriptions/listen", params)
+		root.Send(self, &listenEnded{incarnation: inc, id: id, reason: listenEndReason(rpcErr, err)})
+	}()
 }
 
 func (s *serverActor) replySubscribed(ctx actor.Context, msg *messages.Forward, rpcErr *messages.RPCError) {
@@ -365,7 +452,10 @@ func (s *serverActor) listenFor(id int64) (string, *resourceListen) {
 }
 
 // listenAcknowledged answers the subscribe requests waiting for the
-// server's acknowledgement of their listen.
+// server's acknowledgement of their listen. A re-opened listen's
+// acknowledgement stands for what may have been missed while none was
+// open: the lists are fetched anew (clients hear of real changes only),
+// and a resource's subscribers are told it may have been updated.
 func (s *serverActor) listenAcknowledged(ctx actor.Context, params json.RawMessage) {
 	var p struct {
 		Meta struct {
@@ -375,7 +465,20 @@ func (s *serverActor) listenAcknowledged(ctx actor.Context, params json.RawMessa
 	if json.Unmarshal(params, &p) != nil {
 		return
 	}
-	if _, l := s.listenFor(p.Meta.ID); l != nil && !l.acked {
+	if l := s.listListen; l != nil && l.id == p.Meta.ID {
+		if l.again {
+			s.refetch(ctx, l.kinds...)
+		}
+		s.listListen = nil
+		return
+	}
+	uri, l := s.listenFor(p.Meta.ID)
+	if l != nil && l.reopened {
+		l.reopened = false
+		ctx.Send(s.router, &messages.ServerNotification{Server: s.cfg.Name, Method: "notifications/resources/updated",
+			Params: mustJSON(map[string]string{"uri": uri}), URI: uri})
+	}
+	if l != nil && !l.acked {
 		l.acked = true
 		for _, w := range l.waiting {
 			s.replySubscribed(ctx, w, nil)
@@ -384,16 +487,39 @@ func (s *serverActor) listenAcknowledged(ctx actor.Context, params json.RawMessa
 	}
 }
 
-// listenGone fails a listen that ended or was never acknowledged: its
-// waiting subscribers get the reason, and a later subscribe starts anew.
+// listenGone handles a listen that ended or was never acknowledged. One
+// that subscribers wait on fails them with the reason, and a later
+// subscribe starts anew. One the server had acknowledged carries a live
+// subscription: it is logged and opened again after the backoff.
 func (s *serverActor) listenGone(ctx actor.Context, id int64, reason string, onlyUnacked bool) {
 	uri, l := s.listenFor(id)
 	if l == nil || (onlyUnacked && l.acked) {
 		return
 	}
-	delete(s.listens, uri)
 	l.cancel()
+	if l.acked && len(l.waiting) == 0 {
+		b := defaultBackoff()
+		if b.healthy(time.Since(l.opened)) {
+			l.failures = 0
+		}
+		l.failures++
+		wait := b.delay(l.failures, randomFraction)
+		s.log.Warn("a resource subscription's listen ended; re-opening", "uri", uri, "why", "the server "+reason, "retry_in", wait.Round(time.Millisecond))
+		root, self, inc := s.root, s.self, s.incarnation
+		time.AfterFunc(wait, func() { root.Send(self, &listenReopen{incarnation: inc, uri: uri, id: id}) })
+		return
+	}
+	delete(s.listens, uri)
+	s.log.Warn("a resource subscription failed", "uri", uri, "why", "the server "+reason)
 	for _, w := range l.waiting {
 		s.replySubscribed(ctx, w, &messages.RPCError{Code: messages.CodeServerUnavailable, Message: fmt.Sprintf("server %s %s (subscription to %s)", s.cfg.Name, reason, uri)})
+	}
+}
+
+// listenReopened opens again the listen of a subscription still wanted.
+func (s *serverActor) listenReopened(msg *listenReopen) {
+	if l, ok := s.listens[msg.uri]; ok && l.id == msg.id && s.conn != nil {
+		l.reopened = true
+		s.openResourceListen(msg.uri, l)
 	}
 }

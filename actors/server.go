@@ -39,8 +39,10 @@ type serverActor struct {
 	incarnation uint64
 	era         *eraMemory                 // which revision the server speaks, once learnt; kept across restarts
 	records     *transports.ChildRecords   // where its process's pid is recorded
+	quirks      *transports.Quirks         // the transport rules the server breaks, each logged once; kept across restarts
 	modern      bool                       // the current incarnation speaks 2026-07-28
 	listens     map[string]*resourceListen // a modern server's subscriptions/listen per subscribed URI
+	listListen  *listListenOpened          // the list-change listen, until its acknowledgement
 	root        *actor.RootContext         // for the incarnation's goroutines to post to self
 	self        *actor.PID
 	offer       chan json.RawMessage // the client capabilities to offer, for the handshake
@@ -155,10 +157,12 @@ type (
 func newServerProps(cfg config.Server, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, eras *eraCache, records *transports.ChildRecords) *actor.Props {
 	var incarnations atomic.Uint64
 	era := newEraMemory(eras, eraKey(cfg))
+	quirks := transports.NewQuirks(log.With("server", cfg.Name))
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &serverActor{
 			era:         era,
 			records:     records,
+			quirks:      quirks,
 			cfg:         cfg,
 			router:      router,
 			procs:       procs,
@@ -227,6 +231,14 @@ func (s *serverActor) Receive(ctx actor.Context) {
 	case *listenEnded:
 		if msg.incarnation == s.incarnation {
 			s.listenGone(ctx, msg.id, msg.reason, false)
+		}
+	case *listListenOpened:
+		if msg.incarnation == s.incarnation {
+			s.listListen = msg
+		}
+	case *listenReopen:
+		if msg.incarnation == s.incarnation {
+			s.listenReopened(msg)
 		}
 	case *listenAckOverdue:
 		if msg.incarnation == s.incarnation {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"sync"
 
@@ -162,7 +163,7 @@ func (c *lineConn) end() {
 
 // call sends a request and waits for its response, the end of ctx or the
 // end of the connection (transport.ErrTransportClosed).
-func (c *lineConn) call(ctx context.Context, id int64, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError, error) {
+func (c *lineConn) call(ctx context.Context, id int64, method string, params json.RawMessage, _ http.Header) (json.RawMessage, *messages.RPCError, error) {
 	select {
 	case <-c.done:
 		return nil, nil, transport.ErrTransportClosed

@@ -70,7 +70,7 @@ func (s *fakeServer) callAsync(ctx context.Context, id int64, method, params str
 		p = json.RawMessage(params)
 	}
 	go func() {
-		r, e, err := s.conn.call(ctx, id, method, p)
+		r, e, err := s.conn.call(ctx, id, method, p, nil)
 		done <- callOutcome{r, e, err}
 	}()
 	return done
@@ -219,7 +219,7 @@ func TestLineConnEnds(t *testing.T) {
 		if o := wait(t, call); !errors.Is(o.err, transport.ErrTransportClosed) {
 			t.Errorf("call = %v, want ErrTransportClosed", o.err)
 		}
-		if _, _, err := s.conn.call(context.Background(), 2, "m", nil); !errors.Is(err, transport.ErrTransportClosed) {
+		if _, _, err := s.conn.call(context.Background(), 2, "m", nil, nil); !errors.Is(err, transport.ErrTransportClosed) {
 			t.Errorf("a call after the end = %v, want ErrTransportClosed", err)
 		}
 		if err := s.conn.notify(context.Background(), "n", nil); !errors.Is(err, transport.ErrTransportClosed) {
@@ -318,7 +318,7 @@ func BenchmarkLineConnCall(b *testing.B) {
 	var id int64
 	for b.Loop() {
 		id++
-		if _, _, err := c.call(context.Background(), id, "tools/call", params); err != nil {
+		if _, _, err := c.call(context.Background(), id, "tools/call", params, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sync/atomic"
 
 	"github.com/mark3labs/mcp-go/client/transport"
@@ -23,7 +24,9 @@ type mcpConn struct {
 // rawConn is a transport of plugboard's own that carries params, results
 // and errors as raw JSON, with nothing decoded or encoded on the way.
 type rawConn interface {
-	call(ctx context.Context, id int64, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError, error)
+	// call sends a request; header holds the HTTP headers the request
+	// mirrors (nil on transports without headers).
+	call(ctx context.Context, id int64, method string, params json.RawMessage, header http.Header) (json.RawMessage, *messages.RPCError, error)
 	notify(ctx context.Context, method string, params json.RawMessage) error
 }
 
@@ -33,10 +36,11 @@ func (c *mcpConn) NewID() int64 { return c.ids.Add(1) }
 // Call implements Downstream.
 func (c *mcpConn) Call(ctx context.Context, id int64, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError, error) {
 	if c.raw != nil {
+		var header http.Header
 		if m := c.modern.Load(); m != nil {
-			params, _ = m.prepare(method, params) // headers are HTTP's
+			params, header = m.prepare(method, params)
 		}
-		return c.raw.call(ctx, id, method, params)
+		return c.raw.call(ctx, id, method, params, header)
 	}
 	req := transport.JSONRPCRequest{JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(id), Method: method}
 	if m := c.modern.Load(); m != nil {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"sync/atomic"
 
-	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/plugboard/plugboard/messages"
 )
@@ -50,10 +49,7 @@ var clientInfo = json.RawMessage(`{"name":"plugboard","version":"0.1.0"}`)
 func (p *Process) SpeaksModern() bool { return true }
 
 // SpeaksModern implements ModernDownstream: only Streamable HTTP does.
-func (r *Remote) SpeaksModern() bool {
-	_, ok := r.t.(*transport.StreamableHTTP)
-	return ok
-}
+func (r *Remote) SpeaksModern() bool { return r.stream != nil }
 
 // UseModern implements ModernDownstream.
 func (c *mcpConn) UseModern(caps json.RawMessage) { c.useModern(caps, false) }

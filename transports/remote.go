@@ -28,16 +28,21 @@ type RemoteSpec struct {
 	Headers   map[string]string
 	MaxFrame  int
 	Handlers  Handlers
+	// Quirks notes a Streamable HTTP server's breaches of the transport's
+	// rules, once per server; nil notes nothing.
+	Quirks *Quirks
 }
 
-// Remote is a connection to a downstream MCP server over the network:
-// Streamable HTTP through mcp-go's client transport, legacy SSE and
-// WebSocket through plugboard's own (mcp-go's SSE client cannot answer a
-// server's requests, and it has no WebSocket one). It ends (Done) when the
+// Remote is a connection to a downstream MCP server over the network,
+// through plugboard's own client transports: Streamable HTTP (mcp-go's
+// reads one message per JSON body, and re-encodes what it carries), legacy
+// SSE and WebSocket (mcp-go's SSE client cannot answer a server's
+// requests, and it has no WebSocket one). It ends (Done) when the
 // connection breaks: a lost stream or socket, a request that fails on the
 // network, or a session the server no longer knows.
 type Remote struct {
 	mcpConn
+	stream  *streamableClient // for Streamable HTTP; else mcpConn.t is the transport
 	host    string
 	secrets *secretText // removes the URL's and headers' secrets from errors
 	done    chan struct{}
@@ -52,18 +57,18 @@ type Remote struct {
 func DialRemote(ctx context.Context, spec RemoteSpec) (*Remote, error) {
 	u, err := url.Parse(spec.URL)
 	if err != nil {
-		// Not err itself: it quotes the whole URL.
-		return nil, fmt.Errorf("url is not valid: %w", errors.Unwrap(err))
+		return nil, fmt.Errorf("url is not valid: %w", errors.Unwrap(err)) // err quotes the URL, secrets and all
 	}
 	r := &Remote{host: u.Host, done: make(chan struct{}), secrets: newSecretText(spec.URL, spec.Headers)}
 	switch spec.Transport {
 	case RemoteStreamableHTTP:
-		t, err := transport.NewStreamableHTTP(spec.URL, transport.WithHTTPHeaders(spec.Headers), transport.WithContinuousListening(),
-			transport.WithHTTPLogger(r.secrets.logger()))
+		// Nothing to connect: each message is a request of its own.
+		c, err := newStreamableClient(spec.URL, StreamableOptions{Headers: spec.Headers, MaxFrame: spec.MaxFrame, Quirks: spec.Quirks}, spec.Handlers)
 		if err != nil {
 			return nil, r.secrets.Error(err)
 		}
-		r.t = t
+		r.stream, r.raw = c, c
+		return r, nil
 	case RemoteSSE:
 		sse := NewLegacySSE(spec.URL, SSEOptions{Headers: spec.Headers, MaxFrame: spec.MaxFrame})
 		go r.endWith(sse.Done(), sse.Err, "the SSE stream from")
@@ -118,6 +123,10 @@ func (r *Remote) Notify(ctx context.Context, method string, params json.RawMessa
 // SetProtocolVersion tells an HTTP transport the version to send in the
 // MCP-Protocol-Version header.
 func (r *Remote) SetProtocolVersion(version string) {
+	if r.stream != nil {
+		r.stream.setProtocolVersion(version)
+		return
+	}
 	if h, ok := r.t.(transport.HTTPConnection); ok {
 		h.SetProtocolVersion(version)
 	}
@@ -154,6 +163,10 @@ func (r *Remote) Reason() string {
 
 // Close implements Downstream.
 func (r *Remote) Close() {
-	_ = r.t.Close()
+	if r.stream != nil {
+		r.stream.close()
+	} else {
+		_ = r.t.Close()
+	}
 	r.end("closed")
 }

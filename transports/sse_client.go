@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -571,8 +572,8 @@ type sseEvent struct {
 
 // sseEventReader parses a text/event-stream (the WHATWG Server-Sent Events
 // format) into events: the data lines of an event joined with "\n", lines
-// ended by "\r\n", "\n" or "\r", a leading byte order mark, comments and
-// the id and retry fields ignored, events without data skipped. An event whose data would exceed
+// ended by "\r\n", "\n" or "\r", a leading byte order mark, comments
+// ignored, the id and retry fields kept for resuming, events without data skipped. An event whose data would exceed
 // max bytes fails with ErrFrameTooLarge, as does any line much longer
 // than that.
 type sseEventReader struct {
@@ -580,6 +581,14 @@ type sseEventReader struct {
 	max       int
 	skipLF    bool // the last line ended with '\r', which a '\n' may follow
 	pastFirst bool // the first line, which may start with a byte order mark, is read
+
+	// lastID is the id of the last event ended (with or without data), and
+	// retry the reconnection time the stream last asked for: what resuming
+	// the stream needs.
+	lastID string
+	retry  time.Duration
+	id     string // the id field of the event being read
+	hasID  bool
 }
 
 // sseBOM is the UTF-8 byte order mark, which the format allows at the
@@ -608,6 +617,9 @@ func (e *sseEventReader) Next() (sseEvent, error) {
 			line = bytes.TrimPrefix(line, sseBOM)
 		}
 		if len(line) == 0 {
+			if e.hasID {
+				e.lastID, e.hasID = e.id, false
+			}
 			if hasData && len(data) > 0 {
 				if name == "" {
 					name = "message"
@@ -623,6 +635,14 @@ func (e *sseEventReader) Next() (sseEvent, error) {
 		}
 		switch string(field) {
 		case "": // a comment, often a keep-alive
+		case "id":
+			if bytes.IndexByte(value, 0) < 0 { // the format ignores an id with NUL
+				e.id, e.hasID = string(value), true
+			}
+		case "retry":
+			if ms, err := strconv.ParseUint(string(value), 10, 31); err == nil {
+				e.retry = time.Duration(ms) * time.Millisecond
+			}
 		case "event":
 			name = string(value)
 		case "data":

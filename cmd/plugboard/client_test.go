@@ -22,7 +22,10 @@ var (
 	fixtureBin   string
 	// sdkFixtureBin is cmd/sdk-fixture, a server on the official Go SDK.
 	sdkFixtureBin string
-	raceEnabled   bool
+	// ndjsonFixtureBin is cmd/ndjson-fixture, a server on the official Go
+	// SDK that answers in newline-delimited JSON.
+	ndjsonFixtureBin string
+	raceEnabled      bool
 )
 
 func TestMain(m *testing.M) {
@@ -34,6 +37,7 @@ func TestMain(m *testing.M) {
 	plugboardBin = filepath.Join(dir, "plugboard")
 	fixtureBin = filepath.Join(dir, "mcp-fixture")
 	sdkFixtureBin = filepath.Join(dir, "sdk-fixture")
+	ndjsonFixtureBin = filepath.Join(dir, "ndjson-fixture")
 	// Each run's plugboards share one era cache of their own, not the
 	// user's (a test that is about the cache sets its own).
 	os.Setenv("PLUGBOARD_ERA_CACHE", filepath.Join(dir, "eras.json"))
@@ -45,7 +49,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Setenv("XDG_RUNTIME_DIR", runtimeDir)
-	for pkg, out := range map[string]string{".": plugboardBin, "../mcp-fixture": fixtureBin, "../sdk-fixture": sdkFixtureBin} {
+	for pkg, out := range map[string]string{".": plugboardBin, "../mcp-fixture": fixtureBin, "../sdk-fixture": sdkFixtureBin, "../ndjson-fixture": ndjsonFixtureBin} {
 		args := []string{"build", "-o", out, pkg}
 		if raceEnabled {
 			args = []string{"build", "-race", "-o", out, pkg}
