@@ -19,6 +19,11 @@ type mcpConn struct {
 	raw    rawConn
 	ids    atomic.Int64
 	modern atomic.Pointer[modernIdentity] // set once the server speaks 2026-07-28
+	// clients carries, on a connection of the handshake era to a server
+	// of both generations, the requests of 2026-07-28 clients: they keep
+	// their own _meta and, over HTTP, get the revision's headers and no
+	// session.
+	clients modernIdentity
 }
 
 // rawConn is a transport of plugboard's own that carries params, results
@@ -39,6 +44,9 @@ func (c *mcpConn) Call(ctx context.Context, id int64, method string, params json
 		var header http.Header
 		if m := c.modern.Load(); m != nil {
 			params, header = m.prepare(method, params)
+		} else if c.clients.http && carriesModernMeta(params) {
+			params, header = c.clients.prepare(method, params)
+			header.Set(headerProtocolVersion, messages.ModernVersion)
 		}
 		return c.raw.call(ctx, id, method, params, header)
 	}

@@ -81,10 +81,6 @@ func (r *Remote) UseModern(caps json.RawMessage) {
 // SetTools implements ModernDownstream: the tools whose parameters a call
 // must mirror into Mcp-Param-* headers are kept.
 func (c *mcpConn) SetTools(tools []json.RawMessage) {
-	m := c.modern.Load()
-	if m == nil {
-		return
-	}
 	marked := map[string]*mcp.Tool{}
 	for _, raw := range tools {
 		if !bytes.Contains(raw, []byte(`"x-mcp-header"`)) {
@@ -95,7 +91,10 @@ func (c *mcpConn) SetTools(tools []json.RawMessage) {
 			marked[tool.Name] = &tool
 		}
 	}
-	m.headerTools.Store(&marked)
+	if m := c.modern.Load(); m != nil {
+		m.headerTools.Store(&marked)
+	}
+	c.clients.headerTools.Store(&marked)
 }
 
 // SetLogLevel implements ModernDownstream.
@@ -110,7 +109,7 @@ func (c *mcpConn) SetLogLevel(level string) {
 // 2026-07-28 client's own and keeps its client's declarations. plugboard's
 // members are spliced into the params' bytes; nothing else is re-encoded.
 func (m *modernIdentity) prepare(method string, params json.RawMessage) (json.RawMessage, http.Header) {
-	if !bytes.Contains(params, []byte(`"`+MetaProtocolVersion+`"`)) {
+	if !carriesModernMeta(params) {
 		params = withMetaMembers(params, m.metaMembers())
 	}
 	if !m.http {
@@ -131,6 +130,12 @@ func (m *modernIdentity) prepare(method string, params json.RawMessage) (json.Ra
 		}
 	}
 	return params, header
+}
+
+// carriesModernMeta reports whether params are a 2026-07-28 client's own,
+// carrying the revision's _meta.
+func carriesModernMeta(params json.RawMessage) bool {
+	return bytes.Contains(params, []byte(`"`+MetaProtocolVersion+`"`))
 }
 
 // metaMembers are the _meta members plugboard declares, as JSON members

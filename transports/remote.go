@@ -68,6 +68,7 @@ func DialRemote(ctx context.Context, spec RemoteSpec) (*Remote, error) {
 			return nil, r.secrets.Error(err)
 		}
 		r.stream, r.raw = c, c
+		r.clients.http = true
 		return r, nil
 	case RemoteSSE:
 		sse := NewLegacySSE(spec.URL, SSEOptions{Headers: spec.Headers, MaxFrame: spec.MaxFrame})

@@ -291,7 +291,11 @@ func (c *streamableClient) post(ctx context.Context, body []byte, extra http.Hea
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
-	session := c.protocolHeaders(req.Header)
+	session := ""
+	if extra.Get(headerProtocolVersion) != messages.ModernVersion {
+		// A 2026-07-28 request has no session, whatever the connection's.
+		session = c.protocolHeaders(req.Header)
+	}
 	for k, v := range c.header {
 		req.Header[k] = v
 	}

@@ -358,9 +358,24 @@ func TestModernClientListensForListChanges(t *testing.T) {
 
 // A 2026-07-28 server's input_required reaches a 2026-07-28 client as the
 // server wrote it (its keys, its requestState), and the retry reaches the
-// server with the client's answers.
+// server with the client's answers: from a server of 2026-07-28 alone, and
+// from one of both generations, over stdio and over Streamable HTTP, where
+// plugboard holds a handshake-era session beside the client's requests.
 func TestModernClientGetsAModernServersInputRequiredAsItIs(t *testing.T) {
-	d := startServe(t, fixtureOfEra(t, nil))
+	t.Run("2026-07-28 server over stdio", func(t *testing.T) {
+		modernClientGetsInputRequiredAsItIs(t, fixtureOfEra(t, []string{"--stateless-only"}))
+	})
+	t.Run("server of both generations over stdio", func(t *testing.T) {
+		modernClientGetsInputRequiredAsItIs(t, fixtureOfEra(t, nil))
+	})
+	t.Run("server of both generations over Streamable HTTP", func(t *testing.T) {
+		fixture := startRemoteFixture(t, "fh", "127.0.0.1:0")
+		modernClientGetsInputRequiredAsItIs(t, writeConfig(t, "servers:\n  fh:\n    url: "+fixture.url+"/mcp\n    prefix: \"\"\n"))
+	})
+}
+
+func modernClientGetsInputRequiredAsItIs(t *testing.T, cfg string) {
+	d := startServe(t, cfg)
 	c := &modernClient{t: t, base: d.url, caps: map[string]any{"elicitation": map[string]any{}}}
 	call := map[string]any{"name": "test_input_required_result_request_state", "arguments": map[string]any{}}
 	var first struct {
