@@ -102,15 +102,20 @@ var envelopeNames = []string{"id", "jsonrpc", "method", "params", "result", "err
 
 // readEnvelope finds the members of the object b, which must be valid JSON
 // (json.Valid) starting with '{', by exact name: a member given twice or
-// beside a case-variant of its name is an *AmbiguousMemberError (with the
-// id, when the id is not the ambiguous member).
+// beside a case-variant of its name is an *AmbiguousMemberError, and then
+// only the id is set, when it is not ambiguous itself.
 func readEnvelope(b []byte) (envelope, error) {
 	var v [6]json.RawMessage
 	err := readMembers(b, 0, envelopeNames, v[:])
 	e := envelope{id: v[0], jsonrpc: v[1], method: v[2], params: v[3], result: v[4], error: v[5]}
-	var amb *AmbiguousMemberError
-	if errors.As(err, &amb) && amb.Name == "id" {
+	if err != nil {
+		// The scan stopped at the ambiguous member: read the id on its own,
+		// to answer under it when it is not ambiguous itself.
+		var id [1]json.RawMessage
 		e.id = nil
+		if readMembers(b, 0, envelopeNames[:1], id[:]) == nil {
+			e.id = id[0]
+		}
 	}
 	return e, err
 }
