@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +76,6 @@ func TestCaseVariantMembersPlugboardDecidesOnAreRefused(t *testing.T) {
 		{"completion ref uri", "completion/complete", `{"ref":{"type":"ref/resource","URI":"x","uri":"test://template/{id}/data"},"argument":{"name":"id","value":""}}`},
 		{"progress token", "tools/call", `{"name":"echo","arguments":{"text":"x"},"_meta":{"ProgressToken":"b","progressToken":"a"}}`},
 		{"log level", "logging/setLevel", `{"Level":"emergency","level":"debug"}`},
-		{"list cursor", "tools/list", `{"Cursor":"x","cursor":null}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := `"` + strings.ReplaceAll(tc.name, " ", "-") + `"`
@@ -232,5 +232,34 @@ func readWithin(r io.Reader, d time.Duration) ([]byte, error) {
 		return res.b, res.err
 	case <-time.After(d):
 		return nil, fmt.Errorf("no end within %s", d)
+	}
+}
+
+// TestSmuggledToolNameIsRefusedBeforeTheReferenceServer: the smuggle of
+// issue 10 against a server we did not write. server-everything reads the
+// exact "name" (JavaScript's JSON.parse keeps every key as spelt): with
+// get-sum excluded, {"name":"get-sum","Name":"echo"} once passed the filter
+// as echo and ran get-sum.
+func TestSmuggledToolNameIsRefusedBeforeTheReferenceServer(t *testing.T) {
+	dir := npmInstall(t, serverEverything)
+	bin := filepath.Join(dir, "node_modules", ".bin", "mcp-server-everything")
+	cfg := writeConfig(t, fmt.Sprintf("servers:\n  everything:\n    command: %q\n    prefix: \"\"\n    tools:\n      exclude: [\"get-sum\"]\n", bin))
+	c := startPlugboard(t, cfg, "--startup-timeout", "30s")
+	if tools := names(t, c.listAll("tools/list", "tools"), "name"); contains(tools, "get-sum") || !contains(tools, "echo") {
+		t.Fatalf("tools/list = %v, want echo without get-sum", tools)
+	}
+	for i, params := range []string{
+		`{"name":"get-sum","Name":"echo","arguments":{"a":2,"b":3,"message":"m"}}`,
+		`{"Name":"echo","name":"get-sum","arguments":{"a":2,"b":3,"message":"m"}}`,
+		`{"name":"echo","name":"get-sum","arguments":{"a":2,"b":3,"message":"m"}}`,
+	} {
+		id := fmt.Sprintf(`"x%d"`, i)
+		m := c.rawCall(`{"jsonrpc":"2.0","id":`+id+`,"method":"tools/call","params":`+params+`}`, id)
+		if m.Error == nil || m.Error.Code != -32602 {
+			t.Errorf("tools/call %s: got %s, want -32602", params, m.raw)
+		}
+	}
+	if got := textOf(t, c.mustCall("tools/call", map[string]any{"name": "echo", "arguments": map[string]any{"message": "after"}})); !strings.Contains(got, "after") {
+		t.Errorf("echo after the refusals answered %q", got)
 	}
 }
