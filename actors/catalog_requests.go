@@ -20,7 +20,27 @@ var (
 	cursorParams     = []string{"cursor"}              // tools/list and the other lists
 	levelParams      = []string{"level"}               // logging/setLevel
 	cancelParams     = []string{"requestId", "reason"} // notifications/cancelled
+	initParams       = []string{"protocolVersion", "capabilities"}
+	versionParams    = initParams[:1]
 )
+
+// initializeParams reads an initialize request's capabilities (nil when
+// absent or malformed: a client that offers none), refusing ambiguous
+// members: the capabilities decide what servers may ask the client.
+func initializeParams(params json.RawMessage) (map[string]json.RawMessage, *messages.RPCError) {
+	if len(params) == 0 || string(params) == "null" {
+		return nil, nil
+	}
+	var v [2]json.RawMessage
+	if rpcErr := decidedMembers("initialize", "params", params, initParams, v[:]); rpcErr != nil {
+		return nil, rpcErr
+	}
+	var caps map[string]json.RawMessage
+	if v[1] != nil && json.Unmarshal(v[1], &caps) != nil {
+		return nil, nil
+	}
+	return caps, nil
+}
 
 // decidedMembers reads the members names of obj (the params of method, or
 // a member of them called where) by their exact names, as the server will

@@ -112,11 +112,12 @@ func (f *frontActor) request(ctx actor.Context, fr *transports.Frame) {
 	f.adoptModernMeta(fr.Params)
 	switch fr.Method {
 	case "initialize":
-		var p struct {
-			Capabilities map[string]json.RawMessage `json:"capabilities"`
+		caps, rpcErr := initializeParams(fr.Params)
+		if rpcErr != nil {
+			f.answer(&messages.Reply{ClientID: fr.ID, Error: rpcErr})
+			return
 		}
-		_ = json.Unmarshal(fr.Params, &p) // no capabilities is a client that offers none
-		f.clientCaps = p.Capabilities
+		f.clientCaps = caps
 		f.listening = true
 		ctx.Send(f.router, &messages.Initialize{Session: ctx.Self(), ClientID: fr.ID, Params: fr.Params})
 	case "ping":

@@ -209,12 +209,11 @@ func (s *serverActor) fulfil(ctx context.Context, inc uint64, conn transports.Do
 // setModernLogLevel keeps a client's logging/setLevel for a modern server,
 // which has no such method: the level goes on each request instead.
 func (s *serverActor) setModernLogLevel(ctx actor.Context, msg *messages.Forward) {
-	var p struct {
-		Level string `json:"level"`
-	}
-	_ = json.Unmarshal(msg.Params, &p) // the front checked it
+	var level [1]json.RawMessage
+	_ = transports.ReadMembers(msg.Params, levelParams, level[:]) // the front checked it
 	if md, ok := s.conn.(transports.ModernDownstream); ok {
-		md.SetLogLevel(p.Level)
+		name, _ := stringMember("", "", level[0])
+		md.SetLogLevel(name)
 	}
 	if msg.Session != nil {
 		ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: json.RawMessage(`{}`)})
@@ -249,12 +248,9 @@ type (
 // unsubscribe. The router counts subscribers, so each URI is subscribed
 // here once.
 func (s *serverActor) subscribeModern(ctx actor.Context, msg *messages.Forward) {
-	var p struct {
-		URI string `json:"uri"`
-	}
-	_ = json.Unmarshal(msg.Params, &p) // the router resolved the URI from them
+	uri := requestURI(msg.Params) // as the router resolved it
 	conn := s.conn
-	l, open := s.listens[p.URI]
+	l, open := s.listens[uri]
 	switch {
 	case msg.Method == "resources/subscribe" && open && !l.acked:
 		l.waiting = append(l.waiting, msg)
@@ -262,8 +258,8 @@ func (s *serverActor) subscribeModern(ctx actor.Context, msg *messages.Forward) 
 	case msg.Method == "resources/subscribe" && !open:
 		id := conn.NewID()
 		listenCtx, cancel := context.WithCancel(context.Background())
-		s.listens[p.URI] = &resourceListen{id: id, cancel: cancel, waiting: []*messages.Forward{msg}}
-		params := mustJSON(map[string]any{"notifications": map[string]any{"resourceSubscriptions": []string{p.URI}}})
+		s.listens[uri] = &resourceListen{id: id, cancel: cancel, waiting: []*messages.Forward{msg}}
+		params := mustJSON(map[string]any{"notifications": map[string]any{"resourceSubscriptions": []string{uri}}})
 		root, self, inc := s.root, s.self, s.incarnation
 		go func() {
 			_, rpcErr, err := conn.Call(listenCtx, id, "subscriptions/listen", params)
@@ -279,7 +275,7 @@ func (s *serverActor) subscribeModern(ctx actor.Context, msg *messages.Forward) 
 		time.AfterFunc(s.cfg.Timeout, func() { root.Send(self, &listenAckOverdue{incarnation: inc, id: id}) })
 		return
 	case msg.Method == "resources/unsubscribe" && open:
-		delete(s.listens, p.URI)
+		delete(s.listens, uri)
 		l.cancel()
 		// On stdio the notification ends the subscription; over HTTP
 		// closing its stream (the cancel above) already did. The client

@@ -8,6 +8,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/plugboard/plugboard/messages"
+	"github.com/plugboard/plugboard/transports"
 )
 
 // subscription keeps resource subscriptions counted across sessions: only
@@ -126,22 +127,23 @@ func (r *routerActor) fanOut(ctx actor.Context, msg *messages.ServerNotification
 // initialize answers a client's initialize, and the first time offers the
 // client's sampling, elicitation and roots capabilities to the servers.
 func (r *routerActor) initialize(ctx actor.Context, msg *messages.Initialize) {
-	var p struct {
-		ProtocolVersion string                     `json:"protocolVersion"`
-		Capabilities    map[string]json.RawMessage `json:"capabilities"`
-	}
-	_ = json.Unmarshal(msg.Params, &p) // a client without them gets the defaults
+	// The front refused ambiguous members; a client without them gets
+	// the defaults.
+	caps, _ := initializeParams(msg.Params)
+	var version [1]json.RawMessage
+	_ = transports.ReadMembers(msg.Params, versionParams, version[:])
+	protocolVersion, _ := stringMember("", "", version[0])
 	if r.offer == nil {
 		offer := map[string]json.RawMessage{}
 		for _, k := range []string{"sampling", "elicitation", "roots"} {
-			if v, ok := p.Capabilities[k]; ok {
+			if v, ok := caps[k]; ok {
 				offer[k] = v
 			}
 		}
 		r.offer = mustJSON(offer)
 		r.sendOffer(ctx)
 	}
-	ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: initializeAnswer(p.ProtocolVersion, r.combinedInstructions())})
+	ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: initializeAnswer(protocolVersion, r.combinedInstructions())})
 }
 
 // combinedInstructions joins the ready servers' instructions, each under
