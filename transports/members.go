@@ -79,7 +79,11 @@ func takeMember(key []byte, value json.RawMessage, names []string, values []json
 		}
 		unescaped = s
 	}
+	ascii := unescaped == "" && isASCII(inner)
 	for n, name := range names {
+		if ascii && len(inner) != len(name) && isASCII([]byte(name)) {
+			continue // no case of an ASCII name has another length in ASCII
+		}
 		exact, folded := false, false
 		if unescaped != "" || len(inner) == 0 {
 			exact, folded = unescaped == name, foldEqual(unescaped, name)
@@ -96,6 +100,15 @@ func takeMember(key []byte, value json.RawMessage, names []string, values []json
 		}
 	}
 	return nil
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func hasEscape(b []byte) bool {
