@@ -263,3 +263,26 @@ func TestSmuggledToolNameIsRefusedBeforeTheReferenceServer(t *testing.T) {
 		t.Errorf("echo after the refusals answered %q", got)
 	}
 }
+
+// TestAmbiguousCancellationIsIgnored: a notifications/cancelled whose
+// requestId is given twice (here once as "RequestId") names no request
+// plugboard can be sure of; it cannot be answered, so it is ignored, and
+// the call it might have named is answered.
+func TestAmbiguousCancellationIsIgnored(t *testing.T) {
+	c := startPlugboard(t, unprefixedFixture(t, ""))
+	ch := make(chan *message, 1)
+	c.mu.Lock()
+	c.waiting[`"slow"`] = ch
+	c.mu.Unlock()
+	c.writeLine([]byte(`{"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{"name":"sleep","arguments":{"ms":1500}}}`))
+	// The fixture answers echo only once it has read what came before it.
+	c.mustCall("tools/call", map[string]any{"name": "echo", "arguments": map[string]any{"text": "x"}})
+	c.writeLine([]byte(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"other","RequestId":"slow"}}`))
+	c.writeLine([]byte(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"slow","requestId":"other"}}`))
+	if m := c.wait(ch, "the slow call"); m.Error != nil {
+		t.Errorf("the slow call: %s, want its result", m.raw)
+	}
+	if strings.Contains(c.stderr.String(), "no response for cancelled request") {
+		t.Errorf("the server saw a cancellation")
+	}
+}
