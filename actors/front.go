@@ -104,7 +104,7 @@ func (f *frontActor) handle(ctx actor.Context, fr *transports.Frame) {
 func (f *frontActor) request(ctx actor.Context, fr *transports.Frame) {
 	key := string(fr.ID)
 	if _, dup := f.inflight[key]; dup {
-		f.write(transports.ErrorFrame(fr.ID, &messages.RPCError{Code: messages.CodeInvalidRequest, Message: "invalid request: id " + key + " is already in use by a request in flight"}), nil)
+		f.write(transports.ErrorFrame(fr.ID, &messages.RPCError{Code: messages.CodeInvalidRequest, Message: "invalid request: id " + key + " is already in use by a request in flight"}), fr.ID)
 		<-f.credits
 		return
 	}
@@ -112,35 +112,44 @@ func (f *frontActor) request(ctx actor.Context, fr *transports.Frame) {
 	f.adoptModernMeta(fr.Params)
 	switch fr.Method {
 	case "initialize":
-		var p struct {
-			Capabilities map[string]json.RawMessage `json:"capabilities"`
+		caps, rpcErr := initializeParams(fr.Params)
+		if rpcErr != nil {
+			f.answer(&messages.Reply{ClientID: fr.ID, Error: rpcErr})
+			return
 		}
-		_ = json.Unmarshal(fr.Params, &p) // no capabilities is a client that offers none
-		f.clientCaps = p.Capabilities
+		f.clientCaps = caps
 		f.listening = true
 		ctx.Send(f.router, &messages.Initialize{Session: ctx.Self(), ClientID: fr.ID, Params: fr.Params})
 	case "ping":
 		f.answer(&messages.Reply{ClientID: fr.ID, Result: json.RawMessage(`{}`)})
 	case "tools/list", "prompts/list", "resources/list", "resources/templates/list":
-		var p struct {
-			Cursor string `json:"cursor"`
+		var cursor string
+		if len(fr.Params) > 0 && string(fr.Params) != "null" {
+			var v [1]json.RawMessage
+			rpcErr := decidedMembers(fr.Method, "params", fr.Params, cursorParams, v[:])
+			if rpcErr == nil {
+				cursor, rpcErr = stringMember(fr.Method, "params.cursor", v[0])
+			}
+			if rpcErr != nil {
+				f.answer(&messages.Reply{ClientID: fr.ID, Error: rpcErr})
+				return
+			}
 		}
-		if len(fr.Params) > 0 && json.Unmarshal(fr.Params, &p) != nil {
-			f.answer(messages.ErrorReply(fr.ID, messages.CodeInvalidParams, fr.Method+": params must be an object"))
-			return
-		}
-		ctx.Send(f.router, &messages.List{Session: ctx.Self(), ClientID: fr.ID, Kind: clientListKind(fr.Method), Cursor: p.Cursor})
+		ctx.Send(f.router, &messages.List{Session: ctx.Self(), ClientID: fr.ID, Kind: clientListKind(fr.Method), Cursor: cursor})
 	case "tools/call", "prompts/get", "resources/read", "resources/subscribe", "resources/unsubscribe", "completion/complete":
 		ctx.Send(f.router, &messages.Route{Session: ctx.Self(), ClientID: fr.ID, Method: fr.Method, Params: fr.Params})
 	case "logging/setLevel":
-		var p struct {
-			Level string `json:"level"`
+		var v [1]json.RawMessage
+		if rpcErr := decidedMembers(fr.Method, "params", fr.Params, levelParams, v[:]); rpcErr != nil {
+			f.answer(&messages.Reply{ClientID: fr.ID, Error: rpcErr})
+			return
 		}
-		if json.Unmarshal(fr.Params, &p) != nil || logSeverity(p.Level) < 0 {
+		level, _ := stringMember(fr.Method, "params.level", v[0])
+		if logSeverity(level) < 0 {
 			f.answer(messages.ErrorReply(fr.ID, messages.CodeInvalidParams, "logging/setLevel: params.level must be one of debug, info, notice, warning, error, critical, alert, emergency"))
 			return
 		}
-		f.logLevel = logSeverity(p.Level)
+		f.logLevel = logSeverity(level)
 		ctx.Send(f.router, &messages.ToServers{Method: fr.Method, Params: fr.Params, Request: true})
 		f.answer(&messages.Reply{ClientID: fr.ID, Result: json.RawMessage(`{}`)})
 	default:
@@ -164,21 +173,23 @@ func clientListKind(method string) messages.Kind {
 func (f *frontActor) clientNotification(ctx actor.Context, fr *transports.Frame) {
 	switch fr.Method {
 	case "notifications/cancelled":
-		var p struct {
-			RequestID json.RawMessage `json:"requestId"`
-			Reason    string          `json:"reason"`
-		}
-		if json.Unmarshal(fr.Params, &p) != nil {
+		// A notification cannot be refused with an error: an ambiguous
+		// one is ignored, as is one naming no request in flight.
+		var v [2]json.RawMessage
+		if decidedMembers(fr.Method, "params", fr.Params, cancelParams, v[:]) != nil {
+			f.log.Debug("ignored an ambiguous cancellation")
 			return
 		}
-		call, ok := f.inflight[string(p.RequestID)]
-		if !ok || call.method == "initialize" {
+		requestID := v[0]
+		reason, _ := stringMember(fr.Method, "params.reason", v[1])
+		call, ok := f.inflight[string(requestID)]
+		if requestID == nil || !ok || call.method == "initialize" {
 			return // answered already, or not cancellable
 		}
 		// The answer, if one still comes, is dropped: the client expects none.
-		delete(f.inflight, string(p.RequestID))
+		delete(f.inflight, string(requestID))
 		<-f.credits
-		ctx.Send(f.router, &messages.CancelRequest{Session: ctx.Self(), ClientID: p.RequestID, Method: call.method, Params: call.params, Reason: p.Reason})
+		ctx.Send(f.router, &messages.CancelRequest{Session: ctx.Self(), ClientID: requestID, Method: call.method, Params: call.params, Reason: reason})
 	case "notifications/roots/list_changed":
 		ctx.Send(f.router, &messages.ToServers{Method: fr.Method, Params: fr.Params})
 	}

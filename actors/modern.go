@@ -11,6 +11,12 @@ import (
 // notifications/message.
 const logNone = 8
 
+// metaParams and modernMetaNames are the members adoptModernMeta reads.
+var (
+	metaParams      = []string{"_meta"}
+	modernMetaNames = []string{transports.MetaClientCapabilities, transports.MetaLogLevel}
+)
+
 // adoptModernMeta takes what a request of the 2026-07-28 revision declares
 // in its _meta for itself: the client's capabilities (which decide what a
 // server may ask it) and the log level (without one, no log messages). A
@@ -19,19 +25,20 @@ func (f *frontActor) adoptModernMeta(params json.RawMessage) {
 	if !bytes.Contains(params, []byte(transports.MetaProtocolVersion)) {
 		return
 	}
-	var p struct {
-		Meta struct {
-			Caps     map[string]json.RawMessage `json:"io.modelcontextprotocol/clientCapabilities"`
-			LogLevel string                     `json:"io.modelcontextprotocol/logLevel"`
-		} `json:"_meta"`
-	}
-	if json.Unmarshal(params, &p) != nil {
+	// By exact names, as parseModern read (and checked) them.
+	var meta, values [2]json.RawMessage
+	if transports.ReadMembers(params, metaParams, meta[:1]) != nil || transports.ReadMembers(meta[0], modernMetaNames, values[:]) != nil {
 		return
 	}
-	f.clientCaps = p.Meta.Caps
+	var caps map[string]json.RawMessage
+	if values[0] != nil && json.Unmarshal(values[0], &caps) != nil {
+		return
+	}
+	f.clientCaps = caps
 	f.listening = true
 	f.logLevel = logNone
-	if sev := logSeverity(p.Meta.LogLevel); sev >= 0 {
+	level, _ := stringMember("", "", values[1])
+	if sev := logSeverity(level); sev >= 0 {
 		f.logLevel = sev
 	}
 }

@@ -325,12 +325,11 @@ func (s *serverActor) fulfil(ctx context.Context, inc uint64, conn transports.Do
 // setModernLogLevel keeps a client's logging/setLevel for a modern server,
 // which has no such method: the level goes on each request instead.
 func (s *serverActor) setModernLogLevel(ctx actor.Context, msg *messages.Forward) {
-	var p struct {
-		Level string `json:"level"`
-	}
-	_ = json.Unmarshal(msg.Params, &p) // the front checked it
+	var level [1]json.RawMessage
+	_ = transports.ReadMembers(msg.Params, levelParams, level[:]) // the front checked it
 	if md, ok := s.conn.(transports.ModernDownstream); ok {
-		md.SetLogLevel(p.Level)
+		name, _ := stringMember("", "", level[0])
+		md.SetLogLevel(name)
 	}
 	if msg.Session != nil {
 		ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: json.RawMessage(`{}`)})
@@ -373,25 +372,22 @@ type (
 // unsubscribe. The router counts subscribers, so each URI is subscribed
 // here once.
 func (s *serverActor) subscribeModern(ctx actor.Context, msg *messages.Forward) {
-	var p struct {
-		URI string `json:"uri"`
-	}
-	_ = json.Unmarshal(msg.Params, &p) // the router resolved the URI from them
+	uri := requestURI(msg.Params) // as the router resolved it
 	conn := s.conn
-	l, open := s.listens[p.URI]
+	l, open := s.listens[uri]
 	switch {
 	case msg.Method == "resources/subscribe" && open && !l.acked:
 		l.waiting = append(l.waiting, msg)
 		return
 	case msg.Method == "resources/subscribe" && !open:
 		l = &resourceListen{waiting: []*messages.Forward{msg}}
-		s.listens[p.URI] = l
-		s.openResourceListen(p.URI, l)
+		s.listens[uri] = l
+		s.openResourceListen(uri, l)
 		root, self, inc, id := s.root, s.self, s.incarnation, l.id
 		time.AfterFunc(s.cfg.Timeout, func() { root.Send(self, &listenAckOverdue{incarnation: inc, id: id}) })
 		return
 	case msg.Method == "resources/unsubscribe" && open:
-		delete(s.listens, p.URI)
+		delete(s.listens, uri)
 		l.cancel()
 		// On stdio the notification ends the subscription; over HTTP
 		// closing its stream (the cancel above) already did. The client
@@ -436,7 +432,7 @@ func (s *serverActor) replySubscribed(ctx actor.Context, msg *messages.Forward, 
 		return
 	}
 	if msg.Method == "resources/subscribe" {
-		ctx.Send(s.router, &messages.Subscribed{URI: stringField(msg.Params, "uri"), Session: msg.Session})
+		ctx.Send(s.router, &messages.Subscribed{URI: requestURI(msg.Params), Session: msg.Session})
 	}
 	ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: json.RawMessage(`{}`)})
 }

@@ -71,13 +71,3 @@ func field(obj json.RawMessage, key string) json.RawMessage {
 	}
 	return obj[start:end:end]
 }
-
-// stringField returns obj's top-level string field key, or "" when it is
-// absent or not a string.
-func stringField(obj json.RawMessage, key string) string {
-	var s string
-	if v := field(obj, key); v != nil && json.Unmarshal(v, &s) == nil {
-		return s
-	}
-	return ""
-}

@@ -245,22 +245,11 @@ func (r *routerActor) list(ctx actor.Context, msg *messages.List) {
 	ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: page})
 }
 
-// routeParams are the params fields that say where a request goes.
-type routeParams struct {
-	Name string `json:"name"`
-	URI  string `json:"uri"`
-	Ref  *struct {
-		Type string `json:"type"`
-		Name string `json:"name"`
-		URI  string `json:"uri"`
-	} `json:"ref"`
-}
-
 // route resolves a request to its server and forwards it there with the
 // original name restored. A name or URI nobody offers waits, if hold is
 // set, while servers are still starting: it may be one of theirs.
 func (r *routerActor) route(ctx actor.Context, msg *messages.Route, hold bool) {
-	server, params, rpcErr, unknown := r.resolveRequest(msg.Method, msg.Params)
+	server, params, rpcErr, unknown := r.catalog.resolveRequest(msg.Method, msg.Params)
 	if unknown && hold && r.startingUp() {
 		r.waiting = append(r.waiting, waitingMessage{msg: msg})
 		return

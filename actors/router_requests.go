@@ -8,85 +8,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/plugboard/plugboard/messages"
+	"github.com/plugboard/plugboard/transports"
 )
-
-// resolveRequest finds the server a client request goes to and the params
-// it gets there (with the original name restored). unknown is set when the
-// name or URI is nobody's, as opposed to malformed.
-func (r *routerActor) resolveRequest(method string, params json.RawMessage) (server string, out json.RawMessage, rpcErr *messages.RPCError, unknown bool) {
-	var p routeParams
-	if len(params) == 0 || json.Unmarshal(params, &p) != nil {
-		return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: method + ": params must be an object"}, false
-	}
-	switch method {
-	case "tools/call", "prompts/get":
-		kind, what := messages.Tools, "tool"
-		if method == "prompts/get" {
-			kind, what = messages.Prompts, "prompt"
-		}
-		if p.Name == "" {
-			return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: method + ": params.name is missing"}, false
-		}
-		server, original, ok := r.catalog.resolve(kind, p.Name)
-		if !ok {
-			return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: fmt.Sprintf("unknown %s: %q", what, p.Name)}, true
-		}
-		if original == p.Name {
-			return server, params, nil, false
-		}
-		out, err := replaceField(params, "name", quoteJSON(original))
-		if err != nil {
-			return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: method + ": " + err.Error()}, false
-		}
-		return server, out, nil, false
-	case "completion/complete":
-		return r.resolveCompletion(params, &p)
-	default: // resources/read, subscribe, unsubscribe: by URI
-		server, ok := r.catalog.resolveURI(p.URI)
-		if !ok {
-			return "", nil, &messages.RPCError{Code: messages.CodeResourceNotFound, Message: fmt.Sprintf("resource not found: no server offers %q", p.URI),
-				Data: mustJSON(map[string]string{"uri": p.URI})}, true
-		}
-		return server, params, nil, false
-	}
-}
-
-// resolveCompletion routes completion/complete by its reference: a prompt
-// by its client-facing name (restored to the original), a resource
-// template by its URI template.
-func (r *routerActor) resolveCompletion(params json.RawMessage, p *routeParams) (string, json.RawMessage, *messages.RPCError, bool) {
-	if p.Ref == nil {
-		return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "completion/complete: params.ref is missing"}, false
-	}
-	switch p.Ref.Type {
-	case "ref/prompt":
-		server, original, ok := r.catalog.resolve(messages.Prompts, p.Ref.Name)
-		if !ok {
-			return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: fmt.Sprintf("unknown prompt: %q", p.Ref.Name)}, true
-		}
-		if original == p.Ref.Name {
-			return server, params, nil, false
-		}
-		ref, err := replaceField(field(params, "ref"), "name", quoteJSON(original))
-		if err == nil {
-			params, err = replaceField(params, "ref", ref)
-		}
-		if err != nil {
-			return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "completion/complete: " + err.Error()}, false
-		}
-		return server, params, nil, false
-	case "ref/resource":
-		if i, ok := r.catalog.index[messages.ResourceTemplates][p.Ref.URI]; ok {
-			return r.catalog.items[messages.ResourceTemplates][i].server, params, nil, false
-		}
-		if server, ok := r.catalog.resolveURI(p.Ref.URI); ok {
-			return server, params, nil, false
-		}
-		return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: fmt.Sprintf("unknown resource template: %q", p.Ref.URI)}, true
-	default:
-		return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: fmt.Sprintf("completion/complete: unknown ref type %q", p.Ref.Type)}, false
-	}
-}
 
 // subscription keeps resource subscriptions counted across sessions: a
 // URI is subscribed downstream until the server accepts (a session counts
@@ -94,10 +17,9 @@ func (r *routerActor) resolveCompletion(params json.RawMessage, p *routeParams) 
 // to leave unsubscribes. It reports whether the request goes downstream;
 // when not, it has answered the client itself.
 func (r *routerActor) subscription(ctx actor.Context, msg *messages.Route, params json.RawMessage) bool {
-	var p routeParams
-	_ = json.Unmarshal(params, &p) // resolveRequest parsed it
+	uri := requestURI(params) // resolveRequest read it
 	key := pidKey(msg.Session)
-	subscribers := r.subs[p.URI]
+	subscribers := r.subs[uri]
 	if msg.Method == "resources/subscribe" {
 		if len(subscribers) == 0 {
 			return true
@@ -115,7 +37,7 @@ func (r *routerActor) subscription(ctx actor.Context, msg *messages.Route, param
 		ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: json.RawMessage(`{}`)})
 		return false
 	}
-	delete(r.subs, p.URI)
+	delete(r.subs, uri)
 	return true
 }
 
@@ -179,7 +101,7 @@ func (r *routerActor) reapply(ctx actor.Context, server string, pid *actor.PID) 
 
 // cancel passes a client's cancellation to the server the request went to.
 func (r *routerActor) cancel(ctx actor.Context, msg *messages.CancelRequest) {
-	server, _, rpcErr, _ := r.resolveRequest(msg.Method, msg.Params)
+	server, _, rpcErr, _ := r.catalog.resolveRequest(msg.Method, msg.Params)
 	if rpcErr != nil {
 		return
 	}
@@ -226,22 +148,23 @@ func (r *routerActor) fanOut(ctx actor.Context, msg *messages.ServerNotification
 // initialize answers a client's initialize, and the first time offers the
 // client's sampling, elicitation and roots capabilities to the servers.
 func (r *routerActor) initialize(ctx actor.Context, msg *messages.Initialize) {
-	var p struct {
-		ProtocolVersion string                     `json:"protocolVersion"`
-		Capabilities    map[string]json.RawMessage `json:"capabilities"`
-	}
-	_ = json.Unmarshal(msg.Params, &p) // a client without them gets the defaults
+	// The front refused ambiguous members; a client without them gets
+	// the defaults.
+	caps, _ := initializeParams(msg.Params)
+	var version [1]json.RawMessage
+	_ = transports.ReadMembers(msg.Params, versionParams, version[:])
+	protocolVersion, _ := stringMember("", "", version[0])
 	if r.offer == nil {
 		offer := map[string]json.RawMessage{}
 		for _, k := range []string{"sampling", "elicitation", "roots"} {
-			if v, ok := p.Capabilities[k]; ok {
+			if v, ok := caps[k]; ok {
 				offer[k] = v
 			}
 		}
 		r.offer = mustJSON(offer)
 		r.sendOffer(ctx)
 	}
-	ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: initializeAnswer(p.ProtocolVersion, r.combinedInstructions())})
+	ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: initializeAnswer(protocolVersion, r.combinedInstructions())})
 }
 
 // combinedInstructions joins the ready servers' instructions, each under

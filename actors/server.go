@@ -341,7 +341,7 @@ func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward) {
 	params := msg.Params
 	p := &pendingCall{session: msg.Session, clientID: msg.ClientID, method: msg.Method}
 	if msg.Method == "resources/subscribe" {
-		p.uri = stringField(params, "uri")
+		p.uri = requestURI(params)
 	}
 	if msg.Session != nil {
 		s.caller = msg.Session

@@ -9,6 +9,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/plugboard/plugboard/messages"
+	"github.com/plugboard/plugboard/transports"
 )
 
 // What a server sends on its own: notifications, and requests to its
@@ -24,11 +25,8 @@ func (s *serverActor) notified(ctx actor.Context, msg *downstreamNotification) {
 	case "notifications/message":
 		s.logged(ctx, msg.params)
 	case "notifications/resources/updated":
-		var p struct {
-			URI string `json:"uri"`
-		}
-		if json.Unmarshal(msg.params, &p) == nil && p.URI != "" {
-			ctx.Send(s.router, &messages.ServerNotification{Server: s.cfg.Name, Method: msg.method, Params: msg.params, URI: p.URI})
+		if uri := requestURI(msg.params); uri != "" { // by its exact name, as clients read it
+			ctx.Send(s.router, &messages.ServerNotification{Server: s.cfg.Name, Method: msg.method, Params: msg.params, URI: uri})
 		}
 	case "notifications/cancelled":
 		s.cancelledQuestion(ctx, msg.params)
@@ -46,14 +44,12 @@ func (s *serverActor) notified(ctx actor.Context, msg *downstreamNotification) {
 }
 
 func (s *serverActor) progressed(ctx actor.Context, params json.RawMessage) {
-	var p struct {
-		Token json.RawMessage `json:"progressToken"`
-	}
-	if json.Unmarshal(params, &p) != nil {
-		return
+	var v [1]json.RawMessage
+	if transports.ReadMembers(params, metaMembers, v[:]) != nil {
+		return // not one token, read as the client would
 	}
 	var token string
-	if json.Unmarshal(p.Token, &token) != nil {
+	if json.Unmarshal(v[0], &token) != nil {
 		return // plugboard's tokens are strings
 	}
 	route, ok := s.progress[token]

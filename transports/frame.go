@@ -60,10 +60,14 @@ func ParseFrame(b []byte) (Frame, error) {
 		}
 		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: a JSON-RPC message must be an object"}
 	}
-	m := scanEnvelope(bytes.Clone(b))
+	m, err := readEnvelope(bytes.Clone(b))
+	if err != nil {
+		// The id is echoed only when it is itself unambiguous.
+		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: " + err.Error(), ID: usableID(m.id)}
+	}
 	id, hasID := m.id, m.id != nil
 	if hasID && !validID(id) {
-		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: id must be a string or a number"}
+		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: id must be a number or a string of valid UTF-8"}
 	}
 	if version, ok := jsonString(m.jsonrpc); !ok || version != "2.0" {
 		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: `invalid request: "jsonrpc" must be "2.0"`, ID: id}
@@ -90,6 +94,30 @@ func ParseFrame(b []byte) (Frame, error) {
 // that is absent is nil.
 type envelope struct {
 	id, jsonrpc, method, params, result, error json.RawMessage
+}
+
+// envelopeNames are the members of a JSON-RPC message, in the order of
+// readEnvelope's values.
+var envelopeNames = []string{"id", "jsonrpc", "method", "params", "result", "error"}
+
+// readEnvelope finds the members of the object b, which must be valid JSON
+// (json.Valid) starting with '{', by exact name: a member given twice or
+// beside a case-variant of its name is an *AmbiguousMemberError, and then
+// only the id is set, when it is not ambiguous itself.
+func readEnvelope(b []byte) (envelope, error) {
+	var v [6]json.RawMessage
+	err := readMembers(b, 0, envelopeNames, v[:])
+	e := envelope{id: v[0], jsonrpc: v[1], method: v[2], params: v[3], result: v[4], error: v[5]}
+	if err != nil {
+		// The scan stopped at the ambiguous member: read the id on its own,
+		// to answer under it when it is not ambiguous itself.
+		var id [1]json.RawMessage
+		e.id = nil
+		if readMembers(b, 0, envelopeNames[:1], id[:]) == nil {
+			e.id = id[0]
+		}
+	}
+	return e, err
 }
 
 // scanEnvelope finds the members of the object b, which must be valid JSON
@@ -296,17 +324,30 @@ func knownString(b []byte) string {
 	return string(b)
 }
 
-// validID reports whether a raw id is a string, a number or null.
+// validID reports whether a raw id (valid JSON) is a string, a number or
+// null that every client reads as plugboard echoes it: byte for byte. A
+// string with bytes that are not UTF-8 is not one: JSON text is UTF-8,
+// and a client's decoder would read another id (U+FFFD) than it sent.
 func validID(id json.RawMessage) bool {
 	if len(id) == 0 {
 		return false
 	}
 	switch c := id[0]; {
-	case c == '"', c == '-', c >= '0' && c <= '9':
+	case c == '"':
+		return utf8.Valid(id)
+	case c == '-', c >= '0' && c <= '9':
 		return true
 	default:
 		return string(id) == "null"
 	}
+}
+
+// usableID returns id when it may be echoed in an error, else nil (null).
+func usableID(id json.RawMessage) json.RawMessage {
+	if id == nil || !validID(id) {
+		return nil
+	}
+	return id
 }
 
 // oneLine returns raw JSON without line breaks, so that it fits one

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/plugboard/plugboard/messages"
@@ -23,9 +24,12 @@ func parseFrameByMap(b []byte) (Frame, error) {
 		}
 		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: a JSON-RPC message must be an object"}
 	}
+	if ambiguousEnvelope(b) {
+		return Frame{}, errAmbiguousReference
+	}
 	id, hasID := m["id"]
 	if hasID && !validID(id) {
-		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: id must be a string or a number"}
+		return Frame{}, &FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: id must be a number or a string of valid UTF-8"}
 	}
 	var version string
 	if json.Unmarshal(m["jsonrpc"], &version) != nil || version != "2.0" {
@@ -47,6 +51,45 @@ func parseFrameByMap(b []byte) (Frame, error) {
 	return f, nil
 }
 
+// errAmbiguousReference is the reference's verdict on a frame with an
+// envelope member given twice or beside a case-variant of its name.
+var errAmbiguousReference = errors.New("ambiguous envelope")
+
+// ambiguousEnvelope reports, by a token walk of encoding/json's decoder and
+// strings.EqualFold (independent of ReadMembers), whether the top-level
+// object b names an envelope member twice, or under another case.
+func ambiguousEnvelope(b []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil { // '{'
+		return false
+	}
+	seen := map[string]int{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		key, _ := tok.(string)
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return false
+		}
+		for _, name := range []string{"id", "jsonrpc", "method", "params", "result", "error"} {
+			if key == name {
+				seen[name]++
+			} else if strings.EqualFold(key, name) {
+				seen[name] += 2
+			}
+		}
+	}
+	for _, n := range seen {
+		if n > 1 {
+			return true
+		}
+	}
+	return false
+}
+
 // sameParse reports how ParseFrame and the map-decoding reference differ
 // on in, or "" when they agree.
 func sameParse(in []byte) string {
@@ -55,6 +98,17 @@ func sameParse(in []byte) string {
 	var gfe, wfe *FrameError
 	errors.As(gotErr, &gfe)
 	errors.As(wantErr, &wfe)
+	if errors.Is(wantErr, errAmbiguousReference) {
+		// Refused as an invalid request, with the id only when it is a
+		// single exact member.
+		if gfe == nil || gfe.Code != messages.CodeInvalidRequest || !strings.Contains(gfe.Message, "member") {
+			return "error " + errString(gotErr) + ", reference: refused as ambiguous"
+		}
+		if gfe.ID != nil && !bytes.Contains(in, gfe.ID) {
+			return "error " + errString(gotErr) + " echoes an id the frame does not have"
+		}
+		return ""
+	}
 	switch {
 	case (gotErr == nil) != (wantErr == nil):
 		return "error " + errString(gotErr) + ", reference " + errString(wantErr)
@@ -101,7 +155,7 @@ var envelopeCases = []string{
 	`{"jsonrpc":"2.0","Id":1,"method":"m"}`,
 	`{"jsonrpc":"2.0","id":1,"Method":"m","result":{}}`,
 	`{"jsonrpc":"2.0","id":1,"method":"m","Params":{"a":1}}`,
-	// a member given twice: the last counts
+	// a member given twice: refused
 	`{"jsonrpc":"2.0","id":1,"id":2,"method":"m"}`,
 	`{"jsonrpc":"1.0","jsonrpc":"2.0","id":1,"method":"m"}`,
 	`{"jsonrpc":"2.0","id":1,"method":"a","method":""}`,
@@ -148,13 +202,78 @@ func TestParseFrameNamesWithEscapes(t *testing.T) {
 	}
 }
 
-func TestParseFrameLastDuplicateMemberCounts(t *testing.T) {
-	f, err := ParseFrame([]byte(`{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":1},"id":2,"method":"b","params":{"n":2}}`))
-	if err != nil {
-		t.Fatal(err)
+// TestParseFrameRefusesAmbiguousEnvelope: a member of the envelope given
+// twice, or beside or instead of a case-variant of its name, is an invalid
+// request, answered under the id only when the id is not what is
+// ambiguous (issue 10, item 1).
+func TestParseFrameRefusesAmbiguousEnvelope(t *testing.T) {
+	tests := []struct {
+		name, in string
+		id       string // the id of the error; "" for null
+	}{
+		{"id twice", `{"jsonrpc":"2.0","id":1,"method":"a","id":2}`, ""},
+		{"ID beside id", `{"jsonrpc":"2.0","id":1,"ID":2,"method":"a"}`, ""},
+		{"ID alone", `{"jsonrpc":"2.0","ID":1,"method":"a"}`, ""},
+		{"Method beside method", `{"jsonrpc":"2.0","id":3,"method":"ping","Method":"tools/call"}`, "3"},
+		{"Method alone", `{"jsonrpc":"2.0","id":3,"Method":"ping"}`, "3"},
+		{"method twice", `{"jsonrpc":"2.0","id":4,"method":"a","params":{},"method":"b"}`, "4"},
+		{"params twice", `{"jsonrpc":"2.0","id":5,"method":"a","params":{"n":1},"params":{"n":2}}`, "5"},
+		{"Params", `{"jsonrpc":"2.0","id":5,"method":"a","Params":{"n":2}}`, "5"},
+		{"JSONRPC", `{"jsonrpc":"2.0","JSONRPC":"1.0","id":6,"method":"a"}`, "6"},
+		{"invalid UTF-8 id beside Method", "{\"jsonrpc\":\"2.0\",\"id\":\"\xff\",\"Method\":\"a\"}", ""},
+		{"escaped duplicate", `{"jsonrpc":"2.0","id":7,"method":"a","m\u0065thod":"b"}`, "7"},
+		{"long s folds to s", `{"jsonrpc":"2.0","id":8,"method":"a","j\u017fonrpc":"2.0"}`, "8"},
+		{"result twice", `{"jsonrpc":"2.0","id":9,"result":{},"result":{"x":1}}`, "9"},
+		{"Error beside result", `{"jsonrpc":"2.0","id":9,"result":{},"Error":{"code":1,"message":"m"}}`, "9"},
 	}
-	if f.Method != "b" || string(f.ID) != "2" || string(f.Params) != `{"n":2}` {
-		t.Errorf("got %s", frameString(f))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseFrame([]byte(tt.in))
+			var fe *FrameError
+			if !errors.As(err, &fe) || fe.Code != messages.CodeInvalidRequest {
+				t.Fatalf("ParseFrame(%s) = %v, want an invalid request", tt.in, err)
+			}
+			if string(fe.ID) != tt.id {
+				t.Errorf("error id = %q, want %q", fe.ID, tt.id)
+			}
+		})
+	}
+}
+
+// TestParseFrameRefusesIDsNotEchoedAsSent: an id is echoed byte for byte,
+// so only ids every client reads back as it sent them are taken; a string
+// id with bytes that are not UTF-8 is refused under a null id (item 8).
+func TestParseFrameRefusesIDsNotEchoedAsSent(t *testing.T) {
+	tests := []struct {
+		name, in string
+		ok       bool
+	}{
+		{"number", `{"jsonrpc":"2.0","id":-1.5e3,"method":"a"}`, true},
+		{"string", `{"jsonrpc":"2.0","id":"é\u00e9\ud83d\ude00","method":"a"}`, true},
+		{"lone surrogate escape", `{"jsonrpc":"2.0","id":"\ud800","method":"a"}`, true},
+		{"invalid UTF-8", "{\"jsonrpc\":\"2.0\",\"id\":\"a\xff\xfeb\",\"method\":\"a\"}", false},
+		{"truncated UTF-8", "{\"jsonrpc\":\"2.0\",\"id\":\"\xe2\x82\",\"method\":\"a\"}", false},
+		{"surrogate encoded in UTF-8", "{\"jsonrpc\":\"2.0\",\"id\":\"\xed\xa0\x80\",\"method\":\"a\"}", false},
+		{"boolean", `{"jsonrpc":"2.0","id":true,"method":"a"}`, false},
+		{"object", `{"jsonrpc":"2.0","id":{},"method":"a"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := ParseFrame([]byte(tt.in))
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("ParseFrame(%q): %v", tt.in, err)
+				}
+				if !bytes.Contains([]byte(tt.in), f.ID) {
+					t.Errorf("id %q is not the frame's bytes", f.ID)
+				}
+				return
+			}
+			var fe *FrameError
+			if !errors.As(err, &fe) || fe.Code != messages.CodeInvalidRequest || fe.ID != nil {
+				t.Fatalf("ParseFrame(%q) = %v, want an invalid request with a null id", tt.in, err)
+			}
+		})
 	}
 }
 

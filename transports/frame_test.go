@@ -66,12 +66,6 @@ func TestParseFrame(t *testing.T) {
 			kind: "notification",
 		},
 		{
-			name: "notification with JSON-RPC members in other case is still a notification",
-			in:   `{"jsonrpc":"2.0","method":"notifications/x","ID":5}`,
-			want: Frame{Method: "notifications/x"},
-			kind: "notification",
-		},
-		{
 			name: "response with a result",
 			in:   `{"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"2.50"}],"n":2.50}}`,
 			want: Frame{ID: json.RawMessage(`3`), Result: json.RawMessage(`{"content":[{"type":"text","text":"2.50"}],"n":2.50}`)},

@@ -576,14 +576,13 @@ func (sf *subscriptionFilter) wants(f *Frame) bool {
 	case "notifications/resources/list_changed":
 		return sf.ResourcesListChanged
 	case "notifications/resources/updated":
-		var p struct {
-			URI string `json:"uri"`
-		}
-		if json.Unmarshal(f.Params, &p) != nil {
+		var uri [1]json.RawMessage
+		var updated string
+		if ReadMembers(f.Params, uriMember, uri[:]) != nil || json.Unmarshal(uri[0], &updated) != nil {
 			return false
 		}
-		for _, uri := range sf.ResourceSubscriptions {
-			if uri == p.URI {
+		for _, u := range sf.ResourceSubscriptions {
+			if u == updated {
 				return true
 			}
 		}
@@ -613,3 +612,6 @@ func mustMarshal(v any) json.RawMessage {
 	}
 	return b
 }
+
+// uriMember is the member of a resource update that names the resource.
+var uriMember = []string{"uri"}

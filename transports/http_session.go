@@ -176,12 +176,18 @@ func (s *httpSession) takeBacklog() [][]byte {
 	return b
 }
 
-// addPOST registers the stream of a POST that carries request id.
-func (s *httpSession) addPOST(id []byte, st *stream) {
+// addPOST registers the stream of a POST that carries request id; false,
+// registering nothing, when a POST with the same id is still waiting for
+// its answer: the answer could go to only one of them.
+func (s *httpSession) addPOST(id []byte, st *stream) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, inUse := s.waiting[string(id)]; inUse {
+		return false
+	}
 	s.waiting[string(id)] = st
 	s.open = append(s.open, st)
+	return true
 }
 
 // addGET registers the standalone GET stream; false if one is open.

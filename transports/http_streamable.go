@@ -121,7 +121,14 @@ func (h *HTTPFront) streamablePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := newStream()
-	s.addPOST(frame.ID, st)
+	if !s.addPOST(frame.ID, st) {
+		// Refused here, not by the session: the session's refusal and the
+		// first request's answer would both be addressed to the same id.
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(ErrorFrame(frame.ID, &messages.RPCError{Code: messages.CodeInvalidRequest,
+			Message: "invalid request: id " + string(frame.ID) + " is already in use by a request in flight"}))
+		return
+	}
 	defer s.remove(st, frame.ID)
 	s.cs.Deliver(frame)
 	h.streamResponse(w, r, s, st)

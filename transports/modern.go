@@ -3,6 +3,7 @@ package transports
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -42,13 +43,53 @@ type modernRequest struct {
 	inputResponses json.RawMessage
 }
 
-// modernParams is what plugboard reads of a 2026-07-28 request's params.
-type modernParams struct {
-	Meta           map[string]json.RawMessage `json:"_meta"`
-	Name           *string                    `json:"name"`
-	URI            *string                    `json:"uri"`
-	RequestState   *string                    `json:"requestState"`
-	InputResponses json.RawMessage            `json:"inputResponses"`
+// modernParamNames are the members of a 2026-07-28 request's params that
+// plugboard decides on, and modernMetaNames those of its _meta: read by
+// their exact names, refused when given twice or under another case.
+var (
+	modernParamNames = []string{"_meta", "name", "uri", "requestState", "inputResponses"}
+	modernMetaNames  = []string{MetaProtocolVersion, MetaClientCapabilities, MetaClientInfo, MetaLogLevel}
+)
+
+// readModernParams reads the decided members of params (nil params has
+// none) into p and meta.
+func readModernParams(params json.RawMessage, p, meta *[5]json.RawMessage) *messages.RPCError {
+	if len(params) > 0 && string(params) != "null" {
+		if rpcErr := decidedMembers("params", params, modernParamNames, p[:]); rpcErr != nil {
+			return rpcErr
+		}
+	}
+	if p[0] == nil || string(p[0]) == "null" {
+		return nil
+	}
+	return decidedMembers("params._meta", p[0], modernMetaNames, meta[:])
+}
+
+// decidedMembers is ReadMembers with its errors as invalid params, for
+// the object called where.
+func decidedMembers(where string, obj json.RawMessage, names []string, values []json.RawMessage) *messages.RPCError {
+	err := ReadMembers(obj, names, values)
+	var amb *AmbiguousMemberError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &amb):
+		return &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: " + where + "." + err.Error()}
+	default:
+		return &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: " + where + " must be an object"}
+	}
+}
+
+// optionalString decodes a raw member that must be a string when present.
+func optionalString(raw json.RawMessage) (*string, bool) {
+	if raw == nil || string(raw) == "null" {
+		return nil, true
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return nil, false
+	}
+	return &s, true
 }
 
 // isModern reports whether a request without a session speaks the
@@ -65,28 +106,34 @@ func isModern(header http.Header, f *Frame) bool {
 // for _meta and the mirrored HTTP headers (none on stdio: a nil header).
 // On failure it returns the error and the HTTP status to answer with.
 func parseModern(header http.Header, f *Frame) (*modernRequest, *messages.RPCError, int) {
-	var p modernParams
-	if len(f.Params) > 0 && json.Unmarshal(f.Params, &p) != nil {
-		return nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: params must be an object"}, http.StatusBadRequest
+	var p, meta [5]json.RawMessage
+	if rpcErr := readModernParams(f.Params, &p, &meta); rpcErr != nil {
+		return nil, rpcErr, http.StatusBadRequest
 	}
-	if p.Meta == nil {
+	if p[0] == nil || string(p[0]) == "null" {
 		return nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: a " + messages.ModernVersion + " request needs params._meta with " + MetaProtocolVersion + " and " + MetaClientCapabilities}, http.StatusBadRequest
 	}
-	req := &modernRequest{frame: *f, caps: p.Meta[MetaClientCapabilities], clientInfo: p.Meta[MetaClientInfo], inputResponses: p.InputResponses}
-	if json.Unmarshal(p.Meta[MetaProtocolVersion], &req.version) != nil || req.version == "" {
+	name, okName := optionalString(p[1])
+	uri, okURI := optionalString(p[2])
+	requestState, okState := optionalString(p[3])
+	if !okName || !okURI || !okState {
+		return nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: params.name, params.uri and params.requestState must be strings"}, http.StatusBadRequest
+	}
+	req := &modernRequest{frame: *f, caps: meta[1], clientInfo: meta[2], inputResponses: p[4]}
+	if json.Unmarshal(meta[0], &req.version) != nil || req.version == "" {
 		return nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: _meta." + MetaProtocolVersion + " must be a protocol version string"}, http.StatusBadRequest
 	}
 	if !isJSONObject(req.caps) {
 		return nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: "invalid params: _meta." + MetaClientCapabilities + " must be an object"}, http.StatusBadRequest
 	}
-	if p.RequestState != nil {
-		req.requestState = *p.RequestState
+	if requestState != nil {
+		req.requestState = *requestState
 	}
 	switch {
-	case f.Method == "resources/read" && p.URI != nil:
-		req.name = *p.URI
-	case (f.Method == "tools/call" || f.Method == "prompts/get") && p.Name != nil:
-		req.name = *p.Name
+	case f.Method == "resources/read" && uri != nil:
+		req.name = *uri
+	case (f.Method == "tools/call" || f.Method == "prompts/get") && name != nil:
+		req.name = *name
 	}
 	if e := checkHeaders(header, req); header != nil && e != nil {
 		return nil, e, http.StatusBadRequest

@@ -120,11 +120,10 @@ func (m *modernIdentity) prepare(method string, params json.RawMessage) (json.Ra
 		header.Set(k, v)
 	}
 	if tools := m.headerTools.Load(); method == "tools/call" && tools != nil && len(*tools) > 0 {
-		var p struct {
-			Name string `json:"name"`
-		}
-		if json.Unmarshal(params, &p) == nil && (*tools)[p.Name] != nil {
-			for k, v := range mcp.GenerateParamHeaders((*tools)[p.Name], params) {
+		var name [1]json.RawMessage
+		var tool string
+		if ReadMembers(params, toolNameMember, name[:]) == nil && name[0] != nil && json.Unmarshal(name[0], &tool) == nil && (*tools)[tool] != nil {
+			for k, v := range mcp.GenerateParamHeaders((*tools)[tool], params) {
 				header.Set(k, v)
 			}
 		}
@@ -215,3 +214,6 @@ func IsInputRequired(result json.RawMessage) bool {
 	}
 	return json.Unmarshal(result, &r) == nil && r.ResultType == "input_required"
 }
+
+// toolNameMember is the member of a tools/call's params that names the tool.
+var toolNameMember = []string{"name"}

@@ -29,21 +29,22 @@ func NewModernStream(opener SessionOpener, write func(frame []byte), stop <-chan
 	return &ModernStream{calls: newModernCalls(opener, 10000, stop), write: write, running: map[string]chan struct{}{}}
 }
 
+// cancelNames is the member of a cancellation plugboard decides on.
+var cancelNames = []string{"requestId"}
+
 // Take serves f if it belongs to the 2026-07-28 revision, and reports
 // whether it did; other frames are the handshake-era session's.
 func (ms *ModernStream) Take(f Frame) bool {
 	switch {
 	case f.IsNotification() && f.Method == "notifications/cancelled":
-		var p struct {
-			RequestID json.RawMessage `json:"requestId"`
-		}
-		if json.Unmarshal(f.Params, &p) != nil {
-			return false
+		var requestID [1]json.RawMessage
+		if ReadMembers(f.Params, cancelNames, requestID[:]) != nil || requestID[0] == nil {
+			return false // the session's front ignores it too
 		}
 		ms.mu.Lock()
-		cancel, ok := ms.running[string(p.RequestID)]
+		cancel, ok := ms.running[string(requestID[0])]
 		if ok {
-			delete(ms.running, string(p.RequestID))
+			delete(ms.running, string(requestID[0]))
 			close(cancel)
 		}
 		ms.mu.Unlock()

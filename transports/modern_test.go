@@ -49,6 +49,13 @@ func TestParseModernOrderOfChecks(t *testing.T) {
 		// The header must match the body before the version is judged.
 		{"header and body differ", meta("1999-01-01"), header("2026-07-28", "tools/list"), -32020},
 		{"both name an unknown version", meta("1999-01-01"), header("1999-01-01", "tools/list"), -32022},
+		// Members plugboard decides on are read by exact name; a second one,
+		// or one under another case, is refused (issue 10, item 1).
+		{"_meta twice", `{"_meta":{},"_meta":` + meta("2026-07-28")[9:], header("2026-07-28", "tools/list"), -32602},
+		{"_Meta beside _meta", `{"_Meta":{},"_meta":` + meta("2026-07-28")[9:], header("2026-07-28", "tools/list"), -32602},
+		{"protocol version twice", `{"_meta":{"io.modelcontextprotocol/protocolVersion":"1999-01-01","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}`, header("2026-07-28", "tools/list"), -32602},
+		{"capabilities under another case", `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/ClientCapabilities":{"sampling":{}}}}`, header("2026-07-28", "tools/list"), -32602},
+		{"requestState twice", `{"requestState":"a","requestState":"b","_meta":` + meta("2026-07-28")[9:], header("2026-07-28", "tools/list"), -32602},
 	}
 	for _, c := range cases {
 		f := Frame{ID: json.RawMessage(`1`), Method: "tools/list", Params: json.RawMessage(c.params)}

@@ -1,0 +1,229 @@
+package actors
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"testing"
+
+	"github.com/plugboard/plugboard/messages"
+	"github.com/plugboard/plugboard/transports"
+)
+
+// fuzzCatalog is a catalog of two servers: alpha under prefix "a", whose
+// tool "secret" is filtered out, and beta unprefixed.
+func fuzzCatalog() *catalog {
+	c := newCatalog(100)
+	var filters [numKinds]func(string) bool
+	filters[messages.Tools] = func(name string) bool { return name != "secret" }
+	c.configureServer("alpha", "a", filters)
+	c.configureServer("beta", "", [numKinds]func(string) bool{})
+	var alpha, beta messages.ServerLists
+	alpha[messages.Tools] = raws(`{"name":"echo","x-keep":[1,2.50]}`, `{"name":"secret"}`, `{"name":"dotted.name"}`)
+	alpha[messages.Prompts] = raws(`{"name":"greeting"}`)
+	alpha[messages.Resources] = raws(`{"uri":"test://alpha/r","name":"r"}`)
+	alpha[messages.ResourceTemplates] = raws(`{"uriTemplate":"test://alpha/t/{id}","name":"t"}`)
+	beta[messages.Tools] = raws(`{"name":"plain"}`, `{"name":"secret"}`)
+	beta[messages.Prompts] = raws(`{"name":"greeting"}`)
+	c.setLists("alpha", alpha, allKinds)
+	c.setLists("beta", beta, allKinds)
+	return c
+}
+
+var fuzzMethods = []string{"tools/call", "prompts/get", "resources/read", "resources/subscribe", "completion/complete"}
+
+// decidedNames are the members resolveRequest decides on, per method.
+func decidedNames(method string) []string {
+	switch method {
+	case "tools/call", "prompts/get":
+		return namedParams
+	case "completion/complete":
+		return completionParams
+	}
+	return uriParams
+}
+
+// FuzzResolveRequest checks the router's decisions on any params: a
+// request whose decided members are ambiguous is refused with -32602; one
+// that is routed goes to the server that offers the name it names exactly,
+// never to a filtered-out tool, and its params differ from the client's
+// only in that name, restored to the server's own.
+func FuzzResolveRequest(f *testing.F) {
+	for _, seed := range []struct {
+		method uint8
+		params string
+	}{
+		{0, `{"name":"a__echo","arguments":{"text":"hi"}}`},
+		{0, `{"name":"a__secret","Name":"a__echo"}`},
+		{0, `{"name":"secret","Name":"plain","arguments":{}}`},
+		{0, `{"Name":"plain","name":"secret"}`},
+		{0, `{"name":"plain","_meta":{"progressToken":1,"ProgressToken":2}}`},
+		{0, `{"n\u0061me":"a__dotted_name"}`},
+		{1, `{"name":"a__greeting","name":"greeting"}`},
+		{2, `{"uri":"test://alpha/t/7","URI":"test://elsewhere"}`},
+		{3, `{"uri":"test://alpha/r"}`},
+		{4, `{"ref":{"type":"ref/prompt","name":"a__greeting"},"argument":{"name":"n","value":""}}`},
+		{4, `{"ref":{"type":"ref/prompt","name":"greeting","Name":"a__greeting"}}`},
+		{4, `{"ref":{"type":"ref/resource","uri":"test://alpha/t/{id}"}}`},
+		{0, `[]`},
+		{0, `{"name":7}`},
+	} {
+		f.Add(seed.method, []byte(seed.params))
+	}
+	c := fuzzCatalog()
+	f.Fuzz(func(t *testing.T, m uint8, params []byte) {
+		method := fuzzMethods[int(m)%len(fuzzMethods)]
+		server, out, rpcErr, _ := c.resolveRequest(method, params)
+		values := make([]json.RawMessage, 2)
+		readErr := transports.ReadMembers(params, decidedNames(method), values)
+		var amb *transports.AmbiguousMemberError
+		if errors.As(readErr, &amb) {
+			if rpcErr == nil || rpcErr.Code != messages.CodeInvalidParams {
+				t.Fatalf("%s %s: ambiguous %q routed to %s", method, params, amb.Name, server)
+			}
+			return
+		}
+		if rpcErr != nil {
+			return
+		}
+		if readErr != nil || !json.Valid(out) {
+			t.Fatalf("%s %s: routed params that are not an object, or out %q not JSON", method, params, out)
+		}
+		switch method {
+		case "tools/call", "prompts/get":
+			checkNamedRoute(t, c, method, params, values[0], server, out)
+		case "completion/complete":
+			var ref [3]json.RawMessage
+			if transports.ReadMembers(values[0], refMembers, ref[:]) != nil {
+				t.Fatalf("%s %s: routed with an ambiguous ref", method, params)
+			}
+		default:
+			if !bytes.Equal(out, params) {
+				t.Fatalf("%s: params changed: %s -> %s", method, params, out)
+			}
+		}
+	})
+}
+
+// checkNamedRoute checks a routed tools/call or prompts/get: the name the
+// client gave, read exactly, resolves to server; the server gets its own
+// name and, put back, the client's bytes.
+func checkNamedRoute(t *testing.T, c *catalog, method string, params, rawName json.RawMessage, server string, out json.RawMessage) {
+	t.Helper()
+	kind := messages.Tools
+	if method == "prompts/get" {
+		kind = messages.Prompts
+	}
+	var name string
+	if json.Unmarshal(rawName, &name) != nil {
+		t.Fatalf("%s %s: routed with a name that is not a string", method, params)
+	}
+	wantServer, original, ok := c.resolve(kind, name)
+	if !ok || wantServer != server {
+		t.Fatalf("%s %s: routed to %q, the catalog says %q (%v)", method, params, server, wantServer, ok)
+	}
+	if original == "secret" {
+		t.Fatalf("%s %s: a filtered-out tool was reached on %s", method, params, server)
+	}
+	var got [1]json.RawMessage
+	if err := transports.ReadMembers(out, []string{"name"}, got[:]); err != nil {
+		t.Fatalf("%s: the server's params %s: %v", method, out, err)
+	}
+	var sent string
+	if json.Unmarshal(got[0], &sent) != nil || sent != original {
+		t.Fatalf("%s %s: the server gets name %s, want %q", method, params, got[0], original)
+	}
+	back, err := replaceField(out, "name", rawName)
+	if err != nil || !bytes.Equal(back, params) {
+		t.Fatalf("%s: restoring the name is not the identity: %s -> %s -> %s", method, params, out, back)
+	}
+}
+
+var clientNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+
+// FuzzNameRestore checks naming both ways: every tool of a server gets a
+// client-facing name of the allowed form, distinct from the others; that
+// name resolves back to the server and its original name; a tools/call by
+// it reaches the server under the original; and the listed item is the
+// server's item byte for byte but for the name (restore(rename(x)) == x).
+func FuzzNameRestore(f *testing.F) {
+	f.Add("fx", "echo", "Echo", "echo")
+	f.Add("", "secret_delete", "allowed", "x")
+	f.Add("a.b", "tool with spaces", "tool_with_spaces", "t")
+	f.Add("p", "a_very_long_tool_name_that_goes_on_and_on_and_on_until_it_passes_the_limit", "a_very_long_tool_name_that_goes_on_and_on_and_on_until_it_passes_the_limit_2", "z")
+	f.Add("x", "na\u00efve", "\xff", "x__y")
+	f.Fuzz(func(t *testing.T, prefix, one, two, other string) {
+		c := newCatalog(1000)
+		c.configureServer("s", prefix, [numKinds]func(string) bool{})
+		c.configureServer("o", "x", [numKinds]func(string) bool{})
+		var lists, others messages.ServerLists
+		lists[messages.Tools] = []json.RawMessage{
+			json.RawMessage(`{"name":` + string(quoteJSON(one)) + `,"x-keep":[1,2.50,"\u00e9"]}`),
+			json.RawMessage(`{"description":"d","name":` + string(quoteJSON(two)) + `}`),
+		}
+		others[messages.Tools] = toolObjs(other)
+		c.setLists("s", lists, allKinds)
+		c.setLists("o", others, allKinds)
+
+		page, err := c.page(messages.Tools, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var result struct {
+			Tools []json.RawMessage `json:"tools"`
+		}
+		if err := json.Unmarshal(page, &result); err != nil {
+			t.Fatalf("page: %v", err)
+		}
+		seen := map[string]bool{}
+		restored := map[string]bool{}
+		for _, item := range result.Tools {
+			f, err := identify(item)
+			if err != nil {
+				t.Fatalf("listed item %s: %v", item, err)
+			}
+			if !clientNameRE.MatchString(f.Name) || seen[f.Name] {
+				t.Fatalf("client-facing name %q is malformed or given twice", f.Name)
+			}
+			seen[f.Name] = true
+			server, original, ok := c.resolve(messages.Tools, f.Name)
+			if !ok {
+				t.Fatalf("%q does not resolve", f.Name)
+			}
+			if server != "s" {
+				continue
+			}
+			// A server's item of that original name (a server may list a
+			// name twice), with its name as the server spelt it
+			// (json.Marshal may have escaped it).
+			var back json.RawMessage
+			for _, raw := range lists[messages.Tools] {
+				if id, err := identify(raw); err == nil && id.Name == original {
+					if b, err := replaceField(item, "name", field(raw, "name")); err == nil && bytes.Equal(b, raw) {
+						back = b
+					}
+				}
+			}
+			if back == nil {
+				t.Fatalf("restore(rename(x)) != x: %s listed as %s", lists[messages.Tools], item)
+			}
+			restored[string(back)] = true
+			routed, out, rpcErr, _ := c.resolveRequest("tools/call", []byte(`{"name":`+string(quoteJSON(f.Name))+`,"arguments":{}}`))
+			var sent [1]json.RawMessage
+			var sentName string
+			if rpcErr != nil || routed != "s" || transports.ReadMembers(out, []string{"name"}, sent[:]) != nil || json.Unmarshal(sent[0], &sentName) != nil || sentName != original {
+				t.Fatalf("tools/call %q: %v to %q with %s, want %q on s", f.Name, rpcErr, routed, out, original)
+			}
+		}
+		want := 0 // a tool without a name is dropped; one listed twice is listed twice
+		for _, name := range []string{one, two} {
+			if name != "" {
+				want++
+			}
+		}
+		if len(restored) != want {
+			t.Fatalf("tools %q and %q: %d listed under distinct names, want %d", one, two, len(restored), want)
+		}
+	})
+}
