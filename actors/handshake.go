@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -51,7 +52,7 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	hsCtx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	ready, err := s.negotiate(hsCtx, conn, offer)
 	cancel()
-	if errors.Is(err, errFreshConnection) {
+	for fresh := 0; errors.Is(err, errFreshConnection) && fresh < 2; fresh++ {
 		conn.Close()
 		if conn, err = s.dial(); err != nil {
 			root.Send(self, &serverEnded{incarnation: inc, reason: "failed to start: " + err.Error()})
@@ -142,6 +143,25 @@ type initializeResult struct {
 	Instructions    string                 `json:"instructions"`
 }
 
+// initializeRefused is a server's error answer to initialize.
+type initializeRefused struct{ *messages.RPCError }
+
+func (e *initializeRefused) Error() string {
+	return fmt.Sprintf("initialize: %s (%d)", e.Message, e.Code)
+}
+
+// errNoHandshakeVersion is an initialize answered with a version that is
+// not of the handshake era.
+var errNoHandshakeVersion = errors.New("initialize: the server answered with no protocol version of the handshake era")
+
+// speaksNoHandshake reports whether err says the server has no handshake
+// era: it does not know initialize, or answers it with a version of
+// another generation. Such a server speaks 2026-07-28 alone.
+func speaksNoHandshake(err error) bool {
+	var refused *initializeRefused
+	return errors.Is(err, errNoHandshakeVersion) || errors.As(err, &refused) && refused.Code == messages.CodeMethodNotFound
+}
+
 // handshake initializes the server, offering it the client capabilities
 // in offer, and fetches every list it offers.
 func handshake(ctx context.Context, conn transports.Downstream, offer json.RawMessage) (*serverConnected, error) {
@@ -158,11 +178,14 @@ func handshake(ctx context.Context, conn transports.Downstream, offer json.RawMe
 		return nil, err
 	}
 	if rpcErr != nil {
-		return nil, fmt.Errorf("initialize: %s (%d)", rpcErr.Message, rpcErr.Code)
+		return nil, &initializeRefused{rpcErr}
 	}
 	var init initializeResult
 	if err := json.Unmarshal(raw, &init); err != nil {
 		return nil, fmt.Errorf("initialize: malformed result: %w", err)
+	}
+	if !slices.Contains(messages.ProtocolVersions(), init.ProtocolVersion) {
+		return nil, fmt.Errorf("%w (%q)", errNoHandshakeVersion, init.ProtocolVersion)
 	}
 	if err := conn.Notify(ctx, "notifications/initialized", nil); err != nil {
 		return nil, err

@@ -42,3 +42,25 @@ func (f *frontActor) adoptModernMeta(params json.RawMessage) {
 		f.logLevel = sev
 	}
 }
+
+// modernMetaKeys are the _meta members by which a request declares itself
+// one of the 2026-07-28 revision.
+var modernMetaKeys = []string{transports.MetaProtocolVersion, transports.MetaClientCapabilities, transports.MetaClientInfo, transports.MetaLogLevel}
+
+// withoutModernMeta removes the 2026-07-28 revision's members from the
+// _meta of a request's params (its other members, such as progressToken,
+// stay). Params it cannot read are returned as they are.
+func withoutModernMeta(params json.RawMessage) json.RawMessage {
+	var meta map[string]json.RawMessage
+	if json.Unmarshal(field(params, "_meta"), &meta) != nil {
+		return params
+	}
+	for _, k := range modernMetaKeys {
+		delete(meta, k)
+	}
+	out, err := replaceField(params, "_meta", mustJSON(meta))
+	if err != nil {
+		return params
+	}
+	return out
+}

@@ -79,35 +79,57 @@ var errNotModern = errors.New("the server does not speak " + messages.ModernVers
 // a handshake-era session unless it speaks 2026-07-28 alone, found with
 // server/discover.
 func (s *serverActor) negotiate(ctx context.Context, conn transports.Downstream, offer json.RawMessage) (*serverConnected, error) {
-	md, ok := conn.(transports.ModernDownstream)
-	if s.era.get() == eraBoth {
-		ready, err := handshake(ctx, conn, offer)
-		if err != nil {
-			s.era.set(eraUnknown) // the next start probes again
-			return nil, err
-		}
-		ready.bothEras = true
-		return ready, nil
+	if len(offer) == 0 {
+		offer = json.RawMessage(`{}`)
 	}
-	if ok && md.SpeaksModern() && s.era.get() != eraLegacy {
-		ready, both, err := discoverModern(ctx, md, offer)
+	md, ok := conn.(transports.ModernDownstream)
+	era := s.era.get()
+	if era == eraBoth {
+		ready, err := handshake(ctx, conn, offer)
 		switch {
-		case err == nil && both:
+		case err == nil:
+			ready.bothEras = true
+			return ready, nil
+		case ctx.Err() != nil || errors.Is(err, transport.ErrTransportClosed):
+			return nil, err
+		default:
+			// It answered server/discover, and refuses a handshake-era
+			// session even on a connection of its own: a server of
+			// 2026-07-28 alone after all.
+			s.log.Warn("server refuses a handshake-era session: speaking 2026-07-28 to it alone", "why", err.Error())
+			s.era.set(eraModern)
+			return nil, errFreshConnection
+		}
+	}
+	if ok && md.SpeaksModern() && era != eraLegacy {
+		ready, err := discoverModern(ctx, md, offer)
+		switch {
+		case err == nil && era != eraModern:
+			// Whatever server/discover lists (the TypeScript SDK lists
+			// 2026-07-28 alone though it takes initialize), the server is
+			// asked for the handshake too: only one that does not know
+			// initialize is of 2026-07-28 alone.
 			md.UseModern(nil)
 			hs, hsErr := handshake(ctx, conn, offer)
-			s.era.set(eraBoth)
-			if hsErr == nil {
+			switch {
+			case hsErr == nil:
+				s.era.set(eraBoth)
 				hs.bothEras = true
 				return hs, nil
-			}
-			if ctx.Err() != nil || errors.Is(hsErr, transport.ErrTransportClosed) {
+			case ctx.Err() != nil || errors.Is(hsErr, transport.ErrTransportClosed):
 				return nil, hsErr
+			case speaksNoHandshake(hsErr):
+				md.UseModern(offer)
+			default:
+				// Some servers (the Go SDK's, over stdio) take
+				// server/discover for the start of a 2026-07-28 session and
+				// refuse initialize after it: a new connection goes
+				// straight to the handshake.
+				s.era.set(eraBoth)
+				s.log.Info("server speaks both generations; opening a new connection for its handshake-era session", "why", hsErr.Error())
+				return nil, errFreshConnection
 			}
-			// Some servers (the Go SDK's, over stdio) take server/discover
-			// for the start of a 2026-07-28 session and refuse initialize
-			// after it: a new connection goes straight to the handshake.
-			s.log.Info("server speaks both generations; opening a new connection for its handshake-era session", "why", hsErr.Error())
-			return nil, errFreshConnection
+			fallthrough
 		case err == nil:
 			if err := fetchLists(ctx, md, ready.caps, ready); err != nil {
 				return nil, err
@@ -139,37 +161,63 @@ type discoverResult struct {
 }
 
 // discoverModern probes the server with server/discover and tells whether
-// it speaks the revision, and the handshake era too. A server that does
-// not answer the probe in discoverProbeTimeout is taken for one of the
-// handshake era. The lists are not fetched yet: that waits until the
-// generation they are fetched in is chosen.
-func discoverModern(ctx context.Context, md transports.ModernDownstream, offer json.RawMessage) (ready *serverConnected, both bool, err error) {
-	if len(offer) == 0 {
-		offer = json.RawMessage(`{}`)
-	}
+// it speaks the revision. The lists are not fetched yet: that waits until
+// the generation they are fetched in is chosen. A server that has not
+// answered within discoverProbeTimeout is pinged: one that answers the
+// ping and not the probe ignores methods it does not know, and is taken
+// for one of the handshake era; one that answers neither is slow to start
+// (a package manager fetching it, a busy machine) and is waited for.
+func discoverModern(ctx context.Context, md transports.ModernDownstream, offer json.RawMessage) (ready *serverConnected, err error) {
 	md.UseModern(offer)
-	probeCtx, cancel := context.WithTimeout(ctx, discoverProbeTimeout)
+	probeCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	raw, rpcErr, err := md.Call(probeCtx, md.NewID(), "server/discover", nil)
+	type answer struct {
+		raw    json.RawMessage
+		rpcErr *messages.RPCError
+		err    error
+	}
+	probe, alive := make(chan answer, 1), make(chan struct{}, 1)
+	go func() {
+		raw, rpcErr, err := md.Call(probeCtx, md.NewID(), "server/discover", nil)
+		probe <- answer{raw, rpcErr, err}
+	}()
+	var a answer
+	select {
+	case a = <-probe:
+	case <-time.After(discoverProbeTimeout):
+		go func() {
+			_, _, err := md.Call(probeCtx, md.NewID(), "ping", nil)
+			if err == nil {
+				alive <- struct{}{}
+			}
+		}()
+		select {
+		case a = <-probe:
+		case <-alive:
+			select {
+			case a = <-probe: // it was just slow, and answered in order
+			case <-time.After(discoverProbeTimeout / 6):
+				return nil, fmt.Errorf("%w: it answers ping but not server/discover", errNotModern)
+			}
+		case <-time.After(3 * discoverProbeTimeout):
+			// Silent to ping too: the handshake will tell.
+			return nil, fmt.Errorf("%w: no answer to server/discover or ping within %s", errNotModern, 4*discoverProbeTimeout)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	switch {
-	case err != nil && ctx.Err() == nil && probeCtx.Err() != nil:
-		return nil, false, fmt.Errorf("%w: no answer to server/discover within %s", errNotModern, discoverProbeTimeout)
-	case err != nil:
-		return nil, false, err
-	case rpcErr != nil:
-		return nil, false, fmt.Errorf("%w: server/discover: %s (%d)", errNotModern, rpcErr.Message, rpcErr.Code)
+	case a.err != nil:
+		return nil, a.err
+	case a.rpcErr != nil:
+		return nil, fmt.Errorf("%w: server/discover: %s (%d)", errNotModern, a.rpcErr.Message, a.rpcErr.Code)
 	}
 	var d discoverResult
-	if json.Unmarshal(raw, &d) != nil {
-		return nil, false, fmt.Errorf("%w: malformed server/discover result", errNotModern)
+	if json.Unmarshal(a.raw, &d) != nil {
+		return nil, fmt.Errorf("%w: malformed server/discover result", errNotModern)
 	}
-	speaks := false
-	for _, v := range d.SupportedVersions {
-		speaks = speaks || v == messages.ModernVersion
-		both = both || slices.Contains(messages.ProtocolVersions(), v)
-	}
-	if !speaks {
-		return nil, false, fmt.Errorf("%w: it supports %v", errNotModern, d.SupportedVersions)
+	if !slices.Contains(d.SupportedVersions, messages.ModernVersion) {
+		return nil, fmt.Errorf("%w: it supports %v", errNotModern, d.SupportedVersions)
 	}
 	ready = &serverConnected{instructions: d.Instructions, version: messages.ModernVersion, caps: &d.Capabilities, features: serverFeatures{
 		logging:     d.Capabilities.Logging != nil,
@@ -177,7 +225,7 @@ func discoverModern(ctx context.Context, md transports.ModernDownstream, offer j
 		// resources/subscribe is gone from the revision: a server's
 		// resource updates would come on a subscriptions/listen stream.
 	}}
-	return ready, both, nil
+	return ready, nil
 }
 
 // listenModern keeps a subscriptions/listen request open on a modern

@@ -165,3 +165,16 @@ func TestQuoteJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestWithoutModernMeta(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"name":"t","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"c"},"io.modelcontextprotocol/logLevel":"info","progressToken":7}}`,
+			`{"name":"t","_meta":{"progressToken":7}}`},
+		{`{"name":"t","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"arguments":{"a":1.50}}`, `{"name":"t","_meta":{},"arguments":{"a":1.50}}`},
+		{`{"name":"t"}`, `{"name":"t"}`},
+	} {
+		if got := string(withoutModernMeta(json.RawMessage(tc.in))); got != tc.want {
+			t.Errorf("withoutModernMeta(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}

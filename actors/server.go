@@ -41,6 +41,7 @@ type serverActor struct {
 	records     *transports.ChildRecords   // where its process's pid is recorded
 	quirks      *transports.Quirks         // the transport rules the server breaks, each logged once; kept across restarts
 	modern      bool                       // the current incarnation speaks 2026-07-28
+	bothEras    bool                       // the current incarnation is a handshake-era session with a server of both generations
 	listens     map[string]*resourceListen // a modern server's subscriptions/listen per subscribed URI
 	listListen  *listListenOpened          // the list-change listen, until its acknowledgement
 	root        *actor.RootContext         // for the incarnation's goroutines to post to self
@@ -339,6 +340,12 @@ var progressTokenKey = []byte(`"progressToken"`)
 func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward) {
 	id := s.conn.NewID()
 	params := msg.Params
+	if !s.modern && !s.bothEras && clientSpeaksModern(params) {
+		// A server of the handshake era gets a 2026-07-28 client's request
+		// as one of its session's: the revision's _meta would tell it
+		// otherwise (the Go SDK refuses it with -32022).
+		params = withoutModernMeta(params)
+	}
 	p := &pendingCall{session: msg.Session, clientID: msg.ClientID, method: msg.Method}
 	if msg.Method == "resources/subscribe" {
 		p.uri = requestURI(params)
@@ -499,6 +506,7 @@ func (s *serverActor) drainQueue(ctx actor.Context) {
 func (s *serverActor) connected(ctx actor.Context, msg *serverConnected) {
 	s.conn = msg.conn
 	s.modern = msg.version == messages.ModernVersion
+	s.bothEras = msg.bothEras
 	s.features = msg.features
 	s.readyAt = time.Now()
 	s.log.Info("server ready", "protocol", msg.version, "incarnation", s.incarnation,

@@ -511,7 +511,7 @@ func TestServerEraIsRememberedAcrossRuns(t *testing.T) {
 
 	first := startPlugboard(t, cfg)
 	first.mustCall("tools/call", map[string]any{"name": "echo", "arguments": map[string]any{"text": "one"}})
-	if !strings.Contains(first.stderr.String(), "no answer to server/discover") {
+	if !strings.Contains(first.stderr.String(), "it answers ping but not server/discover") {
 		t.Fatalf("the first run did not probe:\n%s", first.stderr.String())
 	}
 	data, err := os.ReadFile(cache)
