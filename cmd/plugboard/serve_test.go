@@ -24,11 +24,19 @@ type daemon struct {
 
 var listeningURL = regexp.MustCompile(`msg=listening url=(http://[0-9.:]+)/mcp`)
 
+// serveArgs is the one place that builds the command line of a test's
+// plugboard serve: on a free loopback port, without a unix socket, with
+// the test's own arguments last. (When serve requires a token on TCP,
+// --no-auth goes here.)
+func serveArgs(configPath string, args ...string) []string {
+	return append([]string{"serve", "--config", configPath, "--listen", "127.0.0.1:0", "--socket", ""}, args...)
+}
+
 // startServe starts plugboard serve on a free loopback port.
 func startServe(t *testing.T, configPath string, args ...string) *daemon {
 	t.Helper()
 	d := &daemon{stderr: &lockedBuffer{}}
-	d.cmd = exec.Command(plugboardBin, append([]string{"serve", "--config", configPath, "--listen", "127.0.0.1:0", "--socket", ""}, args...)...)
+	d.cmd = exec.Command(plugboardBin, serveArgs(configPath, args...)...)
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
