@@ -71,10 +71,11 @@ func goSDKServer(t *testing.T) string {
 }
 
 // goSDKServerDirect starts the Go SDK's conformance server in both of its
-// Streamable HTTP modes. Neither passes every scenario: the stateful mode
+// Streamable HTTP modes, which together are what the server does over
+// stdio. Neither passes every scenario: the stateful mode
 // (-stateless=false) is the only one that can send a handshake-era client
-// sampling and elicitation requests; the stateless mode (its default) is
-// the one that serves the 2026-07-28 revision.
+// sampling and elicitation requests, and refuses 2026-07-28 requests; the
+// stateless mode (its default) serves the 2026-07-28 revision.
 func goSDKServerDirect(t *testing.T) []string {
 	return []string{startGoSDKServerHTTP(t, false), startGoSDKServerHTTP(t, true)}
 }
