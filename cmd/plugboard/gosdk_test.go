@@ -1,67 +1,17 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-// goSDKEverything is the official Go SDK's conformance server: a server of
-// both protocol generations that nobody here wrote. It is built from the
-// module proxy by version, never copied into the repository.
-const goSDKEverything = "github.com/modelcontextprotocol/go-sdk/conformance/everything-server@v1.8.0"
-
-var goInstalls sync.Map // package@version -> *goInstallResult
-
-type goInstallResult struct {
-	once sync.Once
-	bin  string
-	err  error
-	out  []byte
-}
-
-// goInstall builds a main package at a version with `go install` into a
-// directory of its own under the user's cache, once per test run, and
-// returns the binary's path. Without the Go module proxy the test fails
-// (as it must in CI) or skips.
-func goInstall(t *testing.T, pkgAtVersion string) string {
-	t.Helper()
-	v, _ := goInstalls.LoadOrStore(pkgAtVersion, &goInstallResult{})
-	r := v.(*goInstallResult)
-	r.once.Do(func() {
-		sum := sha256.Sum256([]byte(pkgAtVersion))
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			cache = os.TempDir()
-		}
-		dir := filepath.Join(cache, "plugboard-tests", "gobin", hex.EncodeToString(sum[:6]))
-		pkg := pkgAtVersion[:strings.LastIndex(pkgAtVersion, "@")]
-		r.bin = filepath.Join(dir, filepath.Base(pkg))
-		cmd := exec.Command("go", "install", pkgAtVersion)
-		cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=")
-		r.out, r.err = cmd.CombinedOutput()
-	})
-	if r.err != nil {
-		if os.Getenv("PLUGBOARD_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("go install %s: %v\n%s", pkgAtVersion, r.err, r.out)
-		}
-		t.Skipf("go install %s failed (no module proxy?): %v", pkgAtVersion, r.err)
-	}
-	return r.bin
-}
-
-// goSDKServerConfig is a configuration with the Go SDK's conformance server
-// over stdio, unprefixed.
+// goSDKServerConfig is a configuration with the Go SDK's conformance
+// server (a server of both generations nobody here wrote) over stdio,
+// unprefixed.
 func goSDKServerConfig(t *testing.T) string {
-	bin := goInstall(t, goSDKEverything)
-	return writeConfig(t, "servers:\n  gs:\n    command: "+bin+"\n    prefix: \"\"\n")
+	return writeConfig(t, "servers:\n  gs:\n    command: "+goSDKServer(t)+"\n    prefix: \"\"\n")
 }
 
 // A handshake-era client of a server that speaks both generations is
