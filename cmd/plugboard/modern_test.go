@@ -526,3 +526,19 @@ func TestServerEraIsRememberedAcrossRuns(t *testing.T) {
 		t.Fatalf("the second run probed again:\n%s", second.stderr.String())
 	}
 }
+
+// A server slow to start (a package manager fetching it, a busy machine)
+// answers server/discover late: it is not taken for one of the handshake
+// era, which would be remembered for days, because it answers the probe
+// before the ping plugboard sends once the probe is overdue.
+func TestASlowServerIsNotTakenForTheHandshakeEra(t *testing.T) {
+	cache := filepath.Join(t.TempDir(), "eras.json")
+	t.Setenv("PLUGBOARD_ERA_CACHE", cache)
+	c := startPlugboard(t, fixtureOfEra(t, []string{"--startup-delay", "5s"}))
+	eventually(t, 30*time.Second, "the slow server ready", func() bool { return strings.Contains(c.stderr.String(), `msg="server ready"`) })
+	c.mustCall("tools/call", map[string]any{"name": "echo", "arguments": map[string]any{"text": "late"}})
+	data, err := os.ReadFile(cache)
+	if err != nil || !strings.Contains(string(data), `"both"`) {
+		t.Fatalf("era cache after a slow start: %q, %v\n%s", data, err, c.stderr.String())
+	}
+}
