@@ -310,7 +310,7 @@ func (s *serverActor) accept(ctx actor.Context, msg *messages.Forward) {
 	if s.conn == nil || !s.calls.start(owner) {
 		if refused, ok := s.calls.push(owner, msg); ok && refused.Session != nil {
 			ctx.Send(refused.Session, messages.ErrorReply(refused.ClientID, messages.CodeServerUnavailable,
-				fmt.Sprintf("server %s is overloaded: %d requests in flight and %d queued; this session holds more than its share", s.cfg.Name, s.calls.inflight, s.calls.queued)))
+				fmt.Sprintf("server %s is overloaded: %d requests in flight and %d queued, shared among the sessions calling it", s.cfg.Name, s.calls.inflight, s.calls.queued)))
 		}
 		return
 	}
