@@ -5,9 +5,9 @@ import "slices"
 // fairQueue shares one server's capacity among the client sessions that
 // call it, so that no session can starve the others: it counts each
 // session's requests in flight, keeps a queue per session while the
-// server is at its in-flight cap (or not ready), hands freed slots round
-// robin to the sessions with queued work, preferring one below its share,
-// and, when the queue is full, takes a place from the session holding the
+// server is at its in-flight cap (or not ready), hands each freed slot to
+// the session with queued work that was served least recently, preferring
+// one below its share of slots, and, when the queue is full, takes a place from the session holding the
 // most places beyond its share rather than refuse a newcomer. A session is
 // active while it has requests in flight or queued; a share is a cap
 // divided by the active sessions, and at least 1.
@@ -17,15 +17,23 @@ import "slices"
 type fairQueue[T any] struct {
 	maxInflight, maxQueued int
 
-	inflight int            // requests in flight, every session's
-	queued   int            // requests queued, every session's
-	running  map[string]int // requests in flight by session; none, no entry
-	waiting  map[string][]T // requests queued by session, oldest first; none, no entry
-	turns    []string       // sessions with queued requests, next served first
+	inflight int                    // requests in flight, every session's
+	queued   int                    // requests queued, every session's
+	clock    uint64                 // counts starts: orders sessions by their last
+	running  map[string]sessionLoad // by session; no entry when idle
+	waiting  map[string][]T         // requests queued by session, oldest first; no entry when none
+	turns    []string               // sessions with queued requests, in arrival order (for ties)
+}
+
+// sessionLoad is a session's requests in flight, and when it last started
+// one (the fair queue's clock).
+type sessionLoad struct {
+	n    int
+	last uint64
 }
 
 func newFairQueue[T any](maxInflight, maxQueued int) *fairQueue[T] {
-	return &fairQueue[T]{maxInflight: maxInflight, maxQueued: maxQueued, running: map[string]int{}, waiting: map[string][]T{}}
+	return &fairQueue[T]{maxInflight: maxInflight, maxQueued: maxQueued, running: map[string]sessionLoad{}, waiting: map[string][]T{}}
 }
 
 // start counts a request of session as in flight, if a slot is free. The
@@ -35,22 +43,25 @@ func (q *fairQueue[T]) start(session string) bool {
 		return false
 	}
 	q.inflight++
-	q.running[session]++
+	q.clock++
+	l := q.running[session]
+	q.running[session] = sessionLoad{n: l.n + 1, last: q.clock}
 	return true
 }
 
 // done frees the slot of a request of session that start counted.
 func (q *fairQueue[T]) done(session string) {
-	n, ok := q.running[session]
-	if !ok {
+	l, ok := q.running[session]
+	if !ok || l.n == 0 {
 		return
 	}
 	q.inflight--
-	if n <= 1 {
+	l.n--
+	if _, waiting := q.waiting[session]; l.n == 0 && !waiting {
 		delete(q.running, session)
-	} else {
-		q.running[session] = n - 1
+		return
 	}
+	q.running[session] = l
 }
 
 // push queues a request of session. When the queue is full, one request
@@ -92,20 +103,21 @@ func (q *fairQueue[T]) add(session string, item T) {
 	q.queued++
 }
 
-// pop takes the next queued request while a slot is free: that of the
-// first session in turn holding less than its share of slots, else that
-// of the first session in turn. Its session goes to the back of the
-// turns. The caller passes the request to start.
+// pop takes the next queued request while a slot is free: the oldest of
+// the session served least recently among those holding less than their
+// share of slots, or among all when none does; ties go to the session
+// that queued first. The caller passes the request to start.
 func (q *fairQueue[T]) pop() (item T, ok bool) {
 	if q.inflight >= q.maxInflight || q.queued == 0 {
 		return item, false
 	}
 	share := q.share(q.maxInflight, "")
-	pick := 0
+	pick, pickUnder, pickLast := -1, false, uint64(0)
 	for i, s := range q.turns {
-		if q.running[s] < share {
-			pick = i
-			break
+		l := q.running[s]
+		under := l.n < share
+		if pick < 0 || under && !pickUnder || under == pickUnder && l.last < pickLast {
+			pick, pickUnder, pickLast = i, under, l.last
 		}
 	}
 	session := q.turns[pick]
@@ -137,6 +149,9 @@ func (q *fairQueue[T]) withdraw(session string, match func(T) bool) bool {
 		if len(items) == 0 {
 			delete(q.waiting, session)
 			q.dropTurn(session)
+			if q.running[session].n == 0 {
+				delete(q.running, session)
+			}
 		} else {
 			q.waiting[session] = items
 		}
@@ -164,29 +179,38 @@ func (q *fairQueue[T]) takeQueued() []T {
 	q.waiting = map[string][]T{}
 	q.turns = nil
 	q.queued = 0
+	for s, l := range q.running {
+		if l.n == 0 {
+			delete(q.running, s)
+		}
+	}
 	return all
 }
 
 // reset forgets everything: the connection and its calls are gone.
 func (q *fairQueue[T]) reset() {
 	q.takeQueued()
-	q.running = map[string]int{}
+	q.running = map[string]sessionLoad{}
 	q.inflight = 0
 }
 
 // share is one active session's part of limit, counting session as
 // active too when it is not "" (session keys never are).
 func (q *fairQueue[T]) share(limit int, session string) int {
-	active := len(q.running)
+	active := 0
+	for _, l := range q.running {
+		if l.n > 0 {
+			active++
+		}
+	}
 	for s := range q.waiting {
-		if _, running := q.running[s]; !running {
+		if q.running[s].n == 0 {
 			active++
 		}
 	}
 	if session != "" {
-		_, running := q.running[session]
 		_, waiting := q.waiting[session]
-		if !running && !waiting {
+		if q.running[session].n == 0 && !waiting {
 			active++
 		}
 	}

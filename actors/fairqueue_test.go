@@ -41,14 +41,16 @@ func TestFairQueue(t *testing.T) {
 				"done A", "pop => a1", "start A => true"},
 		},
 		{
+			// Each freed slot goes to the session served least recently:
+			// C, never served, first.
 			name: "freed slots go round robin among sessions with queued calls", inflight: 2, queued: 8,
 			steps: []string{"start A => true", "start B => true",
 				"push A a1 => -", "push A a2 => -", "push B b1 => -", "push B b2 => -", "push C c1 => -",
-				"done A", "pop => a1", "start A => true",
-				"done B", "pop => b1", "start B => true",
 				"done A", "pop => c1", "start C => true",
-				"done B", "pop => a2", "start A => true",
-				"done C", "pop => b2", "start B => true", "pop => none"},
+				"done B", "pop => a1", "start A => true",
+				"done A", "pop => b1", "start B => true",
+				"done C", "pop => a2", "start A => true",
+				"done B", "pop => b2", "start B => true", "pop => none"},
 		},
 		{
 			// A slot goes to the session below its share of slots, even
@@ -70,7 +72,7 @@ func TestFairQueue(t *testing.T) {
 			name: "a full queue makes room for a newcomer at the expense of the session over its share", inflight: 1, queued: 4,
 			steps: []string{"start A => true", "push A a1 => -", "push A a2 => -", "push A a3 => -", "push A a4 => -",
 				"push B b1 => a4", "push A a5 => a5", "push B b2 => a3", "push B b3 => b3", "count => 1/4",
-				"done A", "pop => a1", "start A => true", "done A", "pop => b1"},
+				"done A", "pop => b1", "start B => true", "done B", "pop => a1"},
 		},
 		{
 			name: "nobody over its share: the newcomer is refused", inflight: 1, queued: 2,

@@ -190,3 +190,35 @@ func TestABusyServerIsSharedAmongSessions(t *testing.T) {
 		}
 	}
 }
+
+// When a server's queue is full of one session's calls, a newcomer's call
+// takes a place: the session over its share has its newest call refused,
+// with an error naming the server.
+func TestAFullQueueRefusesTheSessionOverItsShare(t *testing.T) {
+	d := startServe(t, writeConfig(t, "servers:\n"+fixtureServer("fx")+"    max_inflight: 1\n    max_queued: 2\n"+fixtureServer("gx")))
+	a, b := dialWebSocket(t, d.url), dialWebSocket(t, d.url)
+	initializeClient(a)
+	initializeClient(b)
+	hang := map[string]any{"name": "fx__hang", "arguments": map[string]any{}}
+	running, _ := a.send("tools/call", hang)
+	_, oldest := a.send("tools/call", hang)
+	_, newest := a.send("tools/call", hang)
+	a.mustCall("tools/call", map[string]any{"name": "gx__echo", "arguments": map[string]any{"text": "a"}})
+
+	_, bCall := b.send("tools/call", map[string]any{"name": "fx__echo", "arguments": map[string]any{"text": "b"}})
+	m := a.wait(newest, "A's newest queued call")
+	if m.Error == nil || !strings.Contains(m.Error.Message, "server fx is overloaded") {
+		t.Fatalf("A's newest queued call: %s; want an overload error naming fx", m.raw)
+	}
+	var first int
+	fmt.Sscan(running, &first)
+	a.notify("notifications/cancelled", map[string]any{"requestId": first, "reason": "done waiting"})
+	if m := b.wait(bCall, "B's call"); m.Error != nil {
+		t.Fatalf("B's call failed: %s", m.raw)
+	}
+	select {
+	case m := <-oldest:
+		t.Errorf("A's oldest queued call was answered before B's: %s", m.raw)
+	default:
+	}
+}
