@@ -23,23 +23,37 @@ func cancellations(d *daemon) int {
 
 // longCall is a call that runs for 1000 s unless cancelled, and sends a
 // progress notification at once, which shows it is running downstream.
+// The map is new each time: postCall adds to its _meta.
 func longCall(token string) map[string]any {
 	return map[string]any{"name": "fx__progress", "arguments": map[string]any{"steps": 1000, "delay_ms": 1000},
 		"_meta": map[string]any{"progressToken": token}}
 }
 
-// postCall posts a request on a Streamable HTTP session from a goroutine
-// and returns the function that drops its connection. With started, it
-// returns only once the call's first progress notification arrived.
-func postCall(t *testing.T, s *httpSession, id int, params any, started bool) (drop func()) {
+// postCall posts a tools/call from a goroutine, on a Streamable HTTP
+// session, or without one (s.id "") as a 2026-07-28 request, and returns
+// the function that drops its connection. With started, it returns only
+// once the call's first progress notification arrived.
+func postCall(t *testing.T, s *httpSession, id int, params map[string]any, started bool) (drop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	if s.id == "" {
+		meta := params["_meta"].(map[string]any)
+		meta["io.modelcontextprotocol/protocolVersion"] = "2026-07-28"
+		meta["io.modelcontextprotocol/clientCapabilities"] = map[string]any{}
+		meta["io.modelcontextprotocol/clientInfo"] = map[string]any{"name": "e2e", "version": "1"}
+	}
 	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/mcp", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("Mcp-Session-Id", s.id)
-	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+	if s.id != "" {
+		req.Header.Set("Mcp-Session-Id", s.id)
+		req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+	} else {
+		req.Header.Set("MCP-Protocol-Version", "2026-07-28")
+		req.Header.Set("Mcp-Method", "tools/call")
+		req.Header.Set("Mcp-Name", params["name"].(string))
+	}
 	running := make(chan struct{})
 	go func() {
 		resp, err := http.DefaultClient.Do(req)
@@ -87,10 +101,24 @@ func callWithin(t *testing.T, base string, within time.Duration, params any) {
 	}
 }
 
+// A Streamable HTTP POST whose connection drops, in a handshake-era
+// session or as a 2026-07-28 request.
 func TestDroppedStreamableHTTPCallsAreCancelledAndFreeTheServer(t *testing.T) {
+	for _, session := range []bool{true, false} {
+		name := "2026-07-28"
+		if session {
+			name = "session"
+		}
+		t.Run(name, func(t *testing.T) { droppedStreamableHTTPCalls(t, session) })
+	}
+}
+
+func droppedStreamableHTTPCalls(t *testing.T, session bool) {
 	d := startServe(t, writeConfig(t, "servers:\n"+fixtureServer("fx")+"    max_inflight: 2\n    max_queued: 2\n"))
 	s := newHTTPSession(t, d.url)
-	s.initialize(nil)
+	if session {
+		s.initialize(nil)
+	}
 	// Two calls hold the server's two slots, two more fill its queue;
 	// then the client's connections drop.
 	var drops []func()
