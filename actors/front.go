@@ -19,7 +19,11 @@ type (
 	clientFrame      struct{ frame transports.Frame }
 	clientFrameError struct{ err *transports.FrameError }
 	clientEnded      struct{ err error }
-	clientListening  struct{}
+	clientAbandoned  struct {
+		id     json.RawMessage
+		reason string
+	}
+	clientListening struct{}
 )
 
 // frontActor is one client session: it turns the client's JSON-RPC into
@@ -82,6 +86,8 @@ func (f *frontActor) Receive(ctx actor.Context) {
 		f.withdraw(msg.Token)
 	case *clientListening:
 		f.listening = true
+	case *clientAbandoned:
+		f.cancelCall(ctx, string(msg.id), msg.reason)
 	case *clientEnded:
 		f.end(ctx)
 	case *actor.Stopped:
@@ -181,15 +187,12 @@ func (f *frontActor) clientNotification(ctx actor.Context, fr *transports.Frame)
 			return
 		}
 		requestID := v[0]
-		reason, _ := stringMember(fr.Method, "params.reason", v[1])
-		call, ok := f.inflight[string(requestID)]
-		if requestID == nil || !ok || call.method == "initialize" {
-			return // answered already, or not cancellable
+		if requestID == nil {
+			return
 		}
+		reason, _ := stringMember(fr.Method, "params.reason", v[1])
 		// The answer, if one still comes, is dropped: the client expects none.
-		delete(f.inflight, string(requestID))
-		<-f.credits
-		ctx.Send(f.router, &messages.CancelRequest{Session: ctx.Self(), ClientID: requestID, Method: call.method, Params: call.params, Reason: reason})
+		f.cancelCall(ctx, string(requestID), reason)
 	case "notifications/roots/list_changed":
 		ctx.Send(f.router, &messages.ToServers{Method: fr.Method, Params: fr.Params})
 	}
@@ -217,10 +220,24 @@ func (f *frontActor) write(frame []byte, responseTo []byte) {
 	f.out.push(transports.Outbound{Frame: frame, ResponseTo: responseTo})
 }
 
+// cancelCall cancels a client request in flight: the client's
+// notifications/cancelled, a request whose connection closed, a session
+// that ended. Its answer, if one still comes, is dropped: the client
+// expects none; its credit returns, and its server is told.
+func (f *frontActor) cancelCall(ctx actor.Context, id, reason string) {
+	call, ok := f.inflight[id]
+	if !ok || call.method == "initialize" {
+		return // answered already, or not cancellable
+	}
+	delete(f.inflight, id)
+	<-f.credits
+	ctx.Send(f.router, &messages.CancelRequest{Session: ctx.Self(), ClientID: json.RawMessage(id), Method: call.method, Params: call.params, Reason: reason})
+}
+
 // end closes the session: what it started downstream is cancelled.
 func (f *frontActor) end(ctx actor.Context) {
-	for id, call := range f.inflight {
-		ctx.Send(f.router, &messages.CancelRequest{Session: ctx.Self(), ClientID: []byte(id), Method: call.method, Params: call.params, Reason: "the client session ended"})
+	for id := range f.inflight {
+		f.cancelCall(ctx, id, "the client session ended")
 	}
 	ctx.Send(f.router, &messages.SessionClosed{Session: ctx.Self()})
 	ctx.Stop(ctx.Self())

@@ -19,12 +19,17 @@ import (
 	"github.com/plugboard/plugboard/transports"
 )
 
-// Limits of one server actor: requests sent downstream at once, and
-// requests waiting for a slot (or for the server to be ready).
+// Default limits of one server actor (max_inflight and max_queued):
+// requests sent downstream at once, and requests waiting for a slot (or
+// for the server to be ready). The sessions share them (fairqueue.go).
 const (
 	maxInflightPerServer = 512
 	maxQueuedPerServer   = 1024
 )
+
+// ownCalls is the session key of plugboard's own requests to a server.
+// (A session's key is never without a "/".)
+const ownCalls = "plugboard"
 
 // serverActor owns one downstream server: its connection, its in-flight
 // table, its queue, and the maps that translate the server's ids and
@@ -53,11 +58,11 @@ type serverActor struct {
 	readyAt  time.Time
 	stop     context.CancelFunc
 	inflight map[int64]*pendingCall
-	byClient map[callKey]int64           // a session's request -> downstream id
-	progress map[string]*progressRoute   // downstream progress token -> client's
-	asked    map[string]*pendingQuestion // server-to-client requests by token
-	queue    []*messages.Forward
-	caller   *actor.PID // the session that most recently called this server
+	byClient map[callKey]int64             // a session's request -> downstream id
+	progress map[string]*progressRoute     // downstream progress token -> client's
+	asked    map[string]*pendingQuestion   // server-to-client requests by token
+	calls    *fairQueue[*messages.Forward] // slots and queue, shared among sessions
+	caller   *actor.PID                    // the session that most recently called this server
 }
 
 // serverFeatures are the optional capabilities a server declared.
@@ -85,6 +90,7 @@ func pidKey(pid *actor.PID) string {
 // is nil for plugboard's own requests, whose answers are dropped.
 type pendingCall struct {
 	session  *actor.PID
+	owner    string // the session's key (pidKey), or ownCalls
 	clientID json.RawMessage
 	method   string
 	token    string // downstream progress token, if the client asked for progress
@@ -175,6 +181,7 @@ func newServerProps(cfg config.Server, router *actor.PID, procs *sync.WaitGroup,
 			progress:    map[string]*progressRoute{},
 			asked:       map[string]*pendingQuestion{},
 			listens:     map[string]*resourceListen{},
+			calls:       newFairQueue[*messages.Forward](orDefault(cfg.MaxInflight, maxInflightPerServer), orDefault(cfg.MaxQueued, maxQueuedPerServer)),
 		}
 	}, inlineDispatch()) // its Receive never blocks: calls run on goroutines of their own
 }
@@ -273,7 +280,23 @@ func (s *serverActor) release() {
 		delete(s.listens, uri)
 	}
 	s.refuseQuestions("the server is stopping")
-	s.queue = nil
+	s.calls.reset()
+}
+
+// orDefault is n, or def when n is unset (0).
+func orDefault(n, def int) int {
+	if n > 0 {
+		return n
+	}
+	return def
+}
+
+// sessionKey is the key a request's session is counted under.
+func sessionKey(session *actor.PID) string {
+	if session == nil {
+		return ownCalls
+	}
+	return pidKey(session)
 }
 
 // accept takes a request for the server: sent now, queued while the server
@@ -298,18 +321,15 @@ func (s *serverActor) accept(ctx actor.Context, msg *messages.Forward) {
 		}
 		return
 	}
-	if s.conn == nil || len(s.inflight) >= maxInflightPerServer {
-		if len(s.queue) >= maxQueuedPerServer {
-			if msg.Session != nil {
-				ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeServerUnavailable,
-					fmt.Sprintf("server %s is overloaded: %d requests in flight and %d queued", s.cfg.Name, len(s.inflight), len(s.queue))))
-			}
-			return
+	owner := sessionKey(msg.Session)
+	if s.conn == nil || !s.calls.start(owner) {
+		if refused, ok := s.calls.push(owner, msg); ok && refused.Session != nil {
+			ctx.Send(refused.Session, messages.ErrorReply(refused.ClientID, messages.CodeServerUnavailable,
+				fmt.Sprintf("server %s is overloaded: %d requests in flight and %d queued, shared among the sessions calling it", s.cfg.Name, s.calls.inflight, s.calls.queued)))
 		}
-		s.queue = append(s.queue, msg)
 		return
 	}
-	s.dispatch(ctx, msg)
+	s.dispatch(ctx, msg, owner)
 }
 
 // supports reports whether the server declared the capability a method
@@ -337,7 +357,7 @@ var progressTokenKey = []byte(`"progressToken"`)
 
 // dispatch sends one request downstream from a goroutine of its own and
 // records it as in flight.
-func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward) {
+func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward, owner string) {
 	id := s.conn.NewID()
 	params := msg.Params
 	if !s.modern && !s.bothEras && clientSpeaksModern(params) {
@@ -346,13 +366,13 @@ func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward) {
 		// otherwise (the Go SDK refuses it with -32022).
 		params = withoutModernMeta(params)
 	}
-	p := &pendingCall{session: msg.Session, clientID: msg.ClientID, method: msg.Method}
+	p := &pendingCall{session: msg.Session, owner: owner, clientID: msg.ClientID, method: msg.Method}
 	if msg.Method == "resources/subscribe" {
 		p.uri = requestURI(params)
 	}
 	if msg.Session != nil {
 		s.caller = msg.Session
-		s.byClient[keyOf(msg.Session, msg.ClientID)] = id
+		s.byClient[callKey{session: owner, clientID: string(msg.ClientID)}] = id
 		if bytes.Contains(params, progressTokenKey) {
 			params = s.mapProgress(p, id, params)
 		}
@@ -445,9 +465,10 @@ func (s *serverActor) connectionLost(err error) bool {
 // forget drops a call from every table.
 func (s *serverActor) forget(id int64, p *pendingCall) {
 	delete(s.inflight, id)
+	s.calls.done(p.owner)
 	p.cancel()
 	if p.session != nil {
-		delete(s.byClient, keyOf(p.session, p.clientID))
+		delete(s.byClient, callKey{session: p.owner, clientID: string(p.clientID)})
 	}
 	if p.token != "" {
 		delete(s.progress, p.token)
@@ -460,12 +481,7 @@ func (s *serverActor) cancel(ctx actor.Context, msg *messages.Cancel) {
 	key := keyOf(msg.Session, msg.ClientID)
 	id, ok := s.byClient[key]
 	if !ok {
-		for i, f := range s.queue {
-			if f.Session != nil && keyOf(f.Session, f.ClientID) == key {
-				s.queue = append(s.queue[:i], s.queue[i+1:]...)
-				return
-			}
-		}
+		s.calls.withdraw(key.session, func(f *messages.Forward) bool { return bytes.Equal(f.ClientID, msg.ClientID) })
 		return
 	}
 	s.forget(id, s.inflight[id])
@@ -494,11 +510,14 @@ func (s *serverActor) notifyDownstream(msg *messages.Notify) {
 	}()
 }
 
+// drainQueue sends queued requests while slots are free, in the order the
+// fair queue picks.
 func (s *serverActor) drainQueue(ctx actor.Context) {
-	for len(s.queue) > 0 && s.conn != nil && len(s.inflight) < maxInflightPerServer {
-		next := s.queue[0]
-		s.queue[0] = nil
-		s.queue = s.queue[1:]
+	for s.conn != nil {
+		next, ok := s.calls.pop()
+		if !ok {
+			return
+		}
 		s.accept(ctx, next)
 	}
 }
@@ -527,12 +546,11 @@ func (s *serverActor) fail(ctx actor.Context, reason string) {
 			ctx.Send(p.session, messages.ErrorReply(p.clientID, messages.CodeServerUnavailable, text))
 		}
 	}
-	for _, f := range s.queue {
+	for _, f := range s.calls.takeQueued() {
 		if f.Session != nil {
 			ctx.Send(f.Session, messages.ErrorReply(f.ClientID, messages.CodeServerUnavailable, text))
 		}
 	}
-	s.queue = nil
 	for _, l := range s.listens {
 		for _, w := range l.waiting {
 			s.replySubscribed(ctx, w, &messages.RPCError{Code: messages.CodeServerUnavailable, Message: text})

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -85,6 +86,15 @@ func (s *Session) Consume(deliver func(transports.Outbound), ended func()) {
 // without having initialized (a 2026-07-28 subscriptions/listen).
 func (s *Session) Listen() {
 	s.root.Send(s.front, &clientListening{})
+}
+
+// Abandon implements transports.ClientSession.
+func (s *Session) Abandon(id json.RawMessage, reason string) {
+	select {
+	case <-s.closed: // the session's end cancels everything
+	default:
+		s.root.Send(s.front, &clientAbandoned{id: id, reason: reason})
+	}
 }
 
 // Close implements transports.ClientSession.

@@ -50,6 +50,12 @@ type Server struct {
 	Tools      Filter            // key tools: {include: [...], exclude: [...]}
 	Prompts    Filter            // key prompts: same shape
 	Timeout    time.Duration     // per request, default 60s
+	// MaxInflight (key max_inflight) caps the requests sent to the server
+	// at once; MaxQueued (key max_queued) caps those waiting for a slot.
+	// Both are > 0 when set; 0 means unset, and the server actor's
+	// defaults apply (512 and 1024).
+	MaxInflight int
+	MaxQueued   int
 }
 
 // DefaultPath returns where plugboard looks for its configuration when it is

@@ -327,3 +327,23 @@ func TestLoadRelativePathIsMadeAbsolute(t *testing.T) {
 		t.Errorf("Source = %q, want %q", got.Source, path)
 	}
 }
+
+func TestLoadServerCapacity(t *testing.T) {
+	clearOverrides(t)
+	tests := []struct {
+		file, content    string
+		inflight, queued int
+	}{
+		{"c.yaml", "servers:\n  a: {command: x, max_inflight: 4, max_queued: 8}\n", 4, 8},
+		{"c.json", `{"servers": {"a": {"command": "x", "max_inflight": 4, "max_queued": 8}}}`, 4, 8},
+		{"d.yaml", "servers:\n  a: {command: x}\n", 0, 0}, // unset: the defaults apply
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			s := mustLoad(t, writeConfig(t, tt.file, tt.content)).Servers[0]
+			if s.MaxInflight != tt.inflight || s.MaxQueued != tt.queued {
+				t.Errorf("max_inflight %d, max_queued %d; want %d, %d", s.MaxInflight, s.MaxQueued, tt.inflight, tt.queued)
+			}
+		})
+	}
+}

@@ -17,7 +17,7 @@ func isServerKey(k string) bool {
 	switch k {
 	case "command", "args", "env", "inherit_env", "cwd", "url", "headers",
 		"transport", "type", "transportType",
-		"prefix", "enabled", "disabled", "tools", "prompts", "timeout",
+		"prefix", "enabled", "disabled", "tools", "prompts", "timeout", "max_inflight", "max_queued",
 		"autoApprove", "alwaysAllow": // Cline's and Cursor's approval lists: the client's business, not the proxy's
 		return true
 	}
@@ -226,6 +226,23 @@ func (d *decoder) decodeOptions(s *Server, m map[string]any, key string) error {
 			return d.errorf(join(key, "timeout"), "must be greater than 0, got %s", timeout)
 		}
 		s.Timeout = timeout
+	}
+	for _, limit := range []struct {
+		key string
+		to  *int
+	}{{"max_inflight", &s.MaxInflight}, {"max_queued", &s.MaxQueued}} {
+		v, ok := present(m, limit.key)
+		if !ok {
+			continue
+		}
+		n, problem := toInt(v)
+		if problem != "" {
+			return d.errorf(join(key, limit.key), "%s", problem)
+		}
+		if n < 1 {
+			return d.errorf(join(key, limit.key), "must be at least 1, got %d", n)
+		}
+		*limit.to = n
 	}
 	return nil
 }

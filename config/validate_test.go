@@ -107,6 +107,9 @@ func TestLoadErrors(t *testing.T) {
 		{"timeout negative", "c.yaml", srv("github", "command: x, timeout: -1m"), "servers.github.timeout", "must be greater than 0, got -1m0s"},
 		{"timeout garbage", "c.yaml", srv("github", "command: x, timeout: 6o s"), "servers.github.timeout", `invalid duration "6o s"`},
 		{"timeout wrong type", "c.yaml", srv("github", "command: x, timeout: true"), "servers.github.timeout", "got a bool"},
+		{"max_inflight zero", "c.yaml", srv("github", "command: x, max_inflight: 0"), "servers.github.max_inflight", "must be at least 1, got 0"},
+		{"max_queued negative", "c.yaml", srv("github", "command: x, max_queued: -4"), "servers.github.max_queued", "must be at least 1, got -4"},
+		{"max_queued fraction", "c.yaml", srv("github", "command: x, max_queued: 1.5"), "servers.github.max_queued", "whole number"},
 
 		// Key paths keep dots in server names.
 		{"dotted name", "c.yaml", srv("github.com", "command: x, timeout: nope"), "servers.github.com.timeout", `invalid duration "nope"`},

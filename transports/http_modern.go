@@ -49,6 +49,7 @@ type modernCalls struct {
 // requests.
 type parkedCall struct {
 	cs      ClientSession
+	id      json.RawMessage // the call's id in cs: that of its first attempt
 	method  string
 	name    string
 	pending map[string]json.RawMessage // input request by key (plugboard's id of the server's request)
@@ -144,7 +145,7 @@ func (m *modernCalls) dispatch(sink modernSink, req *modernRequest) {
 			return
 		}
 		cs.Deliver(frame)
-		m.relay(sink, cs, req)
+		m.relay(sink, cs, req, frame.ID)
 	}
 }
 
@@ -214,15 +215,18 @@ func (hs *httpSink) gone() <-chan struct{} { return hs.r.Context().Done() }
 
 // relay streams a session's frames to the client until the request's
 // answer: request-scoped notifications as SSE events, the answer last.
-// Requests the server sends the client park the call instead.
-func (m *modernCalls) relay(sink modernSink, cs ClientSession, req *modernRequest) {
+// Requests the server sends the client park the call instead. callID is
+// the call's id in cs.
+func (m *modernCalls) relay(sink modernSink, cs ClientSession, req *modernRequest, callID json.RawMessage) {
 	for {
 		var o Outbound
 		var open bool
 		select {
 		case o, open = <-cs.Out():
 		case <-sink.gone():
-			m.closeModern(cs) // a closed stream cancels the request
+			// A closed stream cancels the request.
+			cs.Abandon(callID, connectionClosed)
+			m.closeModern(cs)
 			return
 		}
 		if !open {
@@ -236,7 +240,7 @@ func (m *modernCalls) relay(sink modernSink, cs ClientSession, req *modernReques
 		}
 		switch {
 		case f.IsRequest():
-			if m.park(sink, cs, req, &f) {
+			if m.park(sink, cs, req, callID, &f) {
 				return
 			}
 		case f.IsNotification():
@@ -275,7 +279,7 @@ var inputRequestMethods = map[string]bool{"tools/call": true, "prompts/get": tru
 // park answers the client with input_required for a server's request
 // (and any others already waiting) and keeps the call for the retry. It
 // reports whether it answered.
-func (m *modernCalls) park(sink modernSink, cs ClientSession, req *modernRequest, first *Frame) bool {
+func (m *modernCalls) park(sink modernSink, cs ClientSession, req *modernRequest, callID json.RawMessage, first *Frame) bool {
 	if !inputRequestMethods[req.frame.Method] {
 		cs.Deliver(Frame{ID: first.ID, Error: mustMarshal(&messages.RPCError{Code: messages.CodeMethodNotFound,
 			Message: "the client cannot be asked during " + req.frame.Method}), Result: nil})
@@ -312,7 +316,7 @@ func (m *modernCalls) park(sink modernSink, cs ClientSession, req *modernRequest
 		}
 	}
 	token := newSessionID()
-	call := &parkedCall{cs: cs, method: req.frame.Method, name: req.name, pending: pending}
+	call := &parkedCall{cs: cs, id: callID, method: req.frame.Method, name: req.name, pending: pending}
 	m.mu.Lock()
 	m.parked[token] = call
 	call.timer = time.AfterFunc(parkedTTL, func() { m.expireParked(token) })
@@ -398,7 +402,7 @@ func (m *modernCalls) resume(sink modernSink, req *modernRequest) {
 		_ = sink.send(ResultFrame(id, inputRequired(call.pending, req.requestState)), true, http.StatusOK)
 		return
 	}
-	m.relay(sink, call.cs, req)
+	m.relay(sink, call.cs, req, call.id)
 }
 
 // discover answers server/discover from plugboard's own initialize

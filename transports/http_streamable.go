@@ -131,36 +131,41 @@ func (h *HTTPFront) streamablePost(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.remove(st, frame.ID)
 	s.cs.Deliver(frame)
-	h.streamResponse(w, r, s, st)
+	if !h.streamResponse(w, r, s, st) {
+		// Nobody will read the answer: the server need not work on it.
+		s.cs.Abandon(frame.ID, connectionClosed)
+	}
 }
 
 // streamResponse answers a POSTed request: as JSON when its response comes
-// first, else as an SSE stream of what comes before it, then it.
-func (h *HTTPFront) streamResponse(w http.ResponseWriter, r *http.Request, s *httpSession, st *stream) {
+// first, else as an SSE stream of what comes before it, then it. It
+// reports whether the response came; not when the client went away (or
+// the stream broke) first.
+func (h *HTTPFront) streamResponse(w http.ResponseWriter, r *http.Request, s *httpSession, st *stream) bool {
 	sse := false
 	for {
 		var f streamFrame
 		select {
 		case f = <-st.frames:
 		case <-r.Context().Done():
-			return
+			return false
 		case <-s.ended:
 			if !sse {
 				httpError(w, http.StatusNotFound, "the session ended")
 			}
-			return
+			return true // the session's end cancelled what was in flight
 		}
 		if !sse && f.final {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(f.data)
-			return
+			return true
 		}
 		if !sse {
 			startSSE(w)
 			sse = true
 		}
 		if err := writeSSE(w, "message", f.data); err != nil || f.final {
-			return
+			return f.final
 		}
 	}
 }

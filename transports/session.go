@@ -25,10 +25,19 @@ type ClientSession interface {
 	// Out carries the frames for the client; it is closed once the
 	// session has ended and everything for the client was handed over.
 	Out() <-chan Outbound
+	// Abandon tells the session that the client will never read the
+	// answer to its request id: the request is cancelled downstream, as by
+	// the client's notifications/cancelled, with reason.
+	Abandon(id json.RawMessage, reason string)
 	// Close ends the session; what the session had started downstream is
 	// cancelled. It may be called more than once.
 	Close()
 }
+
+// connectionClosed is the reason a request whose answer can no longer be
+// delivered is cancelled with: plugboard keeps no answers for a client to
+// resume.
+const connectionClosed = "the client's connection closed"
 
 // SessionOpener opens client sessions.
 type SessionOpener interface {
