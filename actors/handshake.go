@@ -86,7 +86,7 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	if v, ok := conn.(interface{ SetProtocolVersion(string) }); ok {
 		v.SetProtocolVersion(ready.version)
 	}
-	ready.incarnation, ready.conn = inc, conn
+	ready.incarnation, ready.conn, ready.offer = inc, conn, offer
 	root.Send(self, ready)
 	if ready.version == messages.ModernVersion {
 		kinds := listKinds(ready.caps)

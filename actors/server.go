@@ -47,6 +47,9 @@ type serverActor struct {
 	quirks      *transports.Quirks         // the transport rules the server breaks, each logged once; kept across restarts
 	modern      bool                       // the current incarnation speaks 2026-07-28
 	bothEras    bool                       // the current incarnation is a handshake-era session with a server of both generations
+	companion   *companion                 // a stdio server of both generations: the connection for 2026-07-28 clients
+	noCompanion bool                       // the companion could not be started: 2026-07-28 clients use the session
+	offered     json.RawMessage            // the client capabilities the incarnation offered
 	listens     map[string]*resourceListen // a modern server's subscriptions/listen per subscribed URI
 	listListen  *listListenOpened          // the list-change listen, until its acknowledgement
 	root        *actor.RootContext         // for the incarnation's goroutines to post to self
@@ -93,8 +96,9 @@ type pendingCall struct {
 	owner    string // the session's key (pidKey), or ownCalls
 	clientID json.RawMessage
 	method   string
-	token    string // downstream progress token, if the client asked for progress
-	uri      string // the resource of a resources/subscribe
+	token    string                // downstream progress token, if the client asked for progress
+	uri      string                // the resource of a resources/subscribe
+	conn     transports.Downstream // the connection it went on
 	cancel   context.CancelFunc
 }
 
@@ -122,7 +126,8 @@ type (
 		version      string
 		features     serverFeatures
 		caps         *initializeCapabilities
-		bothEras     bool // a handshake-era session with a server that speaks 2026-07-28 too
+		bothEras     bool            // a handshake-era session with a server that speaks 2026-07-28 too
+		offer        json.RawMessage // the client capabilities offered
 	}
 	serverEnded struct {
 		incarnation uint64
@@ -232,6 +237,16 @@ func (s *serverActor) Receive(ctx actor.Context) {
 		if msg.incarnation == s.incarnation {
 			ctx.Send(s.router, &messages.ServerListsChanged{Server: s.cfg.Name, Incarnation: s.incarnation, Changed: msg.which, Lists: msg.lists})
 		}
+	case *companionReady:
+		if msg.incarnation == s.incarnation {
+			s.companionIsReady(ctx, msg.conn)
+		} else {
+			msg.conn.Close()
+		}
+	case *companionEnded:
+		if msg.incarnation == s.incarnation {
+			s.companionGone(ctx, msg.reason)
+		}
 	case *serverEnded:
 		if msg.incarnation == s.incarnation {
 			s.fail(ctx, msg.reason)
@@ -271,6 +286,7 @@ func (s *serverActor) release() {
 	if s.stop != nil {
 		s.stop()
 	}
+	s.stopCompanion()
 	for id, p := range s.inflight {
 		p.cancel()
 		delete(s.inflight, id)
@@ -319,6 +335,9 @@ func (s *serverActor) accept(ctx actor.Context, msg *messages.Forward) {
 		if msg.Session != nil {
 			ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: json.RawMessage(`{}`)})
 		}
+		return
+	}
+	if s.conn != nil && s.needsCompanion(msg) && s.viaCompanion(ctx, msg) {
 		return
 	}
 	owner := sessionKey(msg.Session)
@@ -379,8 +398,12 @@ func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward, owner s
 	}
 	callCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
 	p.cancel = cancel
+	p.conn = s.conn
+	if s.needsCompanion(msg) && s.companion != nil && s.companion.conn != nil {
+		p.conn = s.companion.conn
+	}
 	s.inflight[id] = p
-	conn, root, self, inc := s.conn, s.root, s.self, s.incarnation
+	conn, root, self, inc := p.conn, s.root, s.self, s.incarnation
 	// A 2026-07-28 server's input_required goes back to a client of that
 	// revision as it is; for a handshake-era client plugboard asks it.
 	fulfil := s.modern && !clientSpeaksModern(msg.Params)
@@ -420,8 +443,9 @@ func (s *serverActor) finishCall(ctx actor.Context, msg *callDone) {
 	if !ok {
 		return
 	}
-	if msg.err != nil && s.connectionLost(msg.err) {
-		// serverEnded follows with the reason and answers every pending call.
+	if msg.err != nil && connectionLost(p.conn, msg.err) {
+		// serverEnded (or companionEnded) follows with the reason and
+		// answers every pending call.
 		return
 	}
 	s.forget(msg.id, p)
@@ -432,7 +456,7 @@ func (s *serverActor) finishCall(ctx actor.Context, msg *callDone) {
 		ctx.Send(p.session, messages.ErrorReply(p.clientID, messages.CodeServerUnavailable,
 			fmt.Sprintf("server %s: %s failed: %v", s.cfg.Name, p.method, msg.err)))
 	case msg.err != nil:
-		s.cancelDownstream(msg.id, "timed out")
+		s.cancelDownstream(p.conn, msg.id, "timed out")
 		ctx.Send(p.session, messages.ErrorReply(p.clientID, messages.CodeServerUnavailable,
 			fmt.Sprintf("server %s did not answer %s within %s: timed out", s.cfg.Name, p.method, s.cfg.Timeout)))
 	case msg.rpcErr != nil && msg.rpcErr.Code == messages.CodeMethodNotFound && p.method == "completion/complete":
@@ -450,12 +474,12 @@ func (s *serverActor) finishCall(ctx actor.Context, msg *callDone) {
 
 // connectionLost reports whether a call failed because the connection
 // ended, as opposed to failing alone (an HTTP error for that request).
-func (s *serverActor) connectionLost(err error) bool {
+func connectionLost(conn transports.Downstream, err error) bool {
 	if errors.Is(err, transport.ErrTransportClosed) {
 		return true
 	}
 	select {
-	case <-s.conn.Done():
+	case <-conn.Done():
 		return true
 	default:
 		return false
@@ -484,20 +508,25 @@ func (s *serverActor) cancel(ctx actor.Context, msg *messages.Cancel) {
 		s.calls.withdraw(key.session, func(f *messages.Forward) bool { return bytes.Equal(f.ClientID, msg.ClientID) })
 		return
 	}
-	s.forget(id, s.inflight[id])
-	s.cancelDownstream(id, msg.Reason)
+	p := s.inflight[id]
+	s.forget(id, p)
+	s.cancelDownstream(p.conn, id, msg.Reason)
 	s.drainQueue(ctx)
 }
 
-// cancelDownstream tells the server to stop working on request id.
-func (s *serverActor) cancelDownstream(id int64, reason string) {
+// cancelDownstream tells the server, on the connection the request went
+// on, to stop working on request id.
+func (s *serverActor) cancelDownstream(conn transports.Downstream, id int64, reason string) {
 	params := mustJSON(map[string]any{"requestId": id, "reason": reason})
-	s.notifyDownstream(&messages.Notify{Method: "notifications/cancelled", Params: params})
+	s.notifyOn(conn, &messages.Notify{Method: "notifications/cancelled", Params: params})
 }
 
 // notifyDownstream sends a notification to the server, from a goroutine.
 func (s *serverActor) notifyDownstream(msg *messages.Notify) {
-	conn := s.conn
+	s.notifyOn(s.conn, msg)
+}
+
+func (s *serverActor) notifyOn(conn transports.Downstream, msg *messages.Notify) {
 	if conn == nil || (s.modern && msg.Method == "notifications/roots/list_changed") {
 		return // the revision has no roots notification: roots are asked per request
 	}
@@ -526,6 +555,7 @@ func (s *serverActor) connected(ctx actor.Context, msg *serverConnected) {
 	s.conn = msg.conn
 	s.modern = msg.version == messages.ModernVersion
 	s.bothEras = msg.bothEras
+	s.offered = offeredCapabilities(msg.offer)
 	s.features = msg.features
 	s.readyAt = time.Now()
 	s.log.Info("server ready", "protocol", msg.version, "incarnation", s.incarnation,
