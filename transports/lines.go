@@ -305,11 +305,11 @@ func (c *lineConn) dispatch(line []byte) {
 	}
 }
 
-// respond hands a response to the call waiting for it.
-func (c *lineConn) respond(e envelope) {
+// answerOf reads a response: the id it answers, and the result or error.
+func answerOf(e envelope) (int64, lineAnswer, bool) {
 	id, ok := parseID(e.id)
 	if !ok {
-		return
+		return 0, lineAnswer{}, false
 	}
 	var a lineAnswer
 	switch {
@@ -322,6 +322,15 @@ func (c *lineConn) respond(e envelope) {
 		a.result = e.result
 	default:
 		a.rpcErr = &messages.RPCError{Code: messages.CodeInternalError, Message: "the server answered with neither a result nor an error"}
+	}
+	return id, a, true
+}
+
+// respond hands a response to the call waiting for it.
+func (c *lineConn) respond(e envelope) {
+	id, a, ok := answerOf(e)
+	if !ok {
+		return
 	}
 	c.mu.Lock()
 	ch, ok := c.pending[id]

@@ -44,27 +44,13 @@ func ReadMembers(obj []byte, names []string, values []json.RawMessage) error {
 // readMembers is ReadMembers over b, valid JSON with an object at b[i].
 func readMembers(b []byte, i int, names []string, values []json.RawMessage) error {
 	clear(values[:len(names)])
-	i++ // past '{'
-	for {
-		i = skipSpace(b, i)
-		switch b[i] {
-		case '}':
-			return nil
-		case ',':
-			i++
-			continue
+	var err error
+	scanMembers(b, i, func(key []byte, start, end int) {
+		if err == nil {
+			err = takeMember(key, b[start:end:end], names, values)
 		}
-		keyStart := i
-		i = skipString(b, i)
-		key := b[keyStart:i]
-		i = skipSpace(b, i) + 1 // past ':'
-		i = skipSpace(b, i)
-		valueStart := i
-		i = skipValue(b, i)
-		if err := takeMember(key, b[valueStart:i:i], names, values); err != nil {
-			return err
-		}
-	}
+	})
+	return err
 }
 
 // takeMember stores value under the name that the raw (quoted) key spells

@@ -536,21 +536,9 @@ func (c *streamableClient) dispatch(msg []byte) {
 
 // respond hands a response to the call waiting for it.
 func (c *streamableClient) respond(e envelope) {
-	id, ok := parseID(e.id)
+	id, a, ok := answerOf(e)
 	if !ok {
 		return
-	}
-	var a lineAnswer
-	switch {
-	case e.error != nil:
-		a.rpcErr = &messages.RPCError{}
-		if json.Unmarshal(e.error, a.rpcErr) != nil {
-			a.rpcErr = &messages.RPCError{Code: messages.CodeInternalError, Message: "the server answered with a malformed error: " + string(e.error)}
-		}
-	case e.result != nil:
-		a.result = e.result
-	default:
-		a.rpcErr = &messages.RPCError{Code: messages.CodeInternalError, Message: "the server answered with neither a result nor an error"}
 	}
 	c.mu.Lock()
 	ch, ok := c.pending[id]
