@@ -7,8 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
+
+// npmInstalls holds a lock per install directory.
+var npmInstalls sync.Map
 
 // npmInstall installs npm packages (name@version) into a cache directory
 // kept between runs and returns it. Without npm the test is skipped with a
@@ -32,6 +36,11 @@ func npmInstall(t *testing.T, packages ...string) string {
 		base = filepath.Join(cache, "plugboard-tests", "npm")
 	}
 	dir := filepath.Join(base, hex.EncodeToString(sum[:6]))
+	// Parallel tests wanting the same packages install them once: two npm
+	// installs into one directory break each other's files.
+	lock, _ := npmInstalls.LoadOrStore(dir, &sync.Mutex{})
+	lock.(*sync.Mutex).Lock()
+	defer lock.(*sync.Mutex).Unlock()
 	marker := filepath.Join(dir, ".installed")
 	if _, err := os.Stat(marker); err == nil {
 		return dir

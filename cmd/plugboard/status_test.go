@@ -89,7 +89,7 @@ func TestStatusShowsRestartsAndBackoff(t *testing.T) {
 
 func TestStatusWithoutADaemonSaysSo(t *testing.T) {
 	_, errOut, code := plugboardStatus(t, "--socket", filepath.Join(t.TempDir(), "none.sock"))
-	if code != exitFailure || !strings.Contains(errOut, "no plugboard serve at") {
+	if code != exitFailure || !strings.Contains(errOut, "no plugboard serve of yours at") {
 		t.Errorf("status without a daemon: exit %d, %q", code, errOut)
 	}
 }
