@@ -94,21 +94,33 @@ type LegacySSE struct {
 
 var _ transport.BidirectionalInterface = (*LegacySSE)(nil)
 
-// NewLegacySSE returns a transport for the SSE stream at url (http:// or
-// https://). Nothing is requested before Start.
-func NewLegacySSE(url string, opts SSEOptions) *LegacySSE {
-	header := make(http.Header, len(opts.Headers))
-	for k, v := range opts.Headers {
+// configuredHeader is the HTTP header of a server's configured headers.
+func configuredHeader(headers map[string]string) http.Header {
+	header := make(http.Header, len(headers))
+	for k, v := range headers {
 		header.Set(k, v)
 	}
+	return header
+}
+
+// postingTransport is an HTTP transport of a remote server's own, like
+// the default one, keeping enough idle connections for concurrent calls,
+// which are concurrent POSTs.
+func postingTransport() *http.Transport {
 	var httpTr *http.Transport
 	if def, ok := http.DefaultTransport.(*http.Transport); ok {
 		httpTr = def.Clone()
 	} else {
 		httpTr = &http.Transport{Proxy: http.ProxyFromEnvironment}
 	}
-	// Concurrent calls are concurrent POSTs; keep enough connections for them.
 	httpTr.MaxIdleConnsPerHost = 16
+	return httpTr
+}
+
+// NewLegacySSE returns a transport for the SSE stream at url (http:// or
+// https://). Nothing is requested before Start.
+func NewLegacySSE(url string, opts SSEOptions) *LegacySSE {
+	header, httpTr := configuredHeader(opts.Headers), postingTransport()
 	s := &LegacySSE{
 		url:           url,
 		header:        header,

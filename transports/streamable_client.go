@@ -101,17 +101,7 @@ func newStreamableClient(rawURL string, opts StreamableOptions, h Handlers) (*st
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("streamable-http url %s: scheme %q is not http or https", shown, u.Scheme)
 	}
-	header := make(http.Header, len(opts.Headers))
-	for k, v := range opts.Headers {
-		header.Set(k, v)
-	}
-	var httpTr *http.Transport
-	if def, ok := http.DefaultTransport.(*http.Transport); ok {
-		httpTr = def.Clone()
-	} else {
-		httpTr = &http.Transport{Proxy: http.ProxyFromEnvironment}
-	}
-	httpTr.MaxIdleConnsPerHost = 16 // concurrent calls are concurrent POSTs
+	header, httpTr := configuredHeader(opts.Headers), postingTransport()
 	c := &streamableClient{
 		url: u.String(), shown: shown, header: header, maxFrame: opts.MaxFrame, quirks: opts.Quirks, h: h,
 		client: &http.Client{Transport: httpTr}, httpTr: httpTr,
