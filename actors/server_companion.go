@@ -58,8 +58,10 @@ func (s *serverActor) viaCompanion(ctx actor.Context, msg *messages.Forward) boo
 		s.startCompanion()
 	}
 	if len(s.companion.waiting) >= maxCompanionWaiting {
-		ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeServerUnavailable,
-			fmt.Sprintf("server %s is overloaded: %d requests wait for its 2026-07-28 connection", s.cfg.Name, len(s.companion.waiting))))
+		if msg.Session != nil {
+			ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeServerUnavailable,
+				fmt.Sprintf("server %s is overloaded: %d requests wait for its 2026-07-28 connection", s.cfg.Name, len(s.companion.waiting))))
+		}
 		return true
 	}
 	s.companion.waiting = append(s.companion.waiting, msg)
