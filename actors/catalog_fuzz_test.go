@@ -123,8 +123,8 @@ func checkNamedRoute(t *testing.T, c *catalog, method string, params, rawName js
 	if !ok || wantServer != server {
 		t.Fatalf("%s %s: routed to %q, the catalog says %q (%v)", method, params, server, wantServer, ok)
 	}
-	if original == "secret" {
-		t.Fatalf("%s %s: a filtered-out tool was reached on %s", method, params, server)
+	if kind == messages.Tools && server == "alpha" && original == "secret" { // beta's secret is not filtered
+		t.Fatalf("%s %s: alpha's filtered-out tool was reached", method, params)
 	}
 	var got [1]json.RawMessage
 	if err := transports.ReadMembers(out, []string{"name"}, got[:]); err != nil {

@@ -141,10 +141,12 @@ func FuzzReadMembers(f *testing.F) {
 	f.Add([]byte(`{"ref":{"type":"ref/prompt","name":"a"},"Ref":{}}`), "ref")
 	f.Add([]byte(`{"_meta":{"progressToken":1},"name":"x"}`), "_meta")
 	f.Add([]byte(`{"progre\u017fsToken":"b"}`), "progressToken")
+	f.Add([]byte("{}\f"), "0") // a form feed is white space to Go, not to JSON
+	f.Add([]byte("\v{}"), "0") // so is a vertical tab
 	f.Fuzz(func(t *testing.T, obj []byte, name string) {
 		var got [1]json.RawMessage
 		err := ReadMembers(obj, []string{name}, got[:])
-		want, variant, ok := referenceMembers(bytes.TrimSpace(obj), name)
+		want, variant, ok := referenceMembers(bytes.Trim(obj, " \t\r\n"), name) // JSON's white space
 		var amb *AmbiguousMemberError
 		switch {
 		case !ok:
