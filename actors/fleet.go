@@ -3,8 +3,8 @@ package actors
 import (
 	"encoding/json"
 	"log/slog"
-	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -30,6 +30,9 @@ type fleetActor struct {
 	eras     *eraCache       // which revision each server speaks, remembered
 	records  *transports.ChildRecords
 	restarts map[string]*messages.SupervisedServer // restarts and failures, for status
+	// incarnations counts each server name's incarnations, kept when a
+	// reload restarts or removes the server.
+	incarnations map[string]*atomic.Uint64
 }
 
 type fleetChild struct {
@@ -42,7 +45,7 @@ type fleetChild struct {
 func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff, offer json.RawMessage, eras *eraCache, records *transports.ChildRecords) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}, offer: offer, eras: eras, records: records,
-			restarts: map[string]*messages.SupervisedServer{}}
+			restarts: map[string]*messages.SupervisedServer{}, incarnations: map[string]*atomic.Uint64{}}
 	})
 }
 
@@ -80,17 +83,32 @@ func (f *fleetActor) apply(ctx actor.Context, servers []config.Server) {
 		}
 	}
 	for name, child := range f.children {
-		if cfg, ok := wanted[name]; !ok || !reflect.DeepEqual(cfg, child.cfg) {
-			ctx.Stop(child.pid)
-			delete(f.children, name)
-			delete(f.restarts, name)
+		cfg, ok := wanted[name]
+		switch {
+		case !ok:
+			ctx.Send(child.pid, &retire{reason: "was removed from the configuration"})
+		case !sameProcess(cfg, child.cfg):
+			ctx.Send(child.pid, &retire{reason: "is restarting: its configuration changed"})
+		default:
+			child.cfg = cfg // a new prefix or filter: the router's business
+			f.children[name] = child
+			continue
 		}
+		delete(f.children, name)
+		delete(f.restarts, name)
 	}
 	for name, cfg := range wanted {
 		if _, running := f.children[name]; running {
 			continue
 		}
-		pid := ctx.SpawnPrefix(newServerProps(cfg, f.router, f.procs, f.log, f.eras, f.records), "server:"+name)
+		// One count of incarnations per name, across reloads, so that
+		// the router can tell a stale message of a retired actor.
+		count := f.incarnations[name]
+		if count == nil {
+			count = new(atomic.Uint64)
+			f.incarnations[name] = count
+		}
+		pid := ctx.SpawnPrefix(newServerProps(cfg, count, f.router, f.procs, f.log, f.eras, f.records), "server:"+name)
 		f.children[name] = fleetChild{cfg: cfg, pid: pid}
 		f.restarts[name] = &messages.SupervisedServer{Name: name, Transport: cfg.Transport, Target: shownTarget(cfg)}
 	}

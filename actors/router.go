@@ -58,6 +58,7 @@ type routerActor struct {
 	instructions map[string]string                // per server
 	subs         map[string]map[string]*actor.PID // resource URI -> subscribed sessions
 	logLevel     json.RawMessage                  // the last logging/setLevel params, for restarted servers
+	noted        map[string]bool                  // the catalog's notes logged last
 }
 
 // waitingMessage is a request the router holds until start-up is over.
@@ -112,7 +113,7 @@ func (r *routerActor) Receive(ctx actor.Context) {
 	case *messages.ServerNotification:
 		r.fanOut(ctx, msg)
 	case *startupDeadline:
-		r.releaseWaiting(ctx)
+		r.releaseIfStarted(ctx) // a reload may have moved the deadline
 	case *flushListChanged:
 		r.flush(ctx)
 	}
@@ -121,6 +122,19 @@ func (r *routerActor) Receive(ctx actor.Context) {
 func (r *routerActor) expect(ctx actor.Context, msg *messages.ExpectServers) {
 	r.deadline, r.fleet = msg.Deadline, msg.Fleet
 	r.sendOffer(ctx)
+	if msg.Reload {
+		// First what starts, so that the catalog's changes wait for it.
+		for _, name := range msg.Restarted {
+			// The incarnation stays: it tells the retired actor's late
+			// messages from the new one's.
+			if rs := r.servers[name]; rs != nil {
+				rs.pid, rs.status, rs.reason, rs.triedOnce = nil, statusStarting, "", false
+			} else {
+				r.servers[name] = &routedServer{status: statusStarting}
+			}
+		}
+		r.forgetServersNotIn(ctx, msg.Servers)
+	}
 	for _, s := range msg.Servers {
 		status := statusStarting
 		if !s.Enabled {
@@ -128,8 +142,11 @@ func (r *routerActor) expect(ctx actor.Context, msg *messages.ExpectServers) {
 		}
 		if rs := r.servers[s.Name]; rs == nil {
 			r.servers[s.Name] = &routedServer{status: status}
-		} else if !s.Enabled {
-			rs.status = statusDisabled
+		} else if !s.Enabled && rs.status != statusDisabled {
+			rs.pid, rs.status, rs.reason = nil, statusDisabled, ""
+			changed, notes := r.catalog.removeServer(s.Name) // its lists go with it
+			r.logNotes(notes)
+			r.changed(ctx, changed)
 		}
 		changed, notes := r.catalog.configureServer(s.Name, s.Prefix, s.Filters)
 		r.logNotes(notes)
@@ -138,10 +155,35 @@ func (r *routerActor) expect(ctx actor.Context, msg *messages.ExpectServers) {
 	root, self := ctx.ActorSystem().Root, ctx.Self()
 	time.AfterFunc(time.Until(msg.Deadline), func() { root.Send(self, &startupDeadline{}) })
 	r.releaseIfStarted(ctx)
+	if msg.Reload {
+		ctx.Respond(&messages.ServersExpected{})
+	}
+}
+
+// forgetServersNotIn drops every server a reload's configuration no
+// longer has, and what it offered.
+func (r *routerActor) forgetServersNotIn(ctx actor.Context, servers []messages.ExpectedServer) {
+	kept := make(map[string]bool, len(servers))
+	for _, s := range servers {
+		kept[s.Name] = true
+	}
+	for name := range r.servers {
+		if kept[name] {
+			continue
+		}
+		delete(r.servers, name)
+		delete(r.instructions, name)
+		changed, notes := r.catalog.removeServer(name)
+		r.logNotes(notes)
+		r.changed(ctx, changed)
+	}
 }
 
 func (r *routerActor) starting(msg *messages.ServerStarting) {
-	rs := r.server(msg.Server)
+	rs := r.current(msg.Server, msg.Incarnation)
+	if rs == nil {
+		return
+	}
 	rs.pid, rs.incarnation = msg.PID, msg.Incarnation
 	if rs.status != statusDown { // a restarting server stays down until it is ready
 		rs.status = statusStarting
@@ -149,7 +191,10 @@ func (r *routerActor) starting(msg *messages.ServerStarting) {
 }
 
 func (r *routerActor) ready(ctx actor.Context, msg *messages.ServerReady) {
-	rs := r.server(msg.Server)
+	rs := r.current(msg.Server, msg.Incarnation)
+	if rs == nil {
+		return
+	}
 	rs.pid, rs.incarnation, rs.status, rs.reason, rs.triedOnce = msg.PID, msg.Incarnation, statusReady, "", true
 	r.instructions[msg.Server] = msg.Instructions
 	changed, notes := r.catalog.setLists(msg.Server, msg.Lists, [numKinds]bool{true, true, true, true})
@@ -171,19 +216,21 @@ func (r *routerActor) listsChanged(ctx actor.Context, msg *messages.ServerListsC
 }
 
 func (r *routerActor) down(ctx actor.Context, msg *messages.ServerDown) {
-	rs := r.server(msg.Server)
-	if rs.incarnation != msg.Incarnation {
+	rs := r.current(msg.Server, msg.Incarnation)
+	if rs == nil || rs.incarnation != msg.Incarnation {
 		return
 	}
 	rs.status, rs.reason, rs.triedOnce = statusDown, msg.Reason, true
 	r.releaseIfStarted(ctx)
 }
 
-func (r *routerActor) server(name string) *routedServer {
+// current returns the router's record of a server, unless the server is
+// not configured (any more) or the message comes from an incarnation
+// older than the one the router knows: a server actor a reload retired.
+func (r *routerActor) current(name string, incarnation uint64) *routedServer {
 	rs := r.servers[name]
-	if rs == nil {
-		rs = &routedServer{status: statusStarting}
-		r.servers[name] = rs
+	if rs == nil || incarnation < rs.incarnation {
+		return nil
 	}
 	return rs
 }
@@ -215,10 +262,16 @@ func (r *routerActor) holdOr(ctx actor.Context, msg any, serve func()) {
 	serve()
 }
 
+// releaseIfStarted serves the held requests, and announces the catalog's
+// changes, once start-up (or a reload's restarts) is over.
 func (r *routerActor) releaseIfStarted(ctx actor.Context) {
-	if len(r.waiting) > 0 && !r.startingUp() {
+	if r.startingUp() {
+		return
+	}
+	if len(r.waiting) > 0 {
 		r.releaseWaiting(ctx)
 	}
+	r.scheduleFlush(ctx)
 }
 
 func (r *routerActor) releaseWaiting(ctx actor.Context) {
@@ -259,6 +312,10 @@ func (r *routerActor) route(ctx actor.Context, msg *messages.Route, hold bool) {
 		return
 	}
 	rs := r.servers[server]
+	if rs != nil && rs.pid == nil && rs.status == statusStarting && hold && r.startingUp() {
+		r.waiting = append(r.waiting, waitingMessage{msg: msg}) // a reload is restarting it
+		return
+	}
 	if rs == nil || rs.pid == nil || rs.status == statusDown || rs.status == statusDisabled {
 		reason := "is not running"
 		if rs != nil && rs.reason != "" {
@@ -289,14 +346,19 @@ func (r *routerActor) changed(ctx actor.Context, kinds [numKinds]bool) {
 	if kinds[messages.Tools] && r.headerTools != nil {
 		r.headerTools.Store(r.catalog.headerTools())
 	}
-	any := false
 	for k, c := range kinds {
 		if c {
 			r.pending[k] = true
-			any = true
 		}
 	}
-	if !any || r.flushing {
+	r.scheduleFlush(ctx)
+}
+
+// scheduleFlush schedules one notification of the pending changes, unless
+// one is scheduled or servers are starting: a reload's changes, and
+// start-up's, go out together once the servers have started.
+func (r *routerActor) scheduleFlush(ctx actor.Context) {
+	if r.flushing || r.pending == ([numKinds]bool{}) || r.startingUp() {
 		return
 	}
 	r.flushing = true
@@ -322,8 +384,16 @@ func (r *routerActor) snapshot() *messages.Snapshot {
 	return snap
 }
 
+// logNotes logs what the catalog renamed or dropped. Every rebuild notes
+// the whole catalog's findings: only those the last rebuild did not note
+// are new.
 func (r *routerActor) logNotes(notes []string) {
+	noted := make(map[string]bool, len(notes))
 	for _, n := range notes {
-		r.log.Warn("catalog", "note", n)
+		if !r.noted[n] {
+			r.log.Warn("catalog", "note", n)
+		}
+		noted[n] = true
 	}
+	r.noted = noted
 }

@@ -116,6 +116,10 @@ type pendingQuestion struct {
 	answer       chan<- *messages.ClientAnswer
 }
 
+// retire tells a server actor to answer what is pending with an error
+// saying why the server is going, and stop: a reload removed or changed it.
+type retire struct{ reason string }
+
 // Messages from an incarnation's goroutines to its actor.
 type (
 	serverConnected struct {
@@ -166,8 +170,7 @@ type (
 
 // newServerProps returns the props of the actor for one configured server.
 // Each (re)start gets the next incarnation number.
-func newServerProps(cfg config.Server, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, eras *eraCache, records *transports.ChildRecords) *actor.Props {
-	var incarnations atomic.Uint64
+func newServerProps(cfg config.Server, incarnations *atomic.Uint64, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, eras *eraCache, records *transports.ChildRecords) *actor.Props {
 	era := newEraMemory(eras, eraKey(cfg))
 	quirks := transports.NewQuirks(log.With("server", cfg.Name))
 	return actor.PropsFromProducer(func() actor.Actor {
@@ -198,6 +201,9 @@ func (s *serverActor) Receive(ctx actor.Context) {
 		s.start(ctx)
 	case *actor.Restarting, *actor.Stopping:
 		s.release()
+	case *retire:
+		s.answerPending(ctx, fmt.Sprintf("server %s %s", s.cfg.Name, msg.reason))
+		ctx.Stop(ctx.Self())
 	case *messages.OfferCapabilities:
 		select {
 		case s.offer <- msg.Capabilities:
@@ -569,7 +575,20 @@ func (s *serverActor) connected(ctx actor.Context, msg *serverConnected) {
 // fail answers everything pending with the reason, tells the router, and
 // fails the actor so that the fleet restarts it after a backoff.
 func (s *serverActor) fail(ctx actor.Context, reason string) {
-	text := fmt.Sprintf("server %s %s", s.cfg.Name, reason)
+	s.answerPending(ctx, fmt.Sprintf("server %s %s", s.cfg.Name, reason))
+	ctx.Send(s.router, &messages.ServerDown{Server: s.cfg.Name, Incarnation: s.incarnation, Reason: reason})
+	var uptime time.Duration
+	if s.conn != nil {
+		uptime = time.Since(s.readyAt)
+	}
+	s.conn = nil
+	panic(&messages.ServerFailure{Server: s.cfg.Name, Uptime: uptime, Reason: reason})
+}
+
+// answerPending answers every call in flight or queued, and every
+// subscription waiting, with an error of text; and refuses the questions
+// the server asked.
+func (s *serverActor) answerPending(ctx actor.Context, text string) {
 	for id, p := range s.inflight {
 		s.forget(id, p)
 		if p.session != nil {
@@ -588,11 +607,4 @@ func (s *serverActor) fail(ctx actor.Context, reason string) {
 		l.waiting = nil
 	}
 	s.refuseQuestions(text)
-	ctx.Send(s.router, &messages.ServerDown{Server: s.cfg.Name, Incarnation: s.incarnation, Reason: reason})
-	var uptime time.Duration
-	if s.conn != nil {
-		uptime = time.Since(s.readyAt)
-	}
-	s.conn = nil
-	panic(&messages.ServerFailure{Server: s.cfg.Name, Uptime: uptime, Reason: reason})
 }

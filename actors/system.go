@@ -22,11 +22,12 @@ import (
 
 // System is a running plugboard: its actors and the processes they started.
 type System struct {
-	actors *actor.ActorSystem
-	router *actor.PID
-	fleet  *actor.PID
-	log    *slog.Logger
-	procs  sync.WaitGroup
+	actors  *actor.ActorSystem
+	router  *actor.PID
+	fleet   *actor.PID
+	control *actor.PID
+	log     *slog.Logger
+	procs   sync.WaitGroup
 	// headerTools are the client-facing tools whose input schema mirrors
 	// parameters into HTTP headers (x-mcp-header), by name; the router
 	// replaces the map whenever the tool list changes.
@@ -59,10 +60,31 @@ func Start(cfg *config.Config, log *slog.Logger, opts Options) *System {
 	root := system.Root
 	s.router = root.Spawn(newRouterProps(cfg.PageSize, log, &s.headerTools))
 	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff(), opts.Offer, loadEraCache(opts.EraCache, log), opts.Children))
-	root.Spawn(actor.PropsFromProducer(func() actor.Actor {
+	s.control = root.Spawn(actor.PropsFromProducer(func() actor.Actor {
 		return &controlActor{cfg: cfg, router: s.router, fleet: s.fleet}
 	}))
 	return s
+}
+
+// Reload makes cfg, validated whole, the running configuration: servers
+// added start, removed ones stop (their calls in flight answered with an
+// error naming the server), changed ones restart, and unchanged ones keep
+// running untouched. Settings other than the servers keep the values
+// plugboard started with. It returns what changed.
+func (s *System) Reload(ctx context.Context, cfg *config.Config) (*Reconfigured, error) {
+	timeout := 30 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	res, err := s.actors.Root.RequestFuture(s.control, &reconfigure{cfg: cfg}, timeout).Result()
+	if err != nil {
+		return nil, fmt.Errorf("reloading: %w", err)
+	}
+	diff, ok := res.(*Reconfigured)
+	if !ok {
+		return nil, fmt.Errorf("control answered %T", res)
+	}
+	return diff, nil
 }
 
 // Snapshot returns the catalog and the servers' states. With wait, it

@@ -24,7 +24,17 @@ type ExpectServers struct {
 	Servers  []ExpectedServer
 	Deadline time.Time  // list requests wait for starting servers until then
 	Fleet    *actor.PID // where client capabilities are offered
+	// Reload marks a configuration after the first: servers the router
+	// knows and Servers lacks are gone, and Restarted (added or changed)
+	// start afresh. Catalog changes are announced once, when every
+	// restarted server is ready or failed once, or at Deadline.
+	Reload    bool
+	Restarted []string
 }
+
+// ServersExpected is the router's answer to a reload's ExpectServers: it
+// routes nothing more to the servers the reload stops.
+type ServersExpected struct{}
 
 // ExpectedServer is one configured server as the router needs it.
 type ExpectedServer struct {

@@ -62,6 +62,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runToken(args, stdout, stderr)
 	case "status":
 		return runStatus(args, stdout, stderr)
+	case "reload":
+		return runReload(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "plugboard", actors.Version)
 		return exitOK
@@ -163,6 +165,9 @@ func runStdio(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	children := childRecords(cfg, log)
 	sys := actors.Start(cfg, log, actors.Options{EraCache: eraCachePath(), Children: children})
 	done := sys.ServeStream(stdin, stdout, transports.DefaultMaxFrame)
+	watching, stopWatching := context.WithCancel(context.Background())
+	defer stopWatching()
+	startReloading(watching, cfg, fs, sys, log)
 
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)

@@ -97,6 +97,9 @@ func runServe(args []string, stderr io.Writer) int {
 		AuthToken: token, AllowedHosts: cfg.HTTP.AllowedHosts, AllowedOrigins: cfg.HTTP.AllowedOrigins,
 		SessionIdle: cfg.HTTP.SessionIdle, MaxSessions: cfg.HTTP.MaxSessions, Log: log,
 	})
+	watching, stopWatching := context.WithCancel(context.Background())
+	defer stopWatching()
+	reloads := startReloading(watching, cfg, fs, sys, log)
 	srv := &http.Server{Handler: front.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go front.Run()
 	go func() {
@@ -115,7 +118,7 @@ func runServe(args []string, stderr io.Writer) int {
 	log.Info("listening", "url", "http://"+ln.Addr().String()+"/mcp", "auth", token != "")
 	if sockLn != nil {
 		log.Info("listening", "socket", *socket)
-		go acceptStreams(sockLn, sys, log)
+		go acceptStreams(sockLn, sys, reloads, log)
 	}
 
 	signals := make(chan os.Signal, 1)
@@ -139,13 +142,13 @@ func runServe(args []string, stderr io.Writer) int {
 
 // acceptStreams serves each local connection: a session of
 // newline-delimited JSON-RPC, or a status request (serveSocketConn).
-func acceptStreams(ln net.Listener, sys *actors.System, log *slog.Logger) {
+func acceptStreams(ln net.Listener, sys *actors.System, reloads *reloader, log *slog.Logger) {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
 			return
 		}
-		go serveSocketConn(conn, sys, log)
+		go serveSocketConn(conn, sys, reloads, log)
 	}
 }
 

@@ -49,15 +49,19 @@ type serverStatusJSON struct {
 
 // serveSocketConn serves one connection to the unix socket: a status
 // request, or else an MCP session of newline-delimited JSON-RPC.
-func serveSocketConn(conn net.Conn, sys *actors.System, log *slog.Logger) {
+func serveSocketConn(conn net.Conn, sys *actors.System, reloads *reloader, log *slog.Logger) {
 	defer conn.Close()
 	r := bufio.NewReader(conn)
 	first, err := r.Peek(1)
 	if err != nil {
 		return
 	}
-	if first[0] == statusRequest[0] {
+	switch first[0] {
+	case statusRequest[0]:
 		answerStatus(r, conn, sys, log)
+		return
+	case reloadRequestLine[0]:
+		answerReload(r, conn, reloads)
 		return
 	}
 	<-sys.ServeStream(r, conn, transports.DefaultMaxFrame)

@@ -27,7 +27,14 @@ func shortSocket(t *testing.T) string {
 // and exit status.
 func plugboardStatus(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(plugboardBin, append([]string{"status"}, args...)...)
+	return plugboardCommand(t, append([]string{"status"}, args...)...)
+}
+
+// plugboardCommand runs plugboard with args and returns its stdout, stderr
+// and exit status.
+func plugboardCommand(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(plugboardBin, args...)
 	var stdout, stderr lockedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"reflect"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/plugboard/plugboard/actors"
+	"github.com/plugboard/plugboard/config"
+	"github.com/plugboard/plugboard/transports"
+	"github.com/spf13/pflag"
+)
+
+// reloadTimeout bounds one reload: the actors take the new configuration
+// in at once; the servers it starts do so behind it.
+const reloadTimeout = 30 * time.Second
+
+// reloadRequest asks the reloader to read the configuration again; why
+// is what the log says caused it; the outcome goes to done, if any.
+type reloadRequest struct {
+	why  string
+	done chan<- reloadOutcome
+}
+
+type reloadOutcome struct {
+	diff *actors.Reconfigured
+	err  error
+}
+
+// reloader reads the configuration file again when it changes, on SIGHUP
+// and on `plugboard reload`, one reload at a time, and hands a valid one
+// to the actors. An invalid one is rejected with one log line and the
+// running configuration stays.
+type reloader struct {
+	sys      *actors.System
+	fs       *pflag.FlagSet // the flags plugboard started with, which still override the file
+	path     string
+	log      *slog.Logger
+	running  *config.Config
+	requests chan reloadRequest
+}
+
+// startReloading starts the reloader of cfg's file and its watch, until
+// ctx ends. SIGHUP reloads too.
+func startReloading(ctx context.Context, cfg *config.Config, fs *pflag.FlagSet, sys *actors.System, log *slog.Logger) *reloader {
+	r := &reloader{sys: sys, fs: fs, path: cfg.Source, log: log, running: cfg, requests: make(chan reloadRequest)}
+	changed := make(chan struct{}, 1)
+	if err := config.Watch(ctx, cfg.Source, changed); err != nil {
+		log.Warn("not watching the config file: reload with SIGHUP or `plugboard reload`", "err", err)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-changed:
+				r.reload("the config file changed", nil)
+			case <-hup:
+				r.reload("SIGHUP", nil)
+			case req := <-r.requests:
+				r.reload(req.why, req.done)
+			}
+		}
+	}()
+	return r
+}
+
+// request asks for a reload and waits for its outcome.
+func (r *reloader) request(ctx context.Context, why string) (*actors.Reconfigured, error) {
+	done := make(chan reloadOutcome, 1)
+	select {
+	case r.requests <- reloadRequest{why: why, done: done}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case out := <-done:
+		return out.diff, out.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (r *reloader) reload(why string, done chan<- reloadOutcome) {
+	diff, err := r.apply(why)
+	if done != nil {
+		done <- reloadOutcome{diff: diff, err: err}
+	}
+}
+
+func (r *reloader) apply(why string) (*actors.Reconfigured, error) {
+	cfg, err := config.Load(r.path, r.fs)
+	if err != nil {
+		r.log.Error("configuration rejected; the running one stays", "reason", why, "err", err.Error())
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		r.log.Warn("config", "warning", w)
+	}
+	for _, s := range restartOnlySettings(r.running, cfg) {
+		r.log.Warn("a changed setting takes effect when plugboard restarts", "setting", s)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+	defer cancel()
+	diff, err := r.sys.Reload(ctx, cfg)
+	if err != nil {
+		r.log.Error("configuration not applied", "reason", why, "err", err.Error())
+		return nil, err
+	}
+	r.running = cfg
+	if !diff.Changed() {
+		r.log.Info("configuration reloaded: no server changed", "reason", why)
+		return diff, nil
+	}
+	r.log.Info("configuration reloaded", "reason", why, "added", list(diff.Added), "removed", list(diff.Removed),
+		"restarted", list(diff.Restarted), "renamed", list(diff.Renamed), "unchanged", len(diff.Unchanged))
+	return diff, nil
+}
+
+// restartOnlySettings names the settings that differ between two
+// configurations and that a reload does not apply.
+func restartOnlySettings(old, new *config.Config) []string {
+	var out []string
+	if old.LogLevel != new.LogLevel {
+		out = append(out, "log_level")
+	}
+	if old.PageSize != new.PageSize {
+		out = append(out, "page_size")
+	}
+	if !reflect.DeepEqual(old.HTTP, new.HTTP) {
+		out = append(out, "http")
+	}
+	return out
+}
+
+func list(names []string) string {
+	if len(names) == 0 {
+		return "-"
+	}
+	return strings.Join(names, ",")
+}
+
+// The reload request on the unix socket: the line "reload", answered with
+// one JSON line (reloadJSON), then the connection closes.
+const reloadRequestLine = "reload"
+
+// reloadJSON is what `plugboard reload --json` prints and serve answers.
+type reloadJSON struct {
+	Error     string   `json:"error,omitempty"`
+	Added     []string `json:"added"`
+	Removed   []string `json:"removed"`
+	Restarted []string `json:"restarted"`
+	Renamed   []string `json:"renamed"`
+	Unchanged []string `json:"unchanged"`
+}
+
+func answerReload(r *bufio.Reader, conn net.Conn, reloads *reloader) {
+	_ = conn.SetDeadline(time.Now().Add(reloadTimeout + 5*time.Second))
+	line, err := r.ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != reloadRequestLine {
+		fmt.Fprintf(conn, "{\"error\":%q}\n", "unknown request")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+	defer cancel()
+	diff, err := reloads.request(ctx, "plugboard reload")
+	if err != nil {
+		_ = json.NewEncoder(conn).Encode(reloadJSON{Error: err.Error()})
+		return
+	}
+	_ = json.NewEncoder(conn).Encode(reloadJSON{Added: orEmpty(diff.Added), Removed: orEmpty(diff.Removed),
+		Restarted: orEmpty(diff.Restarted), Renamed: orEmpty(diff.Renamed), Unchanged: orEmpty(diff.Unchanged)})
+}
+
+func orEmpty(names []string) []string {
+	if names == nil {
+		return []string{}
+	}
+	return names
+}
+
+// runReload asks a running `plugboard serve` to read its configuration
+// file again, and prints what changed. An invalid configuration is
+// printed with its problem and exits 1; the daemon keeps the running one.
+func runReload(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("plugboard reload", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	socket := fs.String("socket", defaultSocket(), "the unix socket of plugboard serve")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	conn, err := transports.DialLocalSocket(*socket)
+	if err != nil {
+		fmt.Fprintf(stderr, "plugboard reload: no plugboard serve of yours at %s: %v\n", *socket, err)
+		return exitFailure
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(reloadTimeout + 10*time.Second))
+	if _, err := io.WriteString(conn, reloadRequestLine+"\n"); err != nil {
+		fmt.Fprintln(stderr, "plugboard reload:", err)
+		return exitFailure
+	}
+	answer, err := io.ReadAll(io.LimitReader(conn, maxStatusAnswer))
+	var out reloadJSON
+	if err == nil {
+		err = json.Unmarshal(answer, &out)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "plugboard reload: %s answered %q: %v\n", *socket, strings.TrimSpace(string(answer)), err)
+		return exitFailure
+	}
+	if *asJSON {
+		_, _ = stdout.Write(answer)
+	}
+	if out.Error != "" {
+		fmt.Fprintln(stderr, "plugboard reload: configuration rejected; the running one stays:", out.Error)
+		return exitFailure
+	}
+	if !*asJSON {
+		fmt.Fprintf(stdout, "reloaded: added %s; removed %s; restarted %s; renamed %s; %d unchanged\n",
+			list(out.Added), list(out.Removed), list(out.Restarted), list(out.Renamed), len(out.Unchanged))
+	}
+	return exitOK
+}
