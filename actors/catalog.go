@@ -92,6 +92,11 @@ type catalog struct {
 	index     [numKinds]map[string]int
 	templates []uriTemplate
 	pages     [numKinds]map[string][]byte // rendered pages, dropped on every change
+	// disabled are the client-facing tool names the user disabled
+	// (`plugboard tools disable`): hidden from clients, refused if
+	// called; hidden are the tools that are so, for the CLI's listing.
+	disabled map[string]bool
+	hidden   []catalogItem
 }
 
 func newCatalog(pageSize int) *catalog {
@@ -124,6 +129,20 @@ func (c *catalog) setLists(name string, lists messages.ServerLists, which [numKi
 		}
 	}
 	return c.rebuild()
+}
+
+// setDisabled replaces the set of disabled client-facing tool names.
+func (c *catalog) setDisabled(names []string) (changed [numKinds]bool, notes []string) {
+	c.disabled = make(map[string]bool, len(names))
+	for _, n := range names {
+		c.disabled[n] = true
+	}
+	return c.rebuild()
+}
+
+// isDisabled reports whether a tool name was disabled by the user.
+func (c *catalog) isDisabled(kind messages.Kind, name string) bool {
+	return kind == messages.Tools && c.disabled[name]
 }
 
 // removeServer drops a server and everything it offered.
@@ -242,6 +261,7 @@ func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
 	sort.Strings(names)
 
 	var items [numKinds][]catalogItem
+	var hidden []catalogItem
 	for _, kind := range []messages.Kind{messages.Tools, messages.Prompts} {
 		var candidates []nameCandidate
 		var raws []json.RawMessage
@@ -273,7 +293,12 @@ func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
 					continue
 				}
 			}
-			items[kind] = append(items[kind], catalogItem{key: assigned[i], server: cand.server, original: cand.original, raw: raw})
+			item := catalogItem{key: assigned[i], server: cand.server, original: cand.original, raw: raw}
+			if c.isDisabled(kind, item.key) {
+				hidden = append(hidden, item)
+				continue
+			}
+			items[kind] = append(items[kind], item)
 		}
 	}
 
@@ -316,6 +341,7 @@ func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
 		c.pages[kind] = map[string][]byte{}
 	}
 	c.items = items
+	c.hidden = hidden
 	c.templates = templates
 	return changed, notes
 }
@@ -372,6 +398,9 @@ func (c *catalog) entries() []messages.SnapshotEntry {
 			desc, _, _ := strings.Cut(strings.TrimSpace(f.Description), "\n")
 			out = append(out, messages.SnapshotEntry{Kind: messages.Kind(kind), Name: it.key, Server: it.server, Original: it.original, Description: desc})
 		}
+	}
+	for _, it := range c.hidden {
+		out = append(out, messages.SnapshotEntry{Kind: messages.Tools, Name: it.key, Server: it.server, Original: it.original, Disabled: true})
 	}
 	return out
 }

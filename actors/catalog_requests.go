@@ -139,6 +139,9 @@ func (c *catalog) resolveNamed(method string, params, rawName json.RawMessage) (
 		return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: method + ": params.name is missing"}, false
 	}
 	server, original, ok := c.resolve(kind, name)
+	if !ok && c.isDisabled(kind, name) {
+		return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: fmt.Sprintf("tool %q is disabled in plugboard (plugboard tools enable %s)", name, name)}, false
+	}
 	if !ok {
 		return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: fmt.Sprintf("unknown %s: %q", what, name)}, true
 	}

@@ -1,7 +1,9 @@
 package actors
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"time"
 
@@ -12,7 +14,10 @@ import (
 
 // reconfigure asks control to make a new configuration the running one;
 // control answers with the Reconfigured difference.
-type reconfigure struct{ cfg *config.Config }
+type reconfigure struct {
+	cfg     *config.Config
+	restart []string // servers to restart though unchanged (`plugboard restart`)
+}
 
 // Reconfigured is what a reload changed, by server name, each sorted.
 type Reconfigured struct {
@@ -20,11 +25,48 @@ type Reconfigured struct {
 	// Renamed are servers that keep running whose prefix or filters
 	// changed: only their client-facing names change.
 	Renamed []string
+	// ToolsChanged is set when the disabled tools changed.
+	ToolsChanged bool
 }
 
-// Changed reports whether the reload changed any server.
+// Changed reports whether the reload changed anything clients see.
 func (r *Reconfigured) Changed() bool {
-	return len(r.Added)+len(r.Removed)+len(r.Restarted)+len(r.Renamed) > 0
+	return len(r.Added)+len(r.Removed)+len(r.Restarted)+len(r.Renamed) > 0 || r.ToolsChanged
+}
+
+// restart moves servers that would keep running to Restarted; a name
+// that is not a running server is an error.
+func (r *Reconfigured) restart(names []string) error {
+	for _, name := range names {
+		i := sort.SearchStrings(r.Unchanged, name)
+		switch {
+		case i < len(r.Unchanged) && r.Unchanged[i] == name:
+			r.Unchanged = append(r.Unchanged[:i], r.Unchanged[i+1:]...)
+		case slices.Contains(r.Renamed, name):
+			r.Renamed = slices.DeleteFunc(r.Renamed, func(s string) bool { return s == name })
+		case slices.Contains(r.Restarted, name) || slices.Contains(r.Added, name):
+			continue
+		default:
+			return fmt.Errorf("no server %q is running (see plugboard status)", name)
+		}
+		r.Restarted = append(r.Restarted, name)
+	}
+	sort.Strings(r.Restarted)
+	return nil
+}
+
+func sameSet(a, b []string) bool {
+	in := make(map[string]bool, len(a))
+	for _, s := range a {
+		in[s] = true
+	}
+	for _, s := range b {
+		if !in[s] {
+			return false
+		}
+		delete(in, s)
+	}
+	return len(in) == 0
 }
 
 // controlActor turns configurations into orders: which servers the router
@@ -54,13 +96,18 @@ func (c *controlActor) Receive(ctx actor.Context) {
 		c.apply(ctx, nil)
 	case *reconfigure:
 		diff := diffServers(c.cfg.Servers, msg.cfg.Servers)
+		diff.ToolsChanged = !sameSet(c.cfg.DisabledTools, msg.cfg.DisabledTools)
+		if err := diff.restart(msg.restart); err != nil {
+			ctx.Respond(err)
+			return
+		}
 		c.cfg = msg.cfg
 		c.pending = append(c.pending, reload{servers: msg.cfg.Servers, diff: diff, asker: ctx.Sender()})
 		c.apply(ctx, diff)
 	case *messages.ServersExpected:
 		next := c.pending[0]
 		c.pending = c.pending[1:]
-		ctx.Send(c.fleet, &applyServers{servers: next.servers})
+		ctx.Send(c.fleet, &applyServers{servers: next.servers, restart: next.diff.Restarted})
 		if next.asker != nil {
 			ctx.Send(next.asker, next.diff)
 		}
@@ -70,7 +117,7 @@ func (c *controlActor) Receive(ctx actor.Context) {
 // apply sends the router the servers to expect and the fleet the servers
 // to run. diff is nil for the first configuration.
 func (c *controlActor) apply(ctx actor.Context, diff *Reconfigured) {
-	expect := &messages.ExpectServers{Deadline: time.Now().Add(c.cfg.StartupTimeout), Fleet: c.fleet}
+	expect := &messages.ExpectServers{Deadline: time.Now().Add(c.cfg.StartupTimeout), Fleet: c.fleet, DisabledTools: c.cfg.DisabledTools}
 	if diff != nil {
 		expect.Reload = true
 		expect.Restarted = append(append([]string(nil), diff.Added...), diff.Restarted...)

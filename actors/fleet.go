@@ -3,6 +3,7 @@ package actors
 import (
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,8 +14,12 @@ import (
 	"github.com/plugboard/plugboard/transports"
 )
 
-// applyServers tells the fleet which servers should run.
-type applyServers struct{ servers []config.Server }
+// applyServers tells the fleet which servers should run, and which to
+// restart whatever their configuration.
+type applyServers struct {
+	servers []config.Server
+	restart []string
+}
 
 // fleetActor supervises one server actor per enabled server. It is the
 // actors' supervisor strategy too: a failed server restarts after a
@@ -53,7 +58,7 @@ func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b
 func (f *fleetActor) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *applyServers:
-		f.apply(ctx, msg.servers)
+		f.apply(ctx, msg.servers, msg.restart)
 	case *messages.NeedCapabilities:
 		if f.offer != nil {
 			ctx.Send(ctx.Sender(), &messages.OfferCapabilities{Capabilities: f.offer})
@@ -75,7 +80,7 @@ func (f *fleetActor) Receive(ctx actor.Context) {
 
 // apply starts servers that are new, stops those that are gone or
 // disabled, and restarts those whose configuration changed.
-func (f *fleetActor) apply(ctx actor.Context, servers []config.Server) {
+func (f *fleetActor) apply(ctx actor.Context, servers []config.Server, restart []string) {
 	wanted := map[string]config.Server{}
 	for _, s := range servers {
 		if s.Enabled {
@@ -89,6 +94,8 @@ func (f *fleetActor) apply(ctx actor.Context, servers []config.Server) {
 			ctx.Send(child.pid, &retire{reason: "was removed from the configuration"})
 		case !sameProcess(cfg, child.cfg):
 			ctx.Send(child.pid, &retire{reason: "is restarting: its configuration changed"})
+		case slices.Contains(restart, name):
+			ctx.Send(child.pid, &retire{reason: "is restarting: plugboard restart"})
 		default:
 			child.cfg = cfg // a new prefix or filter: the router's business
 			f.children[name] = child

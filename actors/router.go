@@ -152,6 +152,9 @@ func (r *routerActor) expect(ctx actor.Context, msg *messages.ExpectServers) {
 		r.logNotes(notes)
 		r.changed(ctx, changed)
 	}
+	changed, notes := r.catalog.setDisabled(msg.DisabledTools)
+	r.logNotes(notes)
+	r.changed(ctx, changed)
 	root, self := ctx.ActorSystem().Root, ctx.Self()
 	time.AfterFunc(time.Until(msg.Deadline), func() { root.Send(self, &startupDeadline{}) })
 	r.releaseIfStarted(ctx)

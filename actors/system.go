@@ -70,21 +70,25 @@ func Start(cfg *config.Config, log *slog.Logger, opts Options) *System {
 // added start, removed ones stop (their calls in flight answered with an
 // error naming the server), changed ones restart, and unchanged ones keep
 // running untouched. Settings other than the servers keep the values
-// plugboard started with. It returns what changed.
-func (s *System) Reload(ctx context.Context, cfg *config.Config) (*Reconfigured, error) {
+// plugboard started with. The servers named in restart restart even if
+// unchanged (`plugboard restart`). It returns what changed.
+func (s *System) Reload(ctx context.Context, cfg *config.Config, restart ...string) (*Reconfigured, error) {
 	timeout := 30 * time.Second
 	if d, ok := ctx.Deadline(); ok {
 		timeout = time.Until(d)
 	}
-	res, err := s.actors.Root.RequestFuture(s.control, &reconfigure{cfg: cfg}, timeout).Result()
+	res, err := s.actors.Root.RequestFuture(s.control, &reconfigure{cfg: cfg, restart: restart}, timeout).Result()
 	if err != nil {
 		return nil, fmt.Errorf("reloading: %w", err)
 	}
-	diff, ok := res.(*Reconfigured)
-	if !ok {
+	switch res := res.(type) {
+	case *Reconfigured:
+		return res, nil
+	case error:
+		return nil, res
+	default:
 		return nil, fmt.Errorf("control answered %T", res)
 	}
-	return diff, nil
 }
 
 // Snapshot returns the catalog and the servers' states. With wait, it

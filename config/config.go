@@ -31,6 +31,8 @@ type Config struct {
 	HTTP           HTTP          // key http: the fronts of `plugboard serve`
 	InheritEnv     bool          // key inherit_env: the default of servers' inherit_env, default false
 	Servers        []Server      // sorted by Name
+	StatePath      string        // the state file beside Source (StatePath)
+	DisabledTools  []string      // from the state file: client-facing tool names hidden from clients
 	Warnings       []string      // non-fatal findings (unknown keys, unset ${VAR}s), each naming file and key; the caller logs them
 }
 

@@ -95,7 +95,17 @@ func Load(path string, fs *pflag.FlagSet) (*Config, error) {
 	}
 
 	d := &decoder{file: abs, origins: origins(fs), lookupEnv: os.LookupEnv}
-	return d.decodeConfig(ko.Raw())
+	cfg, err := d.decodeConfig(ko.Raw())
+	if err != nil {
+		return nil, err
+	}
+	cfg.StatePath = StatePath(abs)
+	st, err := LoadState(cfg.StatePath)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DisabledTools = st.DisabledTools
+	return cfg, nil
 }
 
 // envKey maps an overriding environment variable to its key and drops

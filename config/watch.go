@@ -14,24 +14,28 @@ import (
 // or write a temporary file and rename it over the old one).
 const watchSettle = 200 * time.Millisecond
 
-// Watch reports on changed, until ctx ends, each time the file at path has
-// changed and settled. It watches the file's directory, not the file, so
-// that it survives editors that replace the file (rename over it, or
-// delete and create); when path is a symbolic link it watches the link
-// target's directory too. A report may come for a change that left the
-// content as it was; the caller decides whether anything changed.
-func Watch(ctx context.Context, path string, changed chan<- struct{}) error {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return fmt.Errorf("watching %s: %w", path, err)
-	}
-	names := map[string]bool{abs: true}
-	if target, err := filepath.EvalSymlinks(abs); err == nil {
-		names[target] = true
+// Watch reports on changed, until ctx ends, each time one of the files at
+// paths has changed and settled. It watches the files' directories, not
+// the files, so that it survives editors that replace a file (rename over
+// it, or delete and create) and files that do not exist yet; when a path
+// is a symbolic link it watches the link target's directory too. A report
+// may come for a change that left the content as it was; the caller
+// decides whether anything changed.
+func Watch(ctx context.Context, changed chan<- struct{}, paths ...string) error {
+	names := map[string]bool{}
+	for _, path := range paths {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return fmt.Errorf("watching %s: %w", path, err)
+		}
+		names[abs] = true
+		if target, err := filepath.EvalSymlinks(abs); err == nil {
+			names[target] = true
+		}
 	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watching %s: %w", abs, err)
+		return fmt.Errorf("watching %v: %w", paths, err)
 	}
 	dirs := map[string]bool{}
 	for name := range names {

@@ -110,6 +110,7 @@ type SnapshotEntry struct {
 	Server      string
 	Original    string
 	Description string
+	Disabled    bool // a tool the user disabled: clients neither see nor call it
 }
 
 // ServerState is one server as the router sees it.

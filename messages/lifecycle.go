@@ -30,6 +30,8 @@ type ExpectServers struct {
 	// restarted server is ready or failed once, or at Deadline.
 	Reload    bool
 	Restarted []string
+	// DisabledTools are the client-facing tool names the user disabled.
+	DisabledTools []string
 }
 
 // ServersExpected is the router's answer to a reload's ExpectServers: it

@@ -64,6 +64,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runStatus(args, stdout, stderr)
 	case "reload":
 		return runReload(args, stdout, stderr)
+	case "restart":
+		return runRestart(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "plugboard", actors.Version)
 		return exitOK

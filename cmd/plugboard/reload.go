@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -18,7 +15,6 @@ import (
 
 	"github.com/plugboard/plugboard/actors"
 	"github.com/plugboard/plugboard/config"
-	"github.com/plugboard/plugboard/transports"
 	"github.com/spf13/pflag"
 )
 
@@ -29,8 +25,10 @@ const reloadTimeout = 30 * time.Second
 // reloadRequest asks the reloader to read the configuration again; why
 // is what the log says caused it; the outcome goes to done, if any.
 type reloadRequest struct {
-	why  string
-	done chan<- reloadOutcome
+	why     string
+	restart []string                 // servers to restart even if unchanged
+	change  func(*config.State) bool // a change to the state file first; false if it changes nothing
+	done    chan<- reloadOutcome
 }
 
 type reloadOutcome struct {
@@ -56,7 +54,7 @@ type reloader struct {
 func startReloading(ctx context.Context, cfg *config.Config, fs *pflag.FlagSet, sys *actors.System, log *slog.Logger) *reloader {
 	r := &reloader{sys: sys, fs: fs, path: cfg.Source, log: log, running: cfg, requests: make(chan reloadRequest)}
 	changed := make(chan struct{}, 1)
-	if err := config.Watch(ctx, cfg.Source, changed); err != nil {
+	if err := config.Watch(ctx, changed, cfg.Source, cfg.StatePath); err != nil {
 		log.Warn("not watching the config file: reload with SIGHUP or `plugboard reload`", "err", err)
 	}
 	hup := make(chan os.Signal, 1)
@@ -68,11 +66,11 @@ func startReloading(ctx context.Context, cfg *config.Config, fs *pflag.FlagSet, 
 			case <-ctx.Done():
 				return
 			case <-changed:
-				r.reload("the config file changed", nil)
+				r.reload(reloadRequest{why: "the config file changed"})
 			case <-hup:
-				r.reload("SIGHUP", nil)
+				r.reload(reloadRequest{why: "SIGHUP"})
 			case req := <-r.requests:
-				r.reload(req.why, req.done)
+				r.reload(req)
 			}
 		}
 	}()
@@ -80,10 +78,11 @@ func startReloading(ctx context.Context, cfg *config.Config, fs *pflag.FlagSet, 
 }
 
 // request asks for a reload and waits for its outcome.
-func (r *reloader) request(ctx context.Context, why string) (*actors.Reconfigured, error) {
+func (r *reloader) request(ctx context.Context, req reloadRequest) (*actors.Reconfigured, error) {
 	done := make(chan reloadOutcome, 1)
+	req.done = done
 	select {
-	case r.requests <- reloadRequest{why: why, done: done}:
+	case r.requests <- req:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -95,14 +94,38 @@ func (r *reloader) request(ctx context.Context, why string) (*actors.Reconfigure
 	}
 }
 
-func (r *reloader) reload(why string, done chan<- reloadOutcome) {
-	diff, err := r.apply(why)
-	if done != nil {
-		done <- reloadOutcome{diff: diff, err: err}
+func (r *reloader) reload(req reloadRequest) {
+	var diff *actors.Reconfigured
+	err := r.changeState(req.change)
+	if err == nil {
+		diff, err = r.apply(req.why, req.restart)
+	}
+	if req.done != nil {
+		req.done <- reloadOutcome{diff: diff, err: err}
 	}
 }
 
-func (r *reloader) apply(why string) (*actors.Reconfigured, error) {
+// changeState applies change to the state file beside the configuration.
+func (r *reloader) changeState(change func(*config.State) bool) error {
+	if change == nil {
+		return nil
+	}
+	path := config.StatePath(r.path)
+	st, err := config.LoadState(path)
+	if err != nil {
+		return err
+	}
+	if !change(&st) {
+		return nil
+	}
+	if err := config.SaveState(path, st); err != nil {
+		r.log.Error("state file not saved", "file", path, "err", err.Error())
+		return err
+	}
+	return nil
+}
+
+func (r *reloader) apply(why string, restart []string) (*actors.Reconfigured, error) {
 	cfg, err := config.Load(r.path, r.fs)
 	if err != nil {
 		r.log.Error("configuration rejected; the running one stays", "reason", why, "err", err.Error())
@@ -116,7 +139,7 @@ func (r *reloader) apply(why string) (*actors.Reconfigured, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
 	defer cancel()
-	diff, err := r.sys.Reload(ctx, cfg)
+	diff, err := r.sys.Reload(ctx, cfg, restart...)
 	if err != nil {
 		r.log.Error("configuration not applied", "reason", why, "err", err.Error())
 		return nil, err
@@ -168,16 +191,16 @@ type reloadJSON struct {
 	Unchanged []string `json:"unchanged"`
 }
 
-func answerReload(r *bufio.Reader, conn net.Conn, reloads *reloader) {
-	_ = conn.SetDeadline(time.Now().Add(reloadTimeout + 5*time.Second))
-	line, err := r.ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != reloadRequestLine {
-		fmt.Fprintf(conn, "{\"error\":%q}\n", "unknown request")
-		return
-	}
+func answerReload(d daemonParts, _ []string, conn net.Conn) {
+	answerReconfigured(conn, d.reloads, reloadRequest{why: "plugboard reload"})
+}
+
+// answerReconfigured has the reloader carry out req and answers what
+// changed, as reloadJSON.
+func answerReconfigured(conn net.Conn, reloads *reloader, req reloadRequest) {
 	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
 	defer cancel()
-	diff, err := reloads.request(ctx, "plugboard reload")
+	diff, err := reloads.request(ctx, req)
 	if err != nil {
 		_ = json.NewEncoder(conn).Encode(reloadJSON{Error: err.Error()})
 		return
@@ -201,42 +224,8 @@ func runReload(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	socket := fs.String("socket", defaultSocket(), "the unix socket of plugboard serve")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
-	conn, err := transports.DialLocalSocket(*socket)
-	if err != nil {
-		fmt.Fprintf(stderr, "plugboard reload: no plugboard serve of yours at %s: %v\n", *socket, err)
-		return exitFailure
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(reloadTimeout + 10*time.Second))
-	if _, err := io.WriteString(conn, reloadRequestLine+"\n"); err != nil {
-		fmt.Fprintln(stderr, "plugboard reload:", err)
-		return exitFailure
-	}
-	answer, err := io.ReadAll(io.LimitReader(conn, maxStatusAnswer))
-	var out reloadJSON
-	if err == nil {
-		err = json.Unmarshal(answer, &out)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "plugboard reload: %s answered %q: %v\n", *socket, strings.TrimSpace(string(answer)), err)
-		return exitFailure
-	}
-	if *asJSON {
-		_, _ = stdout.Write(answer)
-	}
-	if out.Error != "" {
-		fmt.Fprintln(stderr, "plugboard reload: configuration rejected; the running one stays:", out.Error)
-		return exitFailure
-	}
-	if !*asJSON {
-		fmt.Fprintf(stdout, "reloaded: added %s; removed %s; restarted %s; renamed %s; %d unchanged\n",
-			list(out.Added), list(out.Removed), list(out.Restarted), list(out.Renamed), len(out.Unchanged))
-	}
-	return exitOK
+	return printReconfigured("plugboard reload", *socket, reloadRequestLine, *asJSON, stdout, stderr)
 }

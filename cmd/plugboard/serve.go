@@ -148,7 +148,7 @@ func acceptStreams(ln net.Listener, sys *actors.System, reloads *reloader, log *
 		if err != nil {
 			return
 		}
-		go serveSocketConn(conn, sys, reloads, log)
+		go serveSocketConn(conn, daemonParts{sys: sys, reloads: reloads, log: log})
 	}
 }
 

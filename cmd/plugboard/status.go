@@ -47,39 +47,67 @@ type serverStatusJSON struct {
 	LastFailure      string  `json:"last_failure,omitempty"`
 }
 
-// serveSocketConn serves one connection to the unix socket: a status
-// request, or else an MCP session of newline-delimited JSON-RPC.
-func serveSocketConn(conn net.Conn, sys *actors.System, reloads *reloader, log *slog.Logger) {
+// daemonParts are what the unix socket's requests are answered from.
+type daemonParts struct {
+	sys     *actors.System
+	reloads *reloader
+	log     *slog.Logger
+}
+
+// socketRequests are the one-line requests the unix socket answers, by
+// their first word; the rest of the line are its arguments. Each answers
+// one JSON line, then the connection closes.
+var socketRequests = map[string]func(d daemonParts, args []string, conn net.Conn){
+	statusRequest:     answerStatus,
+	reloadRequestLine: answerReload,
+	toolsRequest:      answerTools,
+	restartRequest:    answerRestart,
+}
+
+// serveSocketConn serves one connection to the unix socket: a request
+// line, or else an MCP session of newline-delimited JSON-RPC. A request
+// starts with a letter, which no JSON text starts with; a session starts
+// with '{' or '['.
+func serveSocketConn(conn net.Conn, d daemonParts) {
 	defer conn.Close()
 	r := bufio.NewReader(conn)
 	first, err := r.Peek(1)
 	if err != nil {
 		return
 	}
-	switch first[0] {
-	case statusRequest[0]:
-		answerStatus(r, conn, sys, log)
-		return
-	case reloadRequestLine[0]:
-		answerReload(r, conn, reloads)
+	if first[0] == '{' || first[0] == '[' || first[0] == ' ' || first[0] == '\t' || first[0] == '\r' || first[0] == '\n' {
+		<-d.sys.ServeStream(r, conn, transports.DefaultMaxFrame)
 		return
 	}
-	<-sys.ServeStream(r, conn, transports.DefaultMaxFrame)
+	_ = conn.SetDeadline(time.Now().Add(2 * reloadTimeout))
+	line, err := r.ReadString('\n')
+	if err != nil && line == "" {
+		return
+	}
+	words := strings.Fields(line)
+	var answer func(daemonParts, []string, net.Conn)
+	if len(words) > 0 {
+		answer = socketRequests[words[0]]
+	}
+	if answer == nil {
+		fmt.Fprintf(conn, "{\"error\":%q}\n", "unknown request; the socket serves MCP sessions and the lines status, reload, tools, restart")
+		return
+	}
+	answer(d, words[1:], conn)
 }
 
-func answerStatus(r *bufio.Reader, conn net.Conn, sys *actors.System, log *slog.Logger) {
-	_ = conn.SetDeadline(time.Now().Add(2 * statusTimeout))
-	line, err := r.ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != statusRequest {
-		fmt.Fprintf(conn, "{\"error\":%q}\n", "unknown request; the socket serves MCP sessions and the line \"status\"")
-		return
-	}
+// answerError answers a request with an error.
+func answerError(conn net.Conn, err error) {
+	_ = json.NewEncoder(conn).Encode(map[string]string{"error": err.Error()})
+}
+
+func answerStatus(d daemonParts, _ []string, conn net.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
 	defer cancel()
-	servers, err := sys.Status(ctx)
+	servers, err := d.sys.Status(ctx)
 	if err != nil {
-		log.Warn("status", "err", err)
-		fmt.Fprintf(conn, "{\"error\":%q}\n", err.Error())
+		d.log.Warn("status", "err", err)
+		answerError(conn, err)
 		return
 	}
 	out := statusJSON{Servers: make([]serverStatusJSON, 0, len(servers))}

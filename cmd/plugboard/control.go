@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/plugboard/plugboard/config"
+	"github.com/plugboard/plugboard/transports"
+	"github.com/spf13/pflag"
+)
+
+// More requests of the unix socket (socketRequests).
+const (
+	toolsRequest   = "tools"   // "tools": the live catalog; "tools disable|enable NAME...": change and reload
+	restartRequest = "restart" // "restart NAME...": restart servers
+)
+
+// askDaemon sends one request line to the plugboard serve at socket, after
+// the checks attach makes (the socket's owner and the peer's uid), and
+// returns its one-line JSON answer. An answer with an "error" member is
+// returned as that error.
+func askDaemon(socket, request string, timeout time.Duration) ([]byte, error) {
+	conn, err := transports.DialLocalSocket(socket)
+	if err != nil {
+		return nil, fmt.Errorf("no plugboard serve of yours at %s: %w", socket, err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	if _, err := io.WriteString(conn, request+"\n"); err != nil {
+		return nil, err
+	}
+	answer, err := io.ReadAll(io.LimitReader(conn, maxStatusAnswer))
+	if err != nil {
+		return nil, err
+	}
+	var probe struct {
+		Error *string `json:"error"`
+	}
+	if err := json.Unmarshal(answer, &probe); err != nil {
+		return nil, fmt.Errorf("%s answered %q", socket, strings.TrimSpace(string(answer)))
+	}
+	if probe.Error != nil {
+		return answer, errors.New(*probe.Error)
+	}
+	return answer, nil
+}
+
+// answerTools answers "tools" with the live catalog (catalogJSON), and
+// "tools disable|enable NAME..." by changing the state file and reloading.
+func answerTools(d daemonParts, args []string, conn net.Conn) {
+	if len(args) == 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
+		defer cancel()
+		snap, err := d.sys.Snapshot(ctx, false)
+		if err != nil {
+			answerError(conn, err)
+			return
+		}
+		_ = json.NewEncoder(conn).Encode(toCatalogJSON(snap))
+		return
+	}
+	change, err := toolsChange(args[0], args[1:])
+	if err != nil {
+		answerError(conn, err)
+		return
+	}
+	answerReconfigured(conn, d.reloads, reloadRequest{why: "plugboard tools " + args[0], change: change})
+}
+
+// toolsChange is the state change of `tools disable|enable NAME...`.
+func toolsChange(verb string, names []string) (func(*config.State) bool, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("tools %s: name the tools (as `plugboard tools` lists them)", verb)
+	}
+	switch verb {
+	case "disable":
+		return func(st *config.State) bool {
+			before := len(st.DisabledTools)
+			for _, n := range names {
+				if !slices.Contains(st.DisabledTools, n) {
+					st.DisabledTools = append(st.DisabledTools, n)
+				}
+			}
+			return len(st.DisabledTools) != before
+		}, nil
+	case "enable":
+		return func(st *config.State) bool {
+			before := len(st.DisabledTools)
+			st.DisabledTools = slices.DeleteFunc(st.DisabledTools, func(n string) bool { return slices.Contains(names, n) })
+			return len(st.DisabledTools) != before
+		}, nil
+	}
+	return nil, fmt.Errorf("tools %s: unknown; tools takes disable or enable", verb)
+}
+
+// answerRestart answers "restart NAME...": the servers restart, the rest
+// of the configuration is read again as by reload.
+func answerRestart(d daemonParts, args []string, conn net.Conn) {
+	if len(args) == 0 {
+		answerError(conn, errors.New("restart: name the servers (as `plugboard status` lists them)"))
+		return
+	}
+	answerReconfigured(conn, d.reloads, reloadRequest{why: "plugboard restart", restart: args})
+}
+
+// runRestart asks a running plugboard serve to restart servers.
+func runRestart(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("plugboard restart", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	socket := fs.String("socket", defaultSocket(), "the unix socket of plugboard serve")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "plugboard restart: name the servers to restart (as plugboard status lists them)")
+		return exitUsage
+	}
+	return printReconfigured("plugboard restart", *socket, restartRequest+" "+strings.Join(fs.Args(), " "), *asJSON, stdout, stderr)
+}
+
+// runToolsToggle disables or enables tools: through the running plugboard
+// serve, or, with --config, in that configuration's state file, which a
+// plugboard serving it picks up as it watches the file.
+func runToolsToggle(verb string, args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("plugboard tools "+verb, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	socket := fs.String("socket", defaultSocket(), "the unix socket of plugboard serve")
+	path := fs.StringP("config", "c", "", "change this configuration's state file instead of asking plugboard serve")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	change, err := toolsChange(verb, fs.Args())
+	if err != nil {
+		fmt.Fprintln(stderr, "plugboard", err)
+		return exitUsage
+	}
+	if *path == "" {
+		return printReconfigured("plugboard tools "+verb, *socket, toolsRequest+" "+verb+" "+strings.Join(fs.Args(), " "), *asJSON, stdout, stderr)
+	}
+	statePath := config.StatePath(*path)
+	st, err := config.LoadState(statePath)
+	if err == nil && change(&st) {
+		err = config.SaveState(statePath, st)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "plugboard tools %s: %v\n", verb, err)
+		return exitFailure
+	}
+	if *asJSON {
+		_ = json.NewEncoder(stdout).Encode(st)
+	} else {
+		fmt.Fprintf(stdout, "%sd in %s; disabled now: %s\n", verb, statePath, list(st.DisabledTools))
+	}
+	return exitOK
+}
+
+// printReconfigured sends a request answered with reloadJSON and prints
+// the answer.
+func printReconfigured(cmd, socket, request string, asJSON bool, stdout, stderr io.Writer) int {
+	answer, err := askDaemon(socket, request, reloadTimeout+10*time.Second)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return exitFailure
+	}
+	var out reloadJSON
+	if err := json.Unmarshal(answer, &out); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return exitFailure
+	}
+	if asJSON {
+		_, _ = stdout.Write(answer)
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "added %s; removed %s; restarted %s; renamed %s; %d unchanged\n",
+		list(out.Added), list(out.Removed), list(out.Restarted), list(out.Renamed), len(out.Unchanged))
+	return exitOK
+}
+
+// parseFlags parses args; ok is false when the command should exit with
+// code (0 after --help).
+func parseFlags(fs *pflag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	return exitOK, true
+}
