@@ -10,6 +10,7 @@ import (
 
 	"github.com/plugboard/plugboard/actors"
 	"github.com/plugboard/plugboard/messages"
+	"github.com/spf13/pflag"
 )
 
 // catalogJSON is what `plugboard tools --json` prints.
@@ -37,11 +38,8 @@ type serverJSON struct {
 // runTools starts the configured servers, waits for each to be ready or to
 // fail (at most the start-up timeout), prints the client-facing catalog and
 // exits: 0 when every enabled server is ready, 1 otherwise.
-func runTools(args []string, stdout, stderr io.Writer) int {
-	fs, path := commonFlags("plugboard tools")
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	fs.SetOutput(stderr)
-	cfg, log, code := load(fs, path, args, stderr)
+func runTools(fs *pflag.FlagSet, asJSON *bool, stdout, stderr io.Writer) int {
+	cfg, log, code := load(fs, stderr)
 	if cfg == nil {
 		return code
 	}
