@@ -65,7 +65,9 @@ func overrides() []override {
 // then the flags the user set in fs (fs may be nil), each overriding the one
 // before, expands ${VAR} and ${VAR:-default} in every string value of the
 // servers (command, args, env values, cwd, url, headers, prefix), validates
-// everything, and returns the Config or an *Error.
+// everything, and returns the Config or an *Error. A server whose command
+// is plugboard (this executable, or any program named plugboard) is left
+// out with a warning: plugboard never starts itself.
 //
 // Only PLUGBOARD_STARTUP_TIMEOUT, PLUGBOARD_LOG_LEVEL and PLUGBOARD_PAGE_SIZE
 // are read (an empty one counts as unset), and only the flags
@@ -95,7 +97,14 @@ func Load(path string, fs *pflag.FlagSet) (*Config, error) {
 	}
 
 	d := &decoder{file: abs, origins: origins(fs), lookupEnv: os.LookupEnv}
-	return d.decodeConfig(ko.Raw())
+	cfg, err := d.decodeConfig(ko.Raw())
+	if err != nil {
+		return nil, err
+	}
+	var skipped []string
+	cfg.Servers, skipped = withoutPlugboard(cfg.Servers, executable(), abs)
+	cfg.Warnings = append(cfg.Warnings, skipped...)
+	return cfg, nil
 }
 
 // envKey maps an overriding environment variable to its key and drops
