@@ -67,7 +67,9 @@ func overrides() []override {
 // servers (command, args, env values, cwd, url, headers, prefix), validates
 // everything, and returns the Config or an *Error. A server whose command
 // is plugboard (this executable, or any program named plugboard) is left
-// out with a warning: plugboard never starts itself.
+// out with a warning: plugboard never starts itself. A plugboard nested
+// under maxNesting others (PLUGBOARD_NESTING) gets no servers, with a
+// warning.
 //
 // Only PLUGBOARD_STARTUP_TIMEOUT, PLUGBOARD_LOG_LEVEL and PLUGBOARD_PAGE_SIZE
 // are read (an empty one counts as unset), and only the flags
@@ -104,6 +106,10 @@ func Load(path string, fs *pflag.FlagSet) (*Config, error) {
 	var skipped []string
 	cfg.Servers, skipped = withoutPlugboard(cfg.Servers, executable(), abs)
 	cfg.Warnings = append(cfg.Warnings, skipped...)
+	if warning := tooDeep(d.lookupEnv, abs); warning != "" {
+		cfg.Servers = nil
+		cfg.Warnings = append(cfg.Warnings, warning)
+	}
 	return cfg, nil
 }
 

@@ -5,8 +5,33 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
+
+// nestingVar counts the plugboards above this one: each gives its stdio
+// servers one more than its own (transports' childEnv sets it).
+const nestingVar = "PLUGBOARD_NESTING"
+
+// maxNesting is how deep a plugboard still starts servers. A plugboard
+// under a plugboard is legitimate (a wrapper script starting one with
+// another configuration); a third level is almost surely a configuration
+// starting itself through a wrapper that withoutPlugboard cannot see
+// through (sh -c plugboard, npx some-plugboard), which would otherwise
+// multiply without end.
+const maxNesting = 2
+
+// tooDeep returns a warning when the plugboard loading the configuration
+// is nested too deep to start servers, else "".
+func tooDeep(lookupEnv func(string) (string, bool), file string) string {
+	v, _ := lookupEnv(nestingVar)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < maxNesting {
+		return ""
+	}
+	e := Error{File: file, Problem: fmt.Sprintf("this plugboard was started by %d plugboards, one under the other (%s=%d): starting none of its servers, as a configuration that starts plugboard through a wrapper would start it again without end", n, nestingVar, n)}
+	return e.Error()
+}
 
 // withoutPlugboard returns servers less those whose command is plugboard:
 // this very executable, or any program named plugboard (an entry

@@ -49,3 +49,22 @@ func TestServersThatArePlugboardAreSkipped(t *testing.T) {
 		t.Errorf("a warning shows a skipped server's arguments:\n%s", warnings)
 	}
 }
+
+func TestANestedPlugboardStartsServersUpToTwoLevels(t *testing.T) {
+	clearOverrides(t)
+	path := writeConfig(t, "config.yaml", "servers:\n  fs:\n    command: npx\n")
+	for _, c := range []struct {
+		nesting string
+		servers int
+	}{{"", 1}, {"1", 1}, {"junk", 1}, {"2", 0}, {"7", 0}} {
+		t.Setenv("PLUGBOARD_NESTING", c.nesting)
+		cfg := mustLoad(t, path)
+		if len(cfg.Servers) != c.servers {
+			t.Errorf("PLUGBOARD_NESTING=%q: %d servers, want %d", c.nesting, len(cfg.Servers), c.servers)
+		}
+		warned := strings.Contains(strings.Join(cfg.Warnings, "\n"), "starting none of its servers")
+		if warned != (c.servers == 0) {
+			t.Errorf("PLUGBOARD_NESTING=%q: warnings %q", c.nesting, cfg.Warnings)
+		}
+	}
+}

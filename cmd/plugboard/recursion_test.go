@@ -69,3 +69,28 @@ func TestPlugboardNeverStartsItself(t *testing.T) {
 		t.Errorf("plugboard tools: %v\n%s", err, out)
 	}
 }
+
+// A configuration that starts plugboard through a wrapper the command
+// check cannot see through: the nesting count stops it at three levels.
+func TestPlugboardThroughAWrapperStopsNesting(t *testing.T) {
+	needLinux(t)
+	path := filepath.Join(t.TempDir(), "plugboard.yaml")
+	config := fmt.Sprintf("servers:\n  fx:\n    command: %q\n    args: [--name, fx]\n  wrapped:\n    command: sh\n    args: [-c, %q]\n",
+		fixtureBin, "exec '"+plugboardBin+"' --config '"+path+"'")
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := startPlugboard(t, path)
+	eventually(t, 10*time.Second, "the third plugboard to start", func() bool { return plugboardsUnder(c.cmd.Process.Pid) == 3 })
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if n := plugboardsUnder(c.cmd.Process.Pid); n != 3 {
+			t.Fatalf("%d plugboard processes, want 3", n)
+		}
+	}
+	if !strings.Contains(c.stderr.String(), "starting none of its servers") {
+		t.Errorf("no warning from the innermost plugboard")
+	}
+	if tools := names(t, c.listAll("tools/list", "tools"), "name"); !contains(tools, "fx__echo") {
+		t.Errorf("tools: %v", tools)
+	}
+}
