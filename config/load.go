@@ -65,7 +65,11 @@ func overrides() []override {
 // then the flags the user set in fs (fs may be nil), each overriding the one
 // before, expands ${VAR} and ${VAR:-default} in every string value of the
 // servers (command, args, env values, cwd, url, headers, prefix), validates
-// everything, and returns the Config or an *Error.
+// everything, and returns the Config or an *Error. A server whose command
+// is plugboard (this executable, or any program named plugboard) is left
+// out with a warning: plugboard never starts itself. A plugboard nested
+// under maxNesting others (PLUGBOARD_NESTING) gets no servers, with a
+// warning.
 //
 // Only PLUGBOARD_STARTUP_TIMEOUT, PLUGBOARD_LOG_LEVEL and PLUGBOARD_PAGE_SIZE
 // are read (an empty one counts as unset), and only the flags
@@ -105,6 +109,13 @@ func Load(path string, fs *pflag.FlagSet) (*Config, error) {
 		return nil, err
 	}
 	cfg.DisabledTools = st.DisabledTools
+	var skipped []string
+	cfg.Servers, skipped = withoutPlugboard(cfg.Servers, executable(), abs)
+	cfg.Warnings = append(cfg.Warnings, skipped...)
+	if warning := tooDeep(d.lookupEnv, abs); warning != "" {
+		cfg.Servers = nil
+		cfg.Warnings = append(cfg.Warnings, warning)
+	}
 	return cfg, nil
 }
 

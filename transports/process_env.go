@@ -2,6 +2,7 @@ package transports
 
 import (
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -23,9 +24,31 @@ const ownEnvPrefix = "PLUGBOARD_"
 
 // childEnv returns the environment of a stdio server: from environ (as
 // os.Environ gives it) the default set, or with inherit everything, but
-// never a PLUGBOARD_* variable; then the server's own env, which wins.
+// never a PLUGBOARD_* variable; then the server's own env, which wins;
+// then nestingVar, one more than plugboard's own, which wins over both.
 func childEnv(environ []string, own map[string]string, inherit bool) []string {
-	return mergeEnv(passedEnv(environ, inherit, runtime.GOOS), own)
+	env := mergeEnv(passedEnv(environ, inherit, runtime.GOOS), own)
+	return mergeEnv(env, map[string]string{nestingVar: strconv.Itoa(nesting(environ) + 1)})
+}
+
+// nestingVar counts the plugboards above a process: every stdio server
+// gets one more than plugboard's own value (none counts as 0), whatever
+// its env says, so that a plugboard started by a plugboard through a
+// wrapper (sh -c, npx) that a check of the command cannot see through
+// knows it. The config package reads it (its own copy of the name).
+const nestingVar = "PLUGBOARD_NESTING"
+
+// nesting returns nestingVar's value in environ, 0 when absent or not a
+// number.
+func nesting(environ []string) int {
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, nestingVar+"="); ok {
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return 0
 }
 
 func passedEnv(environ []string, inherit bool, goos string) []string {

@@ -34,8 +34,26 @@ func TestPassedEnv(t *testing.T) {
 
 func TestChildEnvOwnEnvWins(t *testing.T) {
 	got := childEnv([]string{"PATH=/bin", "SECRET=x"}, map[string]string{"PATH": "/opt/bin", "TOKEN": "t"}, false)
-	if want := []string{"PATH=/opt/bin", "TOKEN=t"}; !slices.Equal(got, want) {
+	if want := []string{"PATH=/opt/bin", "TOKEN=t", "PLUGBOARD_NESTING=1"}; !slices.Equal(got, want) {
 		t.Errorf("childEnv = %q, want %q", got, want)
+	}
+}
+
+func TestChildEnvCountsNesting(t *testing.T) {
+	for _, c := range []struct {
+		environ []string
+		own     map[string]string
+		want    string
+	}{
+		{nil, nil, "PLUGBOARD_NESTING=1"},
+		{[]string{"PLUGBOARD_NESTING=1"}, nil, "PLUGBOARD_NESTING=2"},
+		{[]string{"PLUGBOARD_NESTING=junk"}, nil, "PLUGBOARD_NESTING=1"},
+		{[]string{"PLUGBOARD_NESTING=2"}, map[string]string{"PLUGBOARD_NESTING": "0"}, "PLUGBOARD_NESTING=3"},
+	} {
+		got := childEnv(c.environ, c.own, true)
+		if !slices.Equal(got, []string{c.want}) {
+			t.Errorf("childEnv(%q, %q) = %q, want only %s", c.environ, c.own, got, c.want)
+		}
 	}
 	if got := childEnv(nil, nil, false); got == nil {
 		t.Error("childEnv of nothing is nil, which exec takes as the whole environment")

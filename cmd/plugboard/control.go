@@ -13,7 +13,6 @@ import (
 
 	"github.com/plugboard/plugboard/config"
 	"github.com/plugboard/plugboard/transports"
-	"github.com/spf13/pflag"
 )
 
 // More requests of the unix socket (socketRequests).
@@ -29,7 +28,7 @@ const (
 func askDaemon(socket, request string, timeout time.Duration) ([]byte, error) {
 	conn, err := transports.DialLocalSocket(socket)
 	if err != nil {
-		return nil, fmt.Errorf("no plugboard serve of yours at %s: %w", socket, err)
+		return nil, &daemonAbsent{socket: socket, err: err}
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(timeout))
@@ -51,6 +50,19 @@ func askDaemon(socket, request string, timeout time.Duration) ([]byte, error) {
 	}
 	return answer, nil
 }
+
+// daemonAbsent is askDaemon's error when no plugboard serve of the user's
+// answers at the socket.
+type daemonAbsent struct {
+	socket string
+	err    error
+}
+
+func (e *daemonAbsent) Error() string {
+	return fmt.Sprintf("no plugboard serve of yours at %s: %v", e.socket, e.err)
+}
+
+func (e *daemonAbsent) Unwrap() error { return e.err }
 
 // answerTools answers "tools" with the live catalog (catalogJSON), and
 // "tools disable|enable NAME..." by changing the state file and reloading.
@@ -111,42 +123,23 @@ func answerRestart(d daemonParts, args []string, conn net.Conn) {
 }
 
 // runRestart asks a running plugboard serve to restart servers.
-func runRestart(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("plugboard restart", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	socket := fs.String("socket", defaultSocket(), "the unix socket of plugboard serve")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
-	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "plugboard restart: name the servers to restart (as plugboard status lists them)")
-		return exitUsage
-	}
-	return printReconfigured("plugboard restart", *socket, restartRequest+" "+strings.Join(fs.Args(), " "), *asJSON, stdout, stderr)
+func runRestart(socket string, names []string, asJSON bool, stdout, stderr io.Writer) int {
+	return printReconfigured("plugboard restart", socket, restartRequest+" "+strings.Join(names, " "), asJSON, stdout, stderr)
 }
 
 // runToolsToggle disables or enables tools: through the running plugboard
-// serve, or, with --config, in that configuration's state file, which a
-// plugboard serving it picks up as it watches the file.
-func runToolsToggle(verb string, args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("plugboard tools "+verb, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	socket := fs.String("socket", defaultSocket(), "the unix socket of plugboard serve")
-	path := fs.StringP("config", "c", "", "change this configuration's state file instead of asking plugboard serve")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
-	}
-	change, err := toolsChange(verb, fs.Args())
+// serve, or, with a config path, in that configuration's state file, which
+// a plugboard serving it picks up as it watches the file.
+func runToolsToggle(verb string, names []string, socket, path string, asJSON bool, stdout, stderr io.Writer) int {
+	change, err := toolsChange(verb, names)
 	if err != nil {
 		fmt.Fprintln(stderr, "plugboard", err)
 		return exitUsage
 	}
-	if *path == "" {
-		return printReconfigured("plugboard tools "+verb, *socket, toolsRequest+" "+verb+" "+strings.Join(fs.Args(), " "), *asJSON, stdout, stderr)
+	if path == "" {
+		return printReconfigured("plugboard tools "+verb, socket, toolsRequest+" "+verb+" "+strings.Join(names, " "), asJSON, stdout, stderr)
 	}
-	statePath := config.StatePath(*path)
+	statePath := config.StatePath(path)
 	st, err := config.LoadState(statePath)
 	if err == nil && change(&st) {
 		err = config.SaveState(statePath, st)
@@ -155,12 +148,32 @@ func runToolsToggle(verb string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plugboard tools %s: %v\n", verb, err)
 		return exitFailure
 	}
-	if *asJSON {
+	if asJSON {
 		_ = json.NewEncoder(stdout).Encode(st)
 	} else {
 		fmt.Fprintf(stdout, "%sd in %s; disabled now: %s\n", verb, statePath, list(st.DisabledTools))
 	}
 	return exitOK
+}
+
+// runToolsLive prints the live catalog of the running plugboard serve at
+// socket; ok is false when none answers there (then the caller starts the
+// configuration's servers itself).
+func runToolsLive(socket, server string, asJSON bool, stdout, stderr io.Writer) (code int, ok bool) {
+	answer, err := askDaemon(socket, toolsRequest, 2*statusTimeout)
+	var cat catalogJSON
+	if err == nil {
+		err = json.Unmarshal(answer, &cat)
+	}
+	if err != nil {
+		var dial *daemonAbsent
+		if errors.As(err, &dial) {
+			return 0, false
+		}
+		fmt.Fprintln(stderr, "plugboard tools:", err)
+		return exitFailure, true
+	}
+	return printTools(cat, server, asJSON, stdout, stderr), true
 }
 
 // printReconfigured sends a request answered with reloadJSON and prints
@@ -183,16 +196,4 @@ func printReconfigured(cmd, socket, request string, asJSON bool, stdout, stderr 
 	fmt.Fprintf(stdout, "added %s; removed %s; restarted %s; renamed %s; %d unchanged\n",
 		list(out.Added), list(out.Removed), list(out.Restarted), list(out.Renamed), len(out.Unchanged))
 	return exitOK
-}
-
-// parseFlags parses args; ok is false when the command should exit with
-// code (0 after --help).
-func parseFlags(fs *pflag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK, false
-		}
-		return exitUsage, false
-	}
-	return exitOK, true
 }

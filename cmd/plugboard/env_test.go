@@ -6,7 +6,8 @@ import (
 )
 
 // A stdio server gets the SDKs' default set of plugboard's environment
-// plus its own env; inherit_env gives it the rest, but never PLUGBOARD_*.
+// plus its own env; inherit_env gives it the rest, but never PLUGBOARD_*
+// other than PLUGBOARD_NESTING, which plugboard sets.
 func TestServersGetTheDefaultEnvironmentPlusTheirOwn(t *testing.T) {
 	t.Setenv("PLUGBOARD_AUTH_TOKEN", "plug-token-in-env")
 	t.Setenv("PLANTED_SECRET", "planted")
@@ -22,12 +23,12 @@ func TestServersGetTheDefaultEnvironmentPlusTheirOwn(t *testing.T) {
 	plain := envOf("plain")
 	for _, name := range plain {
 		switch name {
-		case "HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "FIXTURE_SHOW_OWN=mine":
+		case "HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "FIXTURE_SHOW_OWN=mine", "PLUGBOARD_NESTING":
 		default:
 			t.Errorf("a server without inherit_env got %s from plugboard's environment; all it got: %q", name, plain)
 		}
 	}
-	for _, want := range []string{"PATH", "TERM", "FIXTURE_SHOW_OWN=mine"} {
+	for _, want := range []string{"PATH", "TERM", "FIXTURE_SHOW_OWN=mine", "PLUGBOARD_NESTING"} {
 		if !contains(plain, want) {
 			t.Errorf("a server without inherit_env lacks %s: %q", want, plain)
 		}
@@ -38,7 +39,7 @@ func TestServersGetTheDefaultEnvironmentPlusTheirOwn(t *testing.T) {
 		t.Errorf("a server with inherit_env lacks PLANTED_SECRET or PATH: %q", inherits)
 	}
 	for _, name := range inherits {
-		if strings.HasPrefix(name, "PLUGBOARD_") {
+		if strings.HasPrefix(name, "PLUGBOARD_") && name != "PLUGBOARD_NESTING" {
 			t.Errorf("a server with inherit_env got %s", name)
 		}
 	}

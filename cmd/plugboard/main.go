@@ -10,12 +10,18 @@
 //	plugboard attach            bridge stdin/stdout to a running plugboard serve
 //	plugboard token             print the bearer token plugboard serve requires over HTTP
 //	plugboard status            show the servers of a running plugboard serve
-//	plugboard version           print the version
+//	plugboard version           print the version (also plugboard --version)
+//	plugboard completion SHELL  print a completion script for bash, zsh, fish or powershell
+//	plugboard help [COMMAND]    describe plugboard or a command (also --help, -h)
+//
+// The command tree is built with cobra in commands.go; each command's
+// RunE calls a run function (runStdio, runServe, ...) that returns the exit
+// status: 0 ok, 1 failure, 2 usage (a bad flag or command, a bad
+// configuration).
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -44,69 +50,6 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cmd := "stdio"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
-	}
-	switch cmd {
-	case "stdio":
-		return runStdio(args, stdin, stdout, stderr)
-	case "tools":
-		return runTools(args, stdout, stderr)
-	case "serve":
-		return runServe(args, stderr)
-	case "attach":
-		return runAttach(args, stdin, stdout, stderr)
-	case "token":
-		return runToken(args, stdout, stderr)
-	case "status":
-		return runStatus(args, stdout, stderr)
-	case "reload":
-		return runReload(args, stdout, stderr)
-	case "restart":
-		return runRestart(args, stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "plugboard", actors.Version)
-		return exitOK
-	case "help":
-		usage(stdout)
-		return exitOK
-	default:
-		fmt.Fprintf(stderr, "plugboard: unknown command %q\n", cmd)
-		usage(stderr)
-		return exitUsage
-	}
-}
-
-func usage(w io.Writer) {
-	fmt.Fprint(w, `usage:
-  plugboard [stdio] [flags]   serve one MCP client on stdin/stdout
-  plugboard tools [flags]     start the servers, print the catalog a client sees, exit
-  plugboard serve [flags]     serve many clients over HTTP (/mcp, /sse, /ws) and a unix socket
-  plugboard attach [--socket PATH]  bridge stdin/stdout to a running plugboard serve
-  plugboard token             print the bearer token plugboard serve requires over HTTP
-  plugboard status [--socket PATH] [--json]  show each server of a running plugboard serve:
-                              state, restarts, last failure
-  plugboard version           print the version
-
-flags:
-`)
-	fs, _ := commonFlags("plugboard")
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-}
-
-// commonFlags are the flags every command that loads a configuration takes.
-func commonFlags(name string) (*pflag.FlagSet, *string) {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	path := fs.StringP("config", "c", "", "configuration file (default $PLUGBOARD_CONFIG, else "+displayDefaultPath()+")")
-	fs.Duration("startup-timeout", 5*time.Second, "how long list requests wait for servers still starting (env PLUGBOARD_STARTUP_TIMEOUT)")
-	fs.String("log-level", "info", "debug, info, warn or error (env PLUGBOARD_LOG_LEVEL)")
-	fs.Int("page-size", 1000, "items per page of the lists plugboard returns (env PLUGBOARD_PAGE_SIZE)")
-	return fs, path
-}
-
 func displayDefaultPath() string {
 	if p := config.DefaultPath(); p != "" {
 		return p
@@ -114,20 +57,10 @@ func displayDefaultPath() string {
 	return "$XDG_CONFIG_HOME/plugboard/config.yaml"
 }
 
-// load parses the flags and loads the configuration, printing any problem.
-func load(fs *pflag.FlagSet, path *string, args []string, stderr io.Writer) (*config.Config, *slog.Logger, int) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil, nil, exitOK
-		}
-		fmt.Fprintln(stderr, "plugboard:", err)
-		return nil, nil, exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "plugboard: unexpected argument %q\n", fs.Arg(0))
-		return nil, nil, exitUsage
-	}
-	file := *path
+// load loads the configuration named by the parsed flags in fs (the flags
+// of commonFlags), printing any problem.
+func load(fs *pflag.FlagSet, stderr io.Writer) (*config.Config, *slog.Logger, int) {
+	file, _ := fs.GetString("config")
 	if file == "" {
 		file = os.Getenv("PLUGBOARD_CONFIG")
 	}
@@ -156,10 +89,8 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // runStdio serves one client on stdin and stdout until stdin ends or a
 // signal arrives. Nothing but protocol frames goes to stdout.
-func runStdio(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs, path := commonFlags("plugboard stdio")
-	fs.SetOutput(stderr)
-	cfg, log, code := load(fs, path, args, stderr)
+func runStdio(fs *pflag.FlagSet, stdin io.Reader, stdout, stderr io.Writer) int {
+	cfg, log, code := load(fs, stderr)
 	if cfg == nil {
 		return code
 	}

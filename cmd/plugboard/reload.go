@@ -219,13 +219,6 @@ func orEmpty(names []string) []string {
 // runReload asks a running `plugboard serve` to read its configuration
 // file again, and prints what changed. An invalid configuration is
 // printed with its problem and exits 1; the daemon keeps the running one.
-func runReload(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("plugboard reload", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	socket := fs.String("socket", defaultSocket(), "the unix socket of plugboard serve")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
-	}
-	return printReconfigured("plugboard reload", *socket, reloadRequestLine, *asJSON, stdout, stderr)
+func runReload(socket string, asJSON bool, stdout, stderr io.Writer) int {
+	return printReconfigured("plugboard reload", socket, reloadRequestLine, asJSON, stdout, stderr)
 }

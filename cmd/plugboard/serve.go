@@ -45,11 +45,8 @@ func serveFlags(fs *pflag.FlagSet) *string {
 
 // runServe runs plugboard as a daemon that many clients share: over HTTP
 // (Streamable HTTP, legacy SSE, WebSocket) and a local unix socket.
-func runServe(args []string, stderr io.Writer) int {
-	fs, path := commonFlags("plugboard serve")
-	socket := serveFlags(fs)
-	fs.SetOutput(stderr)
-	cfg, log, code := load(fs, path, args, stderr)
+func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
+	cfg, log, code := load(fs, stderr)
 	if cfg == nil {
 		return code
 	}
@@ -155,13 +152,7 @@ func acceptStreams(ln net.Listener, sys *actors.System, reloads *reloader, log *
 // runAttach bridges this process's stdin and stdout to a running
 // `plugboard serve` over its unix socket: a desktop client starts
 // `plugboard attach` and shares the daemon's servers.
-func runAttach(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("plugboard attach", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	socket := fs.String("socket", defaultSocket(), "the unix socket of plugboard serve")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
+func runAttach(socket *string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Only the unix socket: no token needed, its owner and the peer's uid
 	// are checked instead.
 	conn, err := transports.DialLocalSocket(*socket)
@@ -186,15 +177,7 @@ func runAttach(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // runToken prints the bearer token `plugboard serve` requires over HTTP
 // (unless --auth-token or PLUGBOARD_AUTH_TOKEN replace it), creating it if
 // missing, for pasting into clients' configurations.
-func runToken(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("plugboard token", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
+func runToken(stdout, stderr io.Writer) int {
 	dir := transports.DefaultStateDir()
 	if err := transports.EnsurePrivateDir(dir); err != nil {
 		fmt.Fprintln(stderr, "plugboard: cannot use the state directory:", err)

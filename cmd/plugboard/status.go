@@ -15,7 +15,6 @@ import (
 
 	"github.com/plugboard/plugboard/actors"
 	"github.com/plugboard/plugboard/transports"
-	"github.com/spf13/pflag"
 )
 
 // The status request on the unix socket: one line, answered with one JSON
@@ -123,14 +122,7 @@ func answerStatus(d daemonParts, _ []string, conn net.Conn) {
 
 // runStatus asks a running `plugboard serve` over its unix socket for its
 // servers' states and prints them.
-func runStatus(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("plugboard status", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	socket := fs.String("socket", defaultSocket(), "the unix socket of plugboard serve")
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
+func runStatus(socket *string, asJSON *bool, stdout, stderr io.Writer) int {
 	// The same checks as attach: status talks only to this user's serve.
 	conn, err := transports.DialLocalSocket(*socket)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/plugboard/plugboard/actors"
 	"github.com/plugboard/plugboard/messages"
+	"github.com/spf13/pflag"
 )
 
 // catalogJSON is what `plugboard tools --json` prints.
@@ -26,6 +27,7 @@ type entryJSON struct {
 	Server      string `json:"server"`
 	Original    string `json:"original"`
 	Description string `json:"description,omitempty"`
+	Disabled    bool   `json:"disabled,omitempty"` // by plugboard tools disable: clients neither see nor call it
 }
 
 type serverJSON struct {
@@ -37,11 +39,8 @@ type serverJSON struct {
 // runTools starts the configured servers, waits for each to be ready or to
 // fail (at most the start-up timeout), prints the client-facing catalog and
 // exits: 0 when every enabled server is ready, 1 otherwise.
-func runTools(args []string, stdout, stderr io.Writer) int {
-	fs, path := commonFlags("plugboard tools")
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	fs.SetOutput(stderr)
-	cfg, log, code := load(fs, path, args, stderr)
+func runTools(fs *pflag.FlagSet, asJSON *bool, server string, stdout, stderr io.Writer) int {
+	cfg, log, code := load(fs, stderr)
 	if cfg == nil {
 		return code
 	}
@@ -62,8 +61,20 @@ func runTools(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 
-	out := toCatalogJSON(snap)
-	if *asJSON {
+	return printTools(toCatalogJSON(snap), server, *asJSON, stdout, stderr)
+}
+
+// printTools prints a catalog, or one server's part of it: 0 when every
+// server shown is ready or disabled, 1 otherwise.
+func printTools(out catalogJSON, server string, asJSON bool, stdout, stderr io.Writer) int {
+	if server != "" {
+		out = out.of(server)
+		if len(out.Servers) == 0 {
+			fmt.Fprintf(stderr, "plugboard tools: no server %q (see plugboard status)\n", server)
+			return exitFailure
+		}
+	}
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
@@ -80,10 +91,30 @@ func runTools(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// of returns the part of the catalog that is one server's.
+func (c catalogJSON) of(server string) catalogJSON {
+	keep := func(entries []entryJSON) []entryJSON {
+		out := []entryJSON{}
+		for _, e := range entries {
+			if e.Server == server {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	out := catalogJSON{Tools: keep(c.Tools), Prompts: keep(c.Prompts), Resources: keep(c.Resources), ResourceTemplates: keep(c.ResourceTemplates), Servers: []serverJSON{}}
+	for _, s := range c.Servers {
+		if s.Name == server {
+			out.Servers = append(out.Servers, s)
+		}
+	}
+	return out
+}
+
 func toCatalogJSON(snap *messages.Snapshot) catalogJSON {
 	out := catalogJSON{Tools: []entryJSON{}, Prompts: []entryJSON{}, Resources: []entryJSON{}, ResourceTemplates: []entryJSON{}, Servers: []serverJSON{}}
 	for _, e := range snap.Entries {
-		entry := entryJSON{Name: e.Name, Server: e.Server, Original: e.Original, Description: e.Description}
+		entry := entryJSON{Name: e.Name, Server: e.Server, Original: e.Original, Description: e.Description, Disabled: e.Disabled}
 		switch e.Kind {
 		case messages.Tools:
 			out.Tools = append(out.Tools, entry)
@@ -114,8 +145,12 @@ func printCatalog(w io.Writer, c catalogJSON) {
 			fmt.Fprintf(tw, "  %s\tSERVER\tDESCRIPTION\n", nameHeader)
 		}
 		for _, e := range entries {
+			desc := truncate(e.Description, 60)
+			if e.Disabled {
+				desc = "(disabled: plugboard tools enable " + e.Name + ")"
+			}
 			if withOriginal {
-				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", e.Name, e.Server, e.Original, truncate(e.Description, 60))
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", e.Name, e.Server, e.Original, desc)
 			} else {
 				fmt.Fprintf(tw, "  %s\t%s\t%s\n", e.Name, e.Server, truncate(e.Description, 60))
 			}

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/plugboard/plugboard/actors"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// exitStatus is what a command's RunE returns when it has already said
+// what went wrong: run exits with it and prints nothing more. Any other
+// error cobra returns is a usage error (a bad flag, an unknown command).
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// exit turns a run function's exit status into what RunE returns.
+func exit(code int) error {
+	if code == exitOK {
+		return nil
+	}
+	return exitStatus(code)
+}
+
+// run parses args, runs the command they name and returns the process's
+// exit status. Help, the version and completion scripts go to stdout,
+// problems with the command line to stderr as one line; a running command
+// writes to stdout only what it is for (in stdio mode, protocol frames).
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCommand(stdin, stdout, stderr)
+	if args == nil {
+		args = []string{} // cobra reads os.Args when given nil
+	}
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	var status exitStatus
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &status):
+		return int(status)
+	default:
+		fmt.Fprintf(stderr, "plugboard: %v (see plugboard --help)\n", err)
+		return exitUsage
+	}
+}
+
+// newRootCommand builds the command tree. Adding a subcommand is adding
+// one cobra.Command here whose RunE calls a run function.
+func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	stdio := func(cmd *cobra.Command, _ []string) error {
+		return exit(runStdio(cmd.Flags(), stdin, stdout, stderr))
+	}
+	root := &cobra.Command{
+		Use:   "plugboard",
+		Short: "One MCP server in front of many",
+		Long: `plugboard is one MCP server in front of many: it starts and supervises the
+MCP servers in its configuration and presents their tools, prompts and
+resources to a client as one namespaced set.
+
+Without a command it serves one client on stdin/stdout, as a desktop client
+starts it; the configuration comes from --config, else $PLUGBOARD_CONFIG,
+else ` + displayDefaultPath() + `.`,
+		Version:            actors.Version,
+		Args:               cobra.NoArgs,
+		RunE:               stdio,
+		SilenceErrors:      true, // run prints them, on one line
+		SilenceUsage:       true,
+		DisableSuggestions: true,
+	}
+	root.SetVersionTemplate("plugboard {{.Version}}\n")
+	addConfigFlags(root)
+
+	stdioCmd := &cobra.Command{
+		Use:   "stdio",
+		Short: "Serve one MCP client on stdin/stdout (the default)",
+		Long: `Serve one MCP client on stdin/stdout: start the configured servers and
+route the client's requests to them until stdin ends or a signal arrives.
+This is what plugboard does without a command, and what a desktop client
+(Claude Desktop, Cursor, Cline) starts. Nothing but protocol frames is
+written to stdout; logs go to stderr.`,
+		Args: cobra.NoArgs,
+		RunE: stdio,
+	}
+	addConfigFlags(stdioCmd)
+
+	tools := &cobra.Command{
+		Use:   "tools",
+		Short: "Start the servers, print the catalog a client sees, exit",
+		Long: `Start the configured servers, wait for each to be ready or to fail (up to
+the start-up timeout), print the client-facing tools, prompts, resources and
+each server's state, and exit. The quickest check of a configuration: the
+exit status is 1 when an enabled server is not ready.`,
+		Args: cobra.NoArgs,
+	}
+	addConfigFlags(tools)
+	asJSON := tools.Flags().Bool("json", false, "print JSON instead of a table")
+	toolsSocket := tools.Flags().String("socket", defaultSocket(), "the unix socket of plugboard serve, asked for its live catalog unless --config is given")
+	toolsServer := tools.Flags().String("server", "", "list only this server's tools, prompts and resources")
+	tools.RunE = func(cmd *cobra.Command, _ []string) error {
+		if !cmd.Flags().Changed("config") && os.Getenv("PLUGBOARD_CONFIG") == "" {
+			if code, ok := runToolsLive(*toolsSocket, *toolsServer, *asJSON, stdout, stderr); ok {
+				return exit(code)
+			}
+		}
+		return exit(runTools(cmd.Flags(), asJSON, *toolsServer, stdout, stderr))
+	}
+	for _, verb := range []string{"disable", "enable"} {
+		toggle := &cobra.Command{
+			Use:   verb + " NAME...",
+			Short: map[string]string{"disable": "Hide tools from clients and refuse calls to them", "enable": "Give disabled tools back to clients"}[verb],
+			Long: `Disable or enable tools by their client-facing names (as plugboard tools lists
+them). A disabled tool is hidden from clients and refused if called. The
+choice is kept in a state file beside the configuration
+(NAME.plugboard-state.json, 0600), so it survives restarts and reloads.
+Without --config the running plugboard serve is told, and its clients get
+list_changed; with --config the state file of that configuration is changed,
+and a plugboard serving it picks the change up as it watches the file.`,
+			Args: cobra.MinimumNArgs(1),
+		}
+		verb := verb
+		socket := toggle.Flags().String("socket", defaultSocket(), "the unix socket of plugboard serve")
+		path := toggle.Flags().StringP("config", "c", "", "change this configuration's state file instead of asking plugboard serve")
+		toggleJSON := toggle.Flags().Bool("json", false, "print JSON")
+		toggle.RunE = func(cmd *cobra.Command, names []string) error {
+			return exit(runToolsToggle(verb, names, *socket, *path, *toggleJSON, stdout, stderr))
+		}
+		tools.AddCommand(toggle)
+	}
+
+	serve := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve many clients over HTTP (/mcp, /sse, /ws) and a unix socket",
+		Long: `Run plugboard as a daemon that many clients share: over HTTP (Streamable
+HTTP at /mcp, legacy SSE at /sse, WebSocket at /ws) with a bearer token, and
+over a unix socket in plugboard's private state directory, which
+plugboard attach and plugboard status use. Use it when several clients
+should share one set of running servers.`,
+		Args: cobra.NoArgs,
+	}
+	serveFlagSet := commonFlags("plugboard serve")
+	socket := serveFlags(serveFlagSet)
+	serve.Flags().AddFlagSet(serveFlagSet)
+	markConfigFile(serve)
+	serve.RunE = func(cmd *cobra.Command, _ []string) error {
+		return exit(runServe(cmd.Flags(), socket, stderr))
+	}
+
+	attach := &cobra.Command{
+		Use:   "attach",
+		Short: "Bridge stdin/stdout to a running plugboard serve",
+		Long: `Bridge stdin/stdout to a running plugboard serve over its unix socket. Give
+a desktop client "plugboard attach" as its command to let it share the
+servers of your plugboard serve instead of starting its own. Only your own
+serve is accepted: the socket's owner and the peer are checked.`,
+		Args: cobra.NoArgs,
+	}
+	attachSocket := attach.Flags().String("socket", defaultSocket(), "the unix socket of plugboard serve")
+	attach.RunE = func(cmd *cobra.Command, _ []string) error {
+		return exit(runAttach(attachSocket, stdin, stdout, stderr))
+	}
+
+	token := &cobra.Command{
+		Use:   "token",
+		Short: "Print the bearer token plugboard serve requires over HTTP",
+		Long: `Print the bearer token plugboard serve requires from HTTP clients, creating
+it in the private state directory if missing, for pasting into a client's
+configuration. --auth-token or PLUGBOARD_AUTH_TOKEN given to serve replace it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return exit(runToken(stdout, stderr))
+		},
+	}
+
+	status := &cobra.Command{
+		Use:   "status",
+		Short: "Show the servers of a running plugboard serve",
+		Long: `Ask a running plugboard serve, over its unix socket, for each of its servers:
+state (ready, starting, restarting, failed, disabled), transport, target,
+tool count, restarts and last failure. A plugboard in stdio mode belongs to
+its client and has no socket: status needs a plugboard serve.`,
+		Args: cobra.NoArgs,
+	}
+	statusSocket := status.Flags().String("socket", defaultSocket(), "the unix socket of plugboard serve")
+	statusJSON := status.Flags().Bool("json", false, "print JSON instead of a table")
+	status.RunE = func(cmd *cobra.Command, _ []string) error {
+		return exit(runStatus(statusSocket, statusJSON, stdout, stderr))
+	}
+
+	reload := &cobra.Command{
+		Use:   "reload",
+		Short: "Make a running plugboard serve read its configuration again",
+		Long: `Make a running plugboard serve read its configuration file again, as it does
+by itself when the file changes and on SIGHUP. Servers added start, removed
+ones stop, changed ones restart, and the others keep running untouched.
+An invalid configuration is refused with its problem (exit status 1) and the
+running one stays.`,
+		Args: cobra.NoArgs,
+	}
+	reloadSocket := reload.Flags().String("socket", defaultSocket(), "the unix socket of plugboard serve")
+	reloadJSON := reload.Flags().Bool("json", false, "print JSON")
+	reload.RunE = func(cmd *cobra.Command, _ []string) error {
+		return exit(runReload(*reloadSocket, *reloadJSON, stdout, stderr))
+	}
+
+	restart := &cobra.Command{
+		Use:   "restart NAME...",
+		Short: "Restart servers of a running plugboard serve",
+		Long: `Restart servers of a running plugboard serve by name (as plugboard status
+lists them): their calls in flight are answered with an error naming the
+server, and their sessions start afresh. The configuration is read again
+too, as by plugboard reload.`,
+		Args: cobra.MinimumNArgs(1),
+	}
+	restartSocket := restart.Flags().String("socket", defaultSocket(), "the unix socket of plugboard serve")
+	restartJSON := restart.Flags().Bool("json", false, "print JSON")
+	restart.RunE = func(cmd *cobra.Command, names []string) error {
+		return exit(runRestart(*restartSocket, names, *restartJSON, stdout, stderr))
+	}
+
+	version := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Long:  `Print plugboard's version, as plugboard --version does.`,
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(stdout, "plugboard", actors.Version)
+		},
+	}
+
+	root.AddCommand(stdioCmd, tools, serve, attach, token, status, reload, restart, version)
+	return root
+}
+
+// addConfigFlags gives cmd the flags of every command that loads a
+// configuration.
+func addConfigFlags(cmd *cobra.Command) {
+	cmd.Flags().AddFlagSet(commonFlags("plugboard " + cmd.Name()))
+	markConfigFile(cmd)
+}
+
+// markConfigFile makes shells complete --config with configuration files.
+func markConfigFile(cmd *cobra.Command) {
+	_ = cmd.MarkFlagFilename("config", "yaml", "yml", "json", "toml")
+}
+
+// commonFlags are the flags every command that loads a configuration takes.
+func commonFlags(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.StringP("config", "c", "", "configuration file (default $PLUGBOARD_CONFIG, else "+displayDefaultPath()+")")
+	fs.Duration("startup-timeout", 5*time.Second, "how long list requests wait for servers still starting (env PLUGBOARD_STARTUP_TIMEOUT)")
+	fs.String("log-level", "info", "debug, info, warn or error (env PLUGBOARD_LOG_LEVEL)")
+	fs.Int("page-size", 1000, "items per page of the lists plugboard returns (env PLUGBOARD_PAGE_SIZE)")
+	return fs
+}
