@@ -156,27 +156,32 @@ func runAttach(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("plugboard attach", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	socket := fs.String("socket", defaultSocket(), "the unix socket of plugboard serve")
+	spawn := fs.Bool("spawn", false, "start plugboard serve (detached, logging to serve.log in the state directory) if none answers on the socket")
+	configPath := fs.StringP("config", "c", "", "with --spawn: the configuration the started plugboard serve loads")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
 		return exitUsage
 	}
 	// Only the unix socket: no token needed, its owner and the peer's uid
 	// are checked instead.
 	conn, err := transports.DialLocalSocket(*socket)
-	if err != nil {
-		fmt.Fprintf(stderr, "plugboard attach: no plugboard serve of yours at %s: %v\n", *socket, err)
+	if err != nil && *spawn {
+		conn, err = spawnDaemon(*socket, *configPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "plugboard attach --spawn: no plugboard serve answered at %s and starting one failed: %v\n", *socket, err)
+			return exitFailure
+		}
+	} else if err != nil {
+		fmt.Fprintf(stderr, "plugboard attach: no plugboard serve of yours at %s (start one with plugboard serve, or use attach --spawn): %v\n", *socket, err)
 		return exitFailure
 	}
 	defer conn.Close()
-	done := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(stdout, conn)
-		close(done)
-	}()
-	_, _ = io.Copy(conn, stdin)
-	if uc, ok := conn.(*net.UnixConn); ok {
-		_ = uc.CloseWrite()
+	if err := newAttachBridge(*socket, conn, stdout).run(stdin); err != nil {
+		fmt.Fprintln(stderr, "plugboard attach:", err)
+		return exitFailure
 	}
-	<-done
 	return exitOK
 }
 
