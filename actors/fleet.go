@@ -30,6 +30,7 @@ type fleetActor struct {
 	eras     *eraCache       // which revision each server speaks, remembered
 	records  *transports.ChildRecords
 	restarts map[string]*messages.SupervisedServer // restarts and failures, for status
+	stderr   map[string]*stderrRing                // each server's standard error, kept across restarts (fleet_logs.go)
 }
 
 type fleetChild struct {
@@ -59,6 +60,12 @@ func (f *fleetActor) Receive(ctx actor.Context) {
 		}
 	case *messages.SupervisionRequest:
 		ctx.Respond(f.supervision())
+	case *messages.ServerStderr:
+		f.keepStderr(msg)
+	case *messages.LogsRequest:
+		ctx.Respond(f.logs(msg))
+	case *messages.ServersRequest:
+		ctx.Respond(f.serverList())
 	case *messages.OfferCapabilities:
 		if f.offer == nil {
 			f.offer = msg.Capabilities

@@ -10,6 +10,7 @@
 //	plugboard attach            bridge stdin/stdout to a running plugboard serve
 //	plugboard token             print the bearer token plugboard serve requires over HTTP
 //	plugboard status            show the servers of a running plugboard serve
+//	plugboard logs NAME [-f]    print a server's stderr kept by a running plugboard serve
 //	plugboard version           print the version
 package main
 
@@ -62,6 +63,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runToken(args, stdout, stderr)
 	case "status":
 		return runStatus(args, stdout, stderr)
+	case "logs":
+		return runLogs(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "plugboard", actors.Version)
 		return exitOK
@@ -80,10 +83,13 @@ func usage(w io.Writer) {
   plugboard [stdio] [flags]   serve one MCP client on stdin/stdout
   plugboard tools [flags]     start the servers, print the catalog a client sees, exit
   plugboard serve [flags]     serve many clients over HTTP (/mcp, /sse, /ws) and a unix socket
-  plugboard attach [--socket PATH]  bridge stdin/stdout to a running plugboard serve
+  plugboard attach [--socket PATH] [--spawn]  bridge stdin/stdout to a running plugboard serve
+                              (--spawn: start one if none answers)
   plugboard token             print the bearer token plugboard serve requires over HTTP
   plugboard status [--socket PATH] [--json]  show each server of a running plugboard serve:
-                              state, restarts, last failure
+                              state, pid, revision, uptime, restarts, last failure, calls
+                              in flight; and the client sessions
+  plugboard logs NAME [-f]    print the stderr plugboard serve kept of server NAME (-f: follow)
   plugboard version           print the version
 
 flags:

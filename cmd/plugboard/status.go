@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -31,24 +33,40 @@ const (
 
 // statusJSON is what `plugboard status --json` prints and serve answers.
 type statusJSON struct {
-	Servers []serverStatusJSON `json:"servers"`
+	PID      int                 `json:"pid"` // the daemon's
+	Servers  []serverStatusJSON  `json:"servers"`
+	Sessions []sessionStatusJSON `json:"sessions"`
+}
+
+type sessionStatusJSON struct {
+	Transport  string `json:"transport"`
+	ClientName string `json:"client_name"`
+	Workspace  string `json:"workspace"`
+	InFlight   int    `json:"in_flight"`
 }
 
 type serverStatusJSON struct {
-	Name             string  `json:"name"`
-	State            string  `json:"state"` // ready, starting, restarting, failed, disabled
-	RetryInSeconds   float64 `json:"retry_in_seconds,omitempty"`
-	Transport        string  `json:"transport"`
-	Target           string  `json:"target"` // redacted URL, or the command without arguments
-	Tools            int     `json:"tools"`
-	Restarts         int     `json:"restarts"`
-	RestartsOverSecs float64 `json:"restarts_over_seconds,omitempty"`
-	LastFailureAgo   float64 `json:"last_failure_seconds_ago,omitempty"`
-	LastFailure      string  `json:"last_failure,omitempty"`
+	Name             string   `json:"name"`
+	State            string   `json:"state"` // ready, starting, restarting, failed, disabled
+	RetryInSeconds   float64  `json:"retry_in_seconds,omitempty"`
+	Transport        string   `json:"transport"`
+	Target           string   `json:"target"` // redacted URL, or the command without arguments
+	Tools            int      `json:"tools"`
+	Restarts         int      `json:"restarts"`
+	RestartsOverSecs float64  `json:"restarts_over_seconds,omitempty"`
+	LastFailureAgo   float64  `json:"last_failure_seconds_ago,omitempty"`
+	LastFailure      string   `json:"last_failure,omitempty"`
+	PID              int      `json:"pid,omitempty"`      // a stdio server's process, while it runs
+	Revision         string   `json:"revision,omitempty"` // the protocol revision negotiated
+	UptimeSeconds    float64  `json:"uptime_seconds,omitempty"`
+	InFlight         int      `json:"in_flight"`
+	Stderr           []string `json:"stderr,omitempty"` // its last lines, when it is not ready
 }
 
-// serveSocketConn serves one connection to the unix socket: a status
-// request, or else an MCP session of newline-delimited JSON-RPC.
+// serveSocketConn serves one connection to the unix socket: a request
+// line (socketRequests), or else an MCP session of newline-delimited
+// JSON-RPC. A request line starts with a lowercase letter, which no JSON
+// text does; a session starts with '{' or '['.
 func serveSocketConn(conn net.Conn, sys *actors.System, log *slog.Logger) {
 	defer conn.Close()
 	r := bufio.NewReader(conn)
@@ -56,35 +74,38 @@ func serveSocketConn(conn net.Conn, sys *actors.System, log *slog.Logger) {
 	if err != nil {
 		return
 	}
-	if first[0] == statusRequest[0] {
-		answerStatus(r, conn, sys, log)
+	if first[0] >= 'a' && first[0] <= 'z' {
+		answerRequest(r, conn, sys, log)
 		return
 	}
-	<-sys.ServeStream(r, conn, transports.DefaultMaxFrame)
+	<-sys.ServeStreamOver("socket", r, conn, transports.DefaultMaxFrame)
 }
 
-func answerStatus(r *bufio.Reader, conn net.Conn, sys *actors.System, log *slog.Logger) {
+func answerStatus(conn net.Conn, _ []string, sys *actors.System, log *slog.Logger) {
 	_ = conn.SetDeadline(time.Now().Add(2 * statusTimeout))
-	line, err := r.ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != statusRequest {
-		fmt.Fprintf(conn, "{\"error\":%q}\n", "unknown request; the socket serves MCP sessions and the line \"status\"")
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
 	defer cancel()
 	servers, err := sys.Status(ctx)
+	var sessions []actors.SessionStatus
+	if err == nil {
+		sessions, err = sys.Sessions(ctx)
+	}
 	if err != nil {
 		log.Warn("status", "err", err)
-		fmt.Fprintf(conn, "{\"error\":%q}\n", err.Error())
+		answerError(conn, err.Error())
 		return
 	}
-	out := statusJSON{Servers: make([]serverStatusJSON, 0, len(servers))}
+	out := statusJSON{PID: os.Getpid(), Servers: make([]serverStatusJSON, 0, len(servers)), Sessions: make([]sessionStatusJSON, 0, len(sessions))}
 	for _, s := range servers {
 		out.Servers = append(out.Servers, serverStatusJSON{
 			Name: s.Name, State: s.State, RetryInSeconds: s.RetryIn.Seconds(), Transport: s.Transport, Target: s.Target,
 			Tools: s.Tools, Restarts: s.Restarts, RestartsOverSecs: s.RestartsOver.Seconds(),
 			LastFailureAgo: s.LastFailure.Seconds(), LastFailure: s.Reason,
+			PID: s.ProcessID, Revision: s.Revision, UptimeSeconds: s.Uptime.Seconds(), InFlight: s.InFlight, Stderr: s.Stderr,
 		})
+	}
+	for _, s := range sessions {
+		out.Sessions = append(out.Sessions, sessionStatusJSON(s))
 	}
 	_ = json.NewEncoder(conn).Encode(out)
 }
@@ -139,7 +160,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 
 func printStatus(w io.Writer, st statusJSON) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVER\tSTATE\tTRANSPORT\tTARGET\tTOOLS\tRESTARTS\tLAST FAILURE")
+	fmt.Fprintln(tw, "SERVER\tSTATE\tTRANSPORT\tTARGET\tTOOLS\tRESTARTS\tLAST FAILURE\tPID\tREVISION\tUPTIME\tIN FLIGHT")
 	for _, s := range st.Servers {
 		state := s.State
 		if s.State == actors.StateRestarting {
@@ -156,9 +177,47 @@ func printStatus(w io.Writer, st statusJSON) {
 		if s.LastFailure != "" {
 			failure = roughly(s.LastFailureAgo) + " ago: " + truncate(s.LastFailure, 100)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.Name, state, s.Transport, s.Target, s.Tools, restarts, failure)
+		pid, revision, uptime := "-", "-", "-"
+		if s.PID > 0 {
+			pid = strconv.Itoa(s.PID)
+		}
+		if s.Revision != "" {
+			revision = s.Revision
+		}
+		if s.UptimeSeconds > 0 {
+			uptime = roughly(s.UptimeSeconds)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\n", s.Name, state, s.Transport, s.Target, s.Tools, restarts, failure,
+			pid, revision, uptime, s.InFlight)
 	}
 	_ = tw.Flush()
+	for _, s := range st.Servers {
+		if len(s.Stderr) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s is %s; the last lines of its stderr (plugboard logs %s for more):\n", s.Name, s.State, s.Name)
+		for _, line := range s.Stderr {
+			fmt.Fprintln(w, "  "+truncate(line, 200))
+		}
+	}
+	fmt.Fprintln(w)
+	if len(st.Sessions) == 0 {
+		fmt.Fprintln(w, "no client sessions")
+		return
+	}
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SESSION\tTRANSPORT\tCLIENT\tWORKSPACE\tIN FLIGHT")
+	for i, s := range st.Sessions {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\n", i+1, orDash(s.Transport), orDash(s.ClientName), orDash(s.Workspace), s.InFlight)
+	}
+	_ = tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // roughly renders seconds as people say them: "12 s", "3 min", "2 h".
