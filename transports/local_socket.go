@@ -58,7 +58,7 @@ type SocketInUseError struct {
 
 func (e *SocketInUseError) Error() string {
 	if e.PID > 0 {
-		return fmt.Sprintf("another plugboard (pid %d) is listening on %s", e.PID, e.Path)
+		return fmt.Sprintf("another plugboard is listening on %s (pid %d)", e.Path, e.PID)
 	}
 	return fmt.Sprintf("another plugboard is listening on %s", e.Path)
 }
