@@ -38,6 +38,7 @@ type fleetActor struct {
 	// incarnations counts each server name's incarnations, kept when a
 	// reload restarts or removes the server.
 	incarnations map[string]*atomic.Uint64
+	stderr       map[string]*stderrRing // each server's standard error, kept across restarts (fleet_logs.go)
 }
 
 type fleetChild struct {
@@ -67,6 +68,12 @@ func (f *fleetActor) Receive(ctx actor.Context) {
 		}
 	case *messages.SupervisionRequest:
 		ctx.Respond(f.supervision())
+	case *messages.ServerStderr:
+		f.keepStderr(msg)
+	case *messages.LogsRequest:
+		ctx.Respond(f.logs(msg))
+	case *messages.ServersRequest:
+		ctx.Respond(f.serverList())
 	case *messages.OfferCapabilities:
 		if f.offer == nil {
 			f.offer = msg.Capabilities

@@ -46,6 +46,8 @@ type frontActor struct {
 	// changes go only to such sessions (not to the idle handshake-era
 	// session of a stream whose client speaks 2026-07-28 only).
 	listening bool
+	// transport and clientName describe the session in status.
+	transport, clientName string
 }
 
 // clientCall is a client request not yet answered.
@@ -86,6 +88,10 @@ func (f *frontActor) Receive(ctx actor.Context) {
 		f.withdraw(msg.Token)
 	case *clientListening:
 		f.listening = true
+	case *sessionTransport:
+		f.transport = msg.name
+	case *messages.SessionInfoRequest:
+		ctx.Respond(f.info())
 	case *clientAbandoned:
 		f.cancelCall(ctx, string(msg.id), msg.reason)
 	case *clientEnded:
@@ -124,6 +130,7 @@ func (f *frontActor) request(ctx actor.Context, fr *transports.Frame) {
 			return
 		}
 		f.clientCaps = caps
+		f.clientName = initializingClient(fr.Params)
 		f.listening = true
 		ctx.Send(f.router, &messages.Initialize{Session: ctx.Self(), ClientID: fr.ID, Params: fr.Params})
 	case "ping":

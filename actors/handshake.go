@@ -104,12 +104,15 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 
 // dial starts the server's connection.
 func (s *serverActor) dial() (transports.Downstream, error) {
-	root, self, inc := s.root, s.self, s.incarnation
+	root, self, inc, fleet, name := s.root, s.self, s.incarnation, s.fleet, s.cfg.Name
 	handlers := transports.Handlers{
 		Notification: func(method string, params json.RawMessage) {
 			root.Send(self, &downstreamNotification{incarnation: inc, method: method, params: params})
 		},
-		Stderr: func(line string) { s.log.Info("downstream stderr", "line", line) },
+		Stderr: func(line string) {
+			s.log.Info("downstream stderr", "line", line)
+			root.Send(fleet, &messages.ServerStderr{Server: name, Line: line})
+		},
 		Request: func(ctx context.Context, id json.RawMessage, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError) {
 			return s.askClient(ctx, inc, id, method, params)
 		},

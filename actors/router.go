@@ -102,6 +102,8 @@ func (r *routerActor) Receive(ctx actor.Context) {
 	case *messages.SessionClosed:
 		delete(r.sessions, pidKey(msg.Session))
 		r.dropSubscriptions(ctx, msg.Session)
+	case *messages.SessionsRequest:
+		ctx.Respond(r.sessionList())
 	case *messages.Initialize:
 		r.initialize(ctx, msg)
 	case *messages.CancelRequest:

@@ -66,6 +66,8 @@ type serverActor struct {
 	asked    map[string]*pendingQuestion   // server-to-client requests by token
 	calls    *fairQueue[*messages.Forward] // slots and queue, shared among sessions
 	caller   *actor.PID                    // the session that most recently called this server
+	revision string                        // the protocol revision the incarnation negotiated
+	fleet    *actor.PID                    // its supervisor, which keeps its standard error
 }
 
 // serverFeatures are the optional capabilities a server declared.
@@ -204,6 +206,8 @@ func (s *serverActor) Receive(ctx actor.Context) {
 	case *retire:
 		s.answerPending(ctx, fmt.Sprintf("server %s %s", s.cfg.Name, msg.reason))
 		ctx.Stop(ctx.Self())
+	case *messages.ServerInfoRequest:
+		ctx.Respond(s.info())
 	case *messages.OfferCapabilities:
 		select {
 		case s.offer <- msg.Capabilities:
@@ -279,7 +283,7 @@ func (s *serverActor) Receive(ctx actor.Context) {
 func (s *serverActor) start(ctx actor.Context) {
 	ctx.Send(s.router, &messages.ServerStarting{Server: s.cfg.Name, PID: ctx.Self(), Incarnation: s.incarnation})
 	ctx.Request(ctx.Parent(), &messages.NeedCapabilities{})
-	s.root, s.self = ctx.ActorSystem().Root, ctx.Self()
+	s.root, s.self, s.fleet = ctx.ActorSystem().Root, ctx.Self(), ctx.Parent()
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.procs.Add(1)
@@ -564,6 +568,7 @@ func (s *serverActor) connected(ctx actor.Context, msg *serverConnected) {
 	s.offered = offeredCapabilities(msg.offer)
 	s.features = msg.features
 	s.readyAt = time.Now()
+	s.revision = msg.version
 	s.log.Info("server ready", "protocol", msg.version, "incarnation", s.incarnation,
 		"tools", len(msg.lists[messages.Tools]), "prompts", len(msg.lists[messages.Prompts]),
 		"resources", len(msg.lists[messages.Resources]), "templates", len(msg.lists[messages.ResourceTemplates]))

@@ -111,7 +111,14 @@ func (s *Session) Close() {
 // each with a session of its own. The returned channel is closed once
 // everything written has been flushed.
 func (s *System) ServeStream(in io.Reader, out io.Writer, maxFrame int) <-chan struct{} {
+	return s.ServeStreamOver("stdio", in, out, maxFrame)
+}
+
+// ServeStreamOver is ServeStream for a stream that status names
+// transport ("stdio", "socket").
+func (s *System) ServeStreamOver(transport string, in io.Reader, out io.Writer, maxFrame int) <-chan struct{} {
 	sess := s.OpenSession()
+	sess.(*Session).DescribeTransport(transport)
 	done := make(chan struct{})
 	w := &streamWriter{w: bufio.NewWriterSize(out, 64<<10), log: s.log}
 	stop := make(chan struct{})

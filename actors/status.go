@@ -31,6 +31,11 @@ type ServerStatus struct {
 	RestartsOver time.Duration // since the first restart
 	LastFailure  time.Duration // how long ago; with Reason
 	Reason       string        // why it last failed
+	ProcessID    int           // of a stdio server's running process; 0 when none
+	Revision     string        // the protocol revision negotiated, when ready
+	Uptime       time.Duration // since it was last ready; zero when not ready
+	InFlight     int           // clients' requests sent to it or queued, unanswered
+	Stderr       []string      // the last lines of its standard error, when it is not ready
 }
 
 // Status asks the router and the fleet, each by a request with ctx's
@@ -52,7 +57,38 @@ func (s *System) Status(ctx context.Context) ([]ServerStatus, error) {
 	if !ok {
 		return nil, fmt.Errorf("fleet answered %T", res)
 	}
-	return mergeStatus(snap, sup, time.Now()), nil
+	out := mergeStatus(snap, sup, time.Now())
+	list, err := s.servers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	infos, err := s.serverInfo(ctx, list)
+	if err != nil {
+		return nil, err
+	}
+	addRuntime(out, list, infos, time.Now())
+	return out, nil
+}
+
+// addRuntime adds to each status what the server runs now, and the last
+// lines of standard error of a server that is not ready.
+func addRuntime(out []ServerStatus, list *messages.ServerList, infos map[string]*messages.ServerInfo, now time.Time) {
+	stderr := map[string][]string{}
+	for _, ref := range list.Servers {
+		stderr[ref.Name] = ref.Stderr
+	}
+	for i := range out {
+		st := &out[i]
+		if info := infos[st.Name]; info != nil {
+			st.ProcessID, st.Revision, st.InFlight = info.ProcessID, info.Revision, info.InFlight
+			if !info.ReadySince.IsZero() {
+				st.Uptime = now.Sub(info.ReadySince)
+			}
+		}
+		if st.State != StateReady && st.State != StateDisabled {
+			st.Stderr = stderr[st.Name]
+		}
+	}
 }
 
 // mergeStatus joins the router's view (state, tools) and the fleet's

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -40,7 +41,7 @@ func TestMergeStatus(t *testing.T) {
 		if i > 0 && got[i-1].Name >= s.Name {
 			t.Errorf("not sorted by name: %s before %s", got[i-1].Name, s.Name)
 		}
-		if s != want[s.Name] {
+		if !reflect.DeepEqual(s, want[s.Name]) {
 			t.Errorf("%s:\n got %+v\nwant %+v", s.Name, s, want[s.Name])
 		}
 	}

@@ -223,6 +223,9 @@ func (h *HTTPFront) openSession(kind sessionKind) (*httpSession, bool) {
 		return nil, false
 	}
 	s := newHTTPSession(newSessionID(), kind, h.opener.OpenSession())
+	if d, ok := s.cs.(TransportDescriber); ok {
+		d.DescribeTransport(kind.String())
+	}
 	h.sessions[s.id] = s
 	if c, ok := s.cs.(Consumer); ok {
 		// No goroutine waits on an idle session.

@@ -164,7 +164,11 @@ func (m *modernCalls) openModern() (ClientSession, bool) {
 	}
 	m.open++
 	m.mu.Unlock()
-	return m.opener.OpenSession(), true
+	cs := m.opener.OpenSession()
+	if d, ok := cs.(TransportDescriber); ok {
+		d.DescribeTransport("2026-07-28 request")
+	}
+	return cs, true
 }
 
 // closeModern ends a modern request's session.

@@ -17,6 +17,18 @@ const (
 	kindWebSocket
 )
 
+// String names the transport as status shows it.
+func (k sessionKind) String() string {
+	switch k {
+	case kindLegacySSE:
+		return "sse"
+	case kindWebSocket:
+		return "ws"
+	default:
+		return "streamable"
+	}
+}
+
 // maxBacklog bounds the frames kept for a Streamable HTTP session that has
 // no stream open to take them; the oldest go first.
 const maxBacklog = 1024

@@ -31,8 +31,8 @@ func ListenLocalSocket(path string) (net.Listener, error) {
 			return nil, fmt.Errorf("socket %s belongs to uid %d, not to this user (uid %d)", path, uid, os.Getuid())
 		}
 		if conn, err := net.Dial("unix", path); err == nil {
-			conn.Close()
-			return nil, fmt.Errorf("another plugboard is listening on %s", path)
+			defer conn.Close()
+			return nil, &SocketInUseError{Path: path, PID: peerPIDOrZero(conn)}
 		}
 		if err := os.Remove(path); err != nil {
 			return nil, fmt.Errorf("removing the stale socket %s: %w", path, err)
@@ -47,6 +47,25 @@ func ListenLocalSocket(path string) (net.Listener, error) {
 		return nil, err
 	}
 	return ln, nil
+}
+
+// SocketInUseError is a local socket a live process listens on: another
+// plugboard serve, whose pid is given when the platform tells (0 if not).
+type SocketInUseError struct {
+	Path string
+	PID  int
+}
+
+func (e *SocketInUseError) Error() string {
+	if e.PID > 0 {
+		return fmt.Sprintf("another plugboard is listening on %s (pid %d)", e.Path, e.PID)
+	}
+	return fmt.Sprintf("another plugboard is listening on %s", e.Path)
+}
+
+func peerPIDOrZero(conn net.Conn) int {
+	pid, _ := PeerPID(conn)
+	return pid
 }
 
 // DialLocalSocket connects to the unix socket of a plugboard serve of

@@ -253,3 +253,6 @@ func (p *Process) signal(sig syscall.Signal) {
 		_ = p.cmd.Process.Signal(sig)
 	}
 }
+
+// PID is the operating system's id of the server's process.
+func (p *Process) PID() int { return p.cmd.Process.Pid }

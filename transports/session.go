@@ -44,6 +44,12 @@ type SessionOpener interface {
 	OpenSession() ClientSession
 }
 
+// TransportDescriber is a ClientSession that can be told which transport
+// it came over ("streamable", "sse", "ws", "socket", "stdio"), for status.
+type TransportDescriber interface {
+	DescribeTransport(name string)
+}
+
 // Listener is a ClientSession that can be told to receive list changes
 // although its client never initialized: a 2026-07-28 subscriptions/listen.
 type Listener interface {

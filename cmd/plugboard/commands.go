@@ -164,8 +164,10 @@ serve is accepted: the socket's owner and the peer are checked.`,
 		Args: cobra.NoArgs,
 	}
 	attachSocket := attach.Flags().String("socket", defaultSocket(), "the unix socket of plugboard serve")
+	spawn := attach.Flags().Bool("spawn", false, "start plugboard serve (detached, logging to serve.log in the state directory) if none answers on the socket")
+	spawnConfig := attach.Flags().StringP("config", "c", "", "with --spawn: the configuration the started plugboard serve loads")
 	attach.RunE = func(cmd *cobra.Command, _ []string) error {
-		return exit(runAttach(attachSocket, stdin, stdout, stderr))
+		return exit(runAttach(attachSocket, spawn, spawnConfig, stdin, stdout, stderr))
 	}
 
 	token := &cobra.Command{
@@ -193,6 +195,22 @@ its client and has no socket: status needs a plugboard serve.`,
 	statusJSON := status.Flags().Bool("json", false, "print JSON instead of a table")
 	status.RunE = func(cmd *cobra.Command, _ []string) error {
 		return exit(runStatus(statusSocket, statusJSON, stdout, stderr))
+	}
+
+	logs := &cobra.Command{
+		Use:   "logs NAME",
+		Short: "Print the stderr a running plugboard serve kept of a server",
+		Long: `Print what server NAME wrote to its standard error, as a running plugboard
+serve keeps it (the last 1000 lines or 256 KiB, across the server's
+restarts); with -f, then print new lines as they come, until interrupted.
+The first place to look when plugboard status shows a server down.`,
+		Args: cobra.ExactArgs(1),
+	}
+	logsSocket := logs.Flags().String("socket", defaultSocket(), "the unix socket of plugboard serve")
+	follow := logs.Flags().BoolP("follow", "f", false, "then print new lines as they come, until interrupted")
+	logsJSON := logs.Flags().Bool("json", false, `print JSON lines ({"lines":[...]}) instead of the lines`)
+	logs.RunE = func(cmd *cobra.Command, args []string) error {
+		return exit(runLogs(logsSocket, args[0], follow, logsJSON, stdout, stderr))
 	}
 
 	reload := &cobra.Command{
@@ -236,7 +254,7 @@ too, as by plugboard reload.`,
 		},
 	}
 
-	root.AddCommand(stdioCmd, tools, serve, attach, token, status, reload, restart, version)
+	root.AddCommand(stdioCmd, tools, serve, attach, token, status, logs, reload, restart, version)
 	return root
 }
 

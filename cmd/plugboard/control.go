@@ -72,7 +72,7 @@ func answerTools(d daemonParts, args []string, conn net.Conn) {
 		defer cancel()
 		snap, err := d.sys.Snapshot(ctx, false)
 		if err != nil {
-			answerError(conn, err)
+			answerError(conn, err.Error())
 			return
 		}
 		_ = json.NewEncoder(conn).Encode(toCatalogJSON(snap))
@@ -80,7 +80,7 @@ func answerTools(d daemonParts, args []string, conn net.Conn) {
 	}
 	change, err := toolsChange(args[0], args[1:])
 	if err != nil {
-		answerError(conn, err)
+		answerError(conn, err.Error())
 		return
 	}
 	answerReconfigured(conn, d.reloads, reloadRequest{why: "plugboard tools " + args[0], change: change})
@@ -116,7 +116,7 @@ func toolsChange(verb string, names []string) (func(*config.State) bool, error) 
 // of the configuration is read again as by reload.
 func answerRestart(d daemonParts, args []string, conn net.Conn) {
 	if len(args) == 0 {
-		answerError(conn, errors.New("restart: name the servers (as `plugboard status` lists them)"))
+		answerError(conn, "restart: name the servers (as `plugboard status` lists them)")
 		return
 	}
 	answerReconfigured(conn, d.reloads, reloadRequest{why: "plugboard restart", restart: args})

@@ -10,6 +10,9 @@
 //	plugboard attach            bridge stdin/stdout to a running plugboard serve
 //	plugboard token             print the bearer token plugboard serve requires over HTTP
 //	plugboard status            show the servers of a running plugboard serve
+//	plugboard logs NAME [-f]    print a server's stderr kept by a running plugboard serve
+//	plugboard reload            make a running plugboard serve read its configuration again
+//	plugboard restart NAME...   restart servers of a running plugboard serve
 //	plugboard version           print the version (also plugboard --version)
 //	plugboard completion SHELL  print a completion script for bash, zsh, fish or powershell
 //	plugboard help [COMMAND]    describe plugboard or a command (also --help, -h)

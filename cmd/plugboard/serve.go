@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -40,6 +39,7 @@ func serveFlags(fs *pflag.FlagSet) *string {
 	fs.Duration("session-idle", 30*time.Minute, "end HTTP sessions idle this long (env PLUGBOARD_SESSION_IDLE)")
 	fs.Int("max-sessions", 10000, "most HTTP sessions at once (env PLUGBOARD_MAX_SESSIONS)")
 	fs.Bool("no-auth", false, "serve HTTP without a bearer token: every local user's programs can then use your servers")
+	fs.Duration("grace", 10*time.Second, "on SIGINT or SIGTERM, how long calls in flight get to finish before the servers stop")
 	return fs.String("socket", defaultSocket(), `unix socket for local clients and plugboard attach; "" for none`)
 }
 
@@ -78,12 +78,21 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 	if *socket != "" {
 		var err error
 		if sockLn, err = transports.ListenLocalSocket(*socket); err != nil {
-			fmt.Fprintln(stderr, "plugboard: cannot own the local socket:", err)
+			var inUse *transports.SocketInUseError
+			if errors.As(err, &inUse) {
+				fmt.Fprintf(stderr, "plugboard: %v: it serves this socket; stop it first, or give this one another --socket\n", err)
+			} else {
+				fmt.Fprintln(stderr, "plugboard: cannot own the local socket:", err)
+			}
 			return exitFailure
 		}
 		defer sockLn.Close()
 	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		fmt.Fprintf(stderr, "plugboard: %s is already in use, probably by another plugboard serve; choose another address with --listen (or PLUGBOARD_LISTEN, http.listen)\n", cfg.HTTP.Listen)
+		return exitFailure
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "plugboard:", err)
 		return exitFailure
@@ -113,22 +122,36 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 		log.Info("HTTP requires the bearer token that `plugboard token` prints", "file", filepath.Join(stateDir, transports.TokenFile))
 	}
 	log.Info("listening", "url", "http://"+ln.Addr().String()+"/mcp", "auth", token != "")
+	var streams *socketSessions
 	if sockLn != nil {
 		log.Info("listening", "socket", *socket)
-		go acceptStreams(sockLn, sys, reloads, log)
+		streams = newSocketSessions()
+		go streams.accept(sockLn, daemonParts{sys: sys, reloads: reloads, log: log})
 	}
 
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(signals)
 	log.Info("shutting down", "signal", (<-signals).String())
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
+	grace, _ := fs.GetDuration("grace")
+	// Stop accepting: the socket file goes with its listener, and the
+	// HTTP server closes its listener and idle connections at once.
 	if sockLn != nil {
 		sockLn.Close()
 	}
+	httpDone := make(chan struct{})
+	httpCtx, httpCancel := context.WithTimeout(context.Background(), grace+shutdownGrace)
+	defer httpCancel()
+	go func() {
+		_ = srv.Shutdown(httpCtx)
+		close(httpDone)
+	}()
+	awaitCalls(sys, grace, signals, log)
+	streams.drain(2 * time.Second)
 	front.Close()
-	_ = srv.Shutdown(ctx)
+	<-httpDone
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
 	if err := sys.Shutdown(ctx); err != nil {
 		log.Error("shutdown", "err", err)
 		return exitFailure
@@ -137,40 +160,28 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 	return exitOK
 }
 
-// acceptStreams serves each local connection: a session of
-// newline-delimited JSON-RPC, or a status request (serveSocketConn).
-func acceptStreams(ln net.Listener, sys *actors.System, reloads *reloader, log *slog.Logger) {
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go serveSocketConn(conn, daemonParts{sys: sys, reloads: reloads, log: log})
-	}
-}
-
 // runAttach bridges this process's stdin and stdout to a running
 // `plugboard serve` over its unix socket: a desktop client starts
 // `plugboard attach` and shares the daemon's servers.
-func runAttach(socket *string, stdin io.Reader, stdout, stderr io.Writer) int {
+func runAttach(socket *string, spawn *bool, configPath *string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Only the unix socket: no token needed, its owner and the peer's uid
 	// are checked instead.
 	conn, err := transports.DialLocalSocket(*socket)
-	if err != nil {
-		fmt.Fprintf(stderr, "plugboard attach: no plugboard serve of yours at %s: %v\n", *socket, err)
+	if err != nil && *spawn {
+		conn, err = spawnDaemon(*socket, *configPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "plugboard attach --spawn: no plugboard serve answered at %s and starting one failed: %v\n", *socket, err)
+			return exitFailure
+		}
+	} else if err != nil {
+		fmt.Fprintf(stderr, "plugboard attach: no plugboard serve of yours at %s (start one with plugboard serve, or use attach --spawn): %v\n", *socket, err)
 		return exitFailure
 	}
 	defer conn.Close()
-	done := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(stdout, conn)
-		close(done)
-	}()
-	_, _ = io.Copy(conn, stdin)
-	if uc, ok := conn.(*net.UnixConn); ok {
-		_ = uc.CloseWrite()
+	if err := newAttachBridge(*socket, conn, stdout).run(stdin); err != nil {
+		fmt.Fprintln(stderr, "plugboard attach:", err)
+		return exitFailure
 	}
-	<-done
 	return exitOK
 }
 

@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -30,43 +31,40 @@ const (
 
 // statusJSON is what `plugboard status --json` prints and serve answers.
 type statusJSON struct {
-	Servers []serverStatusJSON `json:"servers"`
+	PID      int                 `json:"pid"` // the daemon's
+	Servers  []serverStatusJSON  `json:"servers"`
+	Sessions []sessionStatusJSON `json:"sessions"`
+}
+
+type sessionStatusJSON struct {
+	Transport  string `json:"transport"`
+	ClientName string `json:"client_name"`
+	Workspace  string `json:"workspace"`
+	InFlight   int    `json:"in_flight"`
 }
 
 type serverStatusJSON struct {
-	Name             string  `json:"name"`
-	State            string  `json:"state"` // ready, starting, restarting, failed, disabled
-	RetryInSeconds   float64 `json:"retry_in_seconds,omitempty"`
-	Transport        string  `json:"transport"`
-	Target           string  `json:"target"` // redacted URL, or the command without arguments
-	Tools            int     `json:"tools"`
-	Restarts         int     `json:"restarts"`
-	RestartsOverSecs float64 `json:"restarts_over_seconds,omitempty"`
-	LastFailureAgo   float64 `json:"last_failure_seconds_ago,omitempty"`
-	LastFailure      string  `json:"last_failure,omitempty"`
-}
-
-// daemonParts are what the unix socket's requests are answered from.
-type daemonParts struct {
-	sys     *actors.System
-	reloads *reloader
-	log     *slog.Logger
-}
-
-// socketRequests are the one-line requests the unix socket answers, by
-// their first word; the rest of the line are its arguments. Each answers
-// one JSON line, then the connection closes.
-var socketRequests = map[string]func(d daemonParts, args []string, conn net.Conn){
-	statusRequest:     answerStatus,
-	reloadRequestLine: answerReload,
-	toolsRequest:      answerTools,
-	restartRequest:    answerRestart,
+	Name             string   `json:"name"`
+	State            string   `json:"state"` // ready, starting, restarting, failed, disabled
+	RetryInSeconds   float64  `json:"retry_in_seconds,omitempty"`
+	Transport        string   `json:"transport"`
+	Target           string   `json:"target"` // redacted URL, or the command without arguments
+	Tools            int      `json:"tools"`
+	Restarts         int      `json:"restarts"`
+	RestartsOverSecs float64  `json:"restarts_over_seconds,omitempty"`
+	LastFailureAgo   float64  `json:"last_failure_seconds_ago,omitempty"`
+	LastFailure      string   `json:"last_failure,omitempty"`
+	PID              int      `json:"pid,omitempty"`      // a stdio server's process, while it runs
+	Revision         string   `json:"revision,omitempty"` // the protocol revision negotiated
+	UptimeSeconds    float64  `json:"uptime_seconds,omitempty"`
+	InFlight         int      `json:"in_flight"`
+	Stderr           []string `json:"stderr,omitempty"` // its last lines, when it is not ready
 }
 
 // serveSocketConn serves one connection to the unix socket: a request
-// line, or else an MCP session of newline-delimited JSON-RPC. A request
-// starts with a letter, which no JSON text starts with; a session starts
-// with '{' or '['.
+// line (socketRequests), or else an MCP session of newline-delimited
+// JSON-RPC. A request line starts with a lowercase letter, which no JSON
+// text does; a session starts with '{' or '['.
 func serveSocketConn(conn net.Conn, d daemonParts) {
 	defer conn.Close()
 	r := bufio.NewReader(conn)
@@ -74,48 +72,39 @@ func serveSocketConn(conn net.Conn, d daemonParts) {
 	if err != nil {
 		return
 	}
-	if first[0] == '{' || first[0] == '[' || first[0] == ' ' || first[0] == '\t' || first[0] == '\r' || first[0] == '\n' {
-		<-d.sys.ServeStream(r, conn, transports.DefaultMaxFrame)
+	if first[0] >= 'a' && first[0] <= 'z' {
+		answerRequest(r, conn, d)
 		return
 	}
-	_ = conn.SetDeadline(time.Now().Add(2 * reloadTimeout))
-	line, err := r.ReadString('\n')
-	if err != nil && line == "" {
-		return
-	}
-	words := strings.Fields(line)
-	var answer func(daemonParts, []string, net.Conn)
-	if len(words) > 0 {
-		answer = socketRequests[words[0]]
-	}
-	if answer == nil {
-		fmt.Fprintf(conn, "{\"error\":%q}\n", "unknown request; the socket serves MCP sessions and the lines status, reload, tools, restart")
-		return
-	}
-	answer(d, words[1:], conn)
-}
-
-// answerError answers a request with an error.
-func answerError(conn net.Conn, err error) {
-	_ = json.NewEncoder(conn).Encode(map[string]string{"error": err.Error()})
+	<-d.sys.ServeStreamOver("socket", r, conn, transports.DefaultMaxFrame)
 }
 
 func answerStatus(d daemonParts, _ []string, conn net.Conn) {
+	sys, log := d.sys, d.log
+	_ = conn.SetDeadline(time.Now().Add(2 * statusTimeout))
 	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
 	defer cancel()
-	servers, err := d.sys.Status(ctx)
+	servers, err := sys.Status(ctx)
+	var sessions []actors.SessionStatus
+	if err == nil {
+		sessions, err = sys.Sessions(ctx)
+	}
 	if err != nil {
-		d.log.Warn("status", "err", err)
-		answerError(conn, err)
+		log.Warn("status", "err", err)
+		answerError(conn, err.Error())
 		return
 	}
-	out := statusJSON{Servers: make([]serverStatusJSON, 0, len(servers))}
+	out := statusJSON{PID: os.Getpid(), Servers: make([]serverStatusJSON, 0, len(servers)), Sessions: make([]sessionStatusJSON, 0, len(sessions))}
 	for _, s := range servers {
 		out.Servers = append(out.Servers, serverStatusJSON{
 			Name: s.Name, State: s.State, RetryInSeconds: s.RetryIn.Seconds(), Transport: s.Transport, Target: s.Target,
 			Tools: s.Tools, Restarts: s.Restarts, RestartsOverSecs: s.RestartsOver.Seconds(),
 			LastFailureAgo: s.LastFailure.Seconds(), LastFailure: s.Reason,
+			PID: s.ProcessID, Revision: s.Revision, UptimeSeconds: s.Uptime.Seconds(), InFlight: s.InFlight, Stderr: s.Stderr,
 		})
+	}
+	for _, s := range sessions {
+		out.Sessions = append(out.Sessions, sessionStatusJSON(s))
 	}
 	_ = json.NewEncoder(conn).Encode(out)
 }
@@ -163,7 +152,7 @@ func runStatus(socket *string, asJSON *bool, stdout, stderr io.Writer) int {
 
 func printStatus(w io.Writer, st statusJSON) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVER\tSTATE\tTRANSPORT\tTARGET\tTOOLS\tRESTARTS\tLAST FAILURE")
+	fmt.Fprintln(tw, "SERVER\tSTATE\tTRANSPORT\tTARGET\tTOOLS\tRESTARTS\tLAST FAILURE\tPID\tREVISION\tUPTIME\tIN FLIGHT")
 	for _, s := range st.Servers {
 		state := s.State
 		if s.State == actors.StateRestarting {
@@ -180,9 +169,47 @@ func printStatus(w io.Writer, st statusJSON) {
 		if s.LastFailure != "" {
 			failure = roughly(s.LastFailureAgo) + " ago: " + truncate(s.LastFailure, 100)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.Name, state, s.Transport, s.Target, s.Tools, restarts, failure)
+		pid, revision, uptime := "-", "-", "-"
+		if s.PID > 0 {
+			pid = strconv.Itoa(s.PID)
+		}
+		if s.Revision != "" {
+			revision = s.Revision
+		}
+		if s.UptimeSeconds > 0 {
+			uptime = roughly(s.UptimeSeconds)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\n", s.Name, state, s.Transport, s.Target, s.Tools, restarts, failure,
+			pid, revision, uptime, s.InFlight)
 	}
 	_ = tw.Flush()
+	for _, s := range st.Servers {
+		if len(s.Stderr) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s is %s; the last lines of its stderr (plugboard logs %s for more):\n", s.Name, s.State, s.Name)
+		for _, line := range s.Stderr {
+			fmt.Fprintln(w, "  "+truncate(line, 200))
+		}
+	}
+	fmt.Fprintln(w)
+	if len(st.Sessions) == 0 {
+		fmt.Fprintln(w, "no client sessions")
+		return
+	}
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SESSION\tTRANSPORT\tCLIENT\tWORKSPACE\tIN FLIGHT")
+	for i, s := range st.Sessions {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\n", i+1, orDash(s.Transport), orDash(s.ClientName), orDash(s.Workspace), s.InFlight)
+	}
+	_ = tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // roughly renders seconds as people say them: "12 s", "3 min", "2 h".

@@ -69,7 +69,7 @@ func TestStatusShowsRestartsAndBackoff(t *testing.T) {
 		return n >= 3
 	})
 	t.Logf("status:\n%s", table)
-	if !regexp.MustCompile(`(?m)^ok\s+ready\s+stdio\s+\S+mcp-fixture\s+[1-9]\d*\s+-\s+-$`).MatchString(table) {
+	if !regexp.MustCompile(`(?m)^ok\s+ready\s+stdio\s+\S+mcp-fixture\s+[1-9]\d*\s+-\s+-\s+\d+\s+\S+\s+\d+ s\s+0$`).MatchString(table) {
 		t.Errorf("status does not show ok as ready with its tools:\n%s", table)
 	}
 	if strings.Contains(table, "--name") {
