@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"regexp"
 	"sort"
 	"strconv"
@@ -97,6 +98,9 @@ type catalog struct {
 	// called; hidden are the tools that are so, for the CLI's listing.
 	disabled map[string]bool
 	hidden   []catalogItem
+	// viewItems are the items each workspace's view holds, by name,
+	// dropped on every change.
+	viewItems map[string][numKinds][]catalogItem
 }
 
 func newCatalog(pageSize int) *catalog {
@@ -178,32 +182,89 @@ func (c *catalog) resolveURI(uri string) (server string, ok bool) {
 
 // page renders one page of a kind's list as a JSON-RPC result.
 func (c *catalog) page(kind messages.Kind, cursor string) ([]byte, error) {
-	if p, ok := c.pages[kind][cursor]; ok {
+	return c.pageIn(kind, cursor, view{})
+}
+
+// view is what the sessions of one workspace see of the catalog: the
+// items of the servers it holds; servers nil is every server.
+type view struct {
+	name    string
+	servers map[string]bool
+}
+
+// allows reports whether the view holds server.
+func (v view) allows(server string) bool {
+	return v.servers == nil || v.servers[server]
+}
+
+// itemsIn returns the items of a kind the view holds.
+func (c *catalog) itemsIn(kind messages.Kind, v view) []catalogItem {
+	if v.servers == nil {
+		return c.items[kind]
+	}
+	if cached, ok := c.viewItems[v.name]; ok && cached[kind] != nil {
+		return cached[kind]
+	}
+	items := []catalogItem{}
+	for _, it := range c.items[kind] {
+		if v.servers[it.server] {
+			items = append(items, it)
+		}
+	}
+	cached := c.viewItems[v.name]
+	cached[kind] = items
+	c.viewItems[v.name] = cached
+	return items
+}
+
+// pageIn renders a page of a kind's list as the view holds it.
+func (c *catalog) pageIn(kind messages.Kind, cursor string, v view) ([]byte, error) {
+	key := cursor
+	if v.servers != nil {
+		key = v.name + "\x00" + cursor
+	}
+	if p, ok := c.pages[kind][key]; ok {
 		return p, nil
 	}
+	items := c.itemsIn(kind, v)
 	offset, err := decodeCursor(cursor)
-	if err != nil || offset > len(c.items[kind]) {
+	if err != nil || offset > len(items) {
 		return nil, fmt.Errorf("invalid cursor %q", cursor)
 	}
-	end := min(offset+c.pageSize, len(c.items[kind]))
+	end := min(offset+c.pageSize, len(items))
 	var b bytes.Buffer
 	b.WriteString(`{"`)
 	b.WriteString(listKeys[kind])
 	b.WriteString(`":[`)
-	for i, it := range c.items[kind][offset:end] {
+	for i, it := range items[offset:end] {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.Write(it.raw)
 	}
 	b.WriteByte(']')
-	if end < len(c.items[kind]) {
+	if end < len(items) {
 		b.WriteString(`,"nextCursor":`)
 		b.Write(quoteJSON(encodeCursor(end)))
 	}
 	b.WriteByte('}')
-	c.pages[kind][cursor] = b.Bytes()
+	c.pages[kind][key] = b.Bytes()
 	return b.Bytes(), nil
+}
+
+// fingerprint sums up a kind's list as the view holds it: it changes when
+// what the view's sessions would list changes.
+func (c *catalog) fingerprint(kind messages.Kind, v view) uint64 {
+	h := fnv.New64a()
+	for _, it := range c.itemsIn(kind, v) {
+		h.Write([]byte(it.key))
+		h.Write([]byte{0})
+		h.Write([]byte(it.server))
+		h.Write([]byte{0})
+		h.Write(it.raw)
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
 }
 
 func encodeCursor(offset int) string {
@@ -342,6 +403,7 @@ func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
 	}
 	c.items = items
 	c.hidden = hidden
+	c.viewItems = map[string][numKinds][]catalogItem{}
 	c.templates = templates
 	return changed, notes
 }

@@ -107,7 +107,7 @@ func (c *controlActor) Receive(ctx actor.Context) {
 	case *messages.ServersExpected:
 		next := c.pending[0]
 		c.pending = c.pending[1:]
-		ctx.Send(c.fleet, &applyServers{servers: next.servers, restart: next.diff.Restarted})
+		ctx.Send(c.fleet, &applyServers{servers: next.servers, restart: next.diff.Restarted, idleGrace: c.cfg.IdleGrace})
 		if next.asker != nil {
 			ctx.Send(next.asker, next.diff)
 		}
@@ -117,7 +117,8 @@ func (c *controlActor) Receive(ctx actor.Context) {
 // apply sends the router the servers to expect and the fleet the servers
 // to run. diff is nil for the first configuration.
 func (c *controlActor) apply(ctx actor.Context, diff *Reconfigured) {
-	expect := &messages.ExpectServers{Deadline: time.Now().Add(c.cfg.StartupTimeout), Fleet: c.fleet, DisabledTools: c.cfg.DisabledTools}
+	expect := &messages.ExpectServers{Deadline: time.Now().Add(c.cfg.StartupTimeout), Fleet: c.fleet, DisabledTools: c.cfg.DisabledTools,
+		Workspaces: c.cfg.Workspaces, DefaultWorkspace: c.cfg.Workspace}
 	if diff != nil {
 		expect.Reload = true
 		expect.Restarted = append(append([]string(nil), diff.Added...), diff.Restarted...)
@@ -130,7 +131,7 @@ func (c *controlActor) apply(ctx actor.Context, diff *Reconfigured) {
 	}
 	if diff == nil {
 		ctx.Send(c.router, expect)
-		ctx.Send(c.fleet, &applyServers{servers: c.cfg.Servers})
+		ctx.Send(c.fleet, &applyServers{servers: c.cfg.Servers, idleGrace: c.cfg.IdleGrace})
 		return
 	}
 	ctx.Request(c.router, expect) // answered with ServersExpected

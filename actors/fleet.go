@@ -17,8 +17,16 @@ import (
 // applyServers tells the fleet which servers should run, and which to
 // restart whatever their configuration.
 type applyServers struct {
-	servers []config.Server
-	restart []string
+	servers   []config.Server
+	restart   []string
+	idleGrace time.Duration
+}
+
+// idleCheck is the fleet's reminder to stop a server that has not been
+// needed since its timer started (token tells a later timer's).
+type idleCheck struct {
+	server string
+	token  uint64
 }
 
 // fleetActor supervises one server actor per enabled server. It is the
@@ -38,6 +46,11 @@ type fleetActor struct {
 	// incarnations counts each server name's incarnations, kept when a
 	// reload restarts or removes the server.
 	incarnations map[string]*atomic.Uint64
+	wanted       map[string]config.Server // the enabled servers of the configuration
+	needed       *messages.ServersNeeded  // by the workspaces in use; nil until the router says
+	idleGrace    time.Duration
+	idleTokens   map[string]uint64 // servers not needed, waiting for their idle timer
+	nextToken    uint64
 	stderr       map[string]*stderrRing // each server's standard error, kept across restarts (fleet_logs.go)
 }
 
@@ -51,7 +64,7 @@ type fleetChild struct {
 func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff, offer json.RawMessage, eras *eraCache, records *transports.ChildRecords) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}, offer: offer, eras: eras, records: records,
-			restarts: map[string]*messages.SupervisedServer{}, incarnations: map[string]*atomic.Uint64{}}
+			restarts: map[string]*messages.SupervisedServer{}, incarnations: map[string]*atomic.Uint64{}, idleTokens: map[string]uint64{}}
 	})
 }
 
@@ -59,7 +72,22 @@ func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b
 func (f *fleetActor) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *applyServers:
+		f.idleGrace = msg.idleGrace
 		f.apply(ctx, msg.servers, msg.restart)
+	case *messages.ServersNeeded:
+		f.needed = msg
+		f.startNeeded(ctx)
+		f.timeIdle(ctx)
+	case *idleCheck:
+		if f.idleTokens[msg.server] == msg.token && !f.isNeeded(msg.server) {
+			ctx.Request(f.router, &messages.MayStopIdle{Server: msg.server})
+		}
+	case *messages.IdleStop:
+		if child, running := f.children[msg.Server]; msg.OK && running {
+			f.log.Info("stopping a server no workspace in use needs", "server", msg.Server, "idle", f.idleGrace)
+			ctx.Send(child.pid, &retire{reason: "was stopped: no workspace in use needs it"})
+			delete(f.children, msg.Server)
+		}
 	case *messages.NeedCapabilities:
 		if f.offer != nil {
 			ctx.Send(ctx.Sender(), &messages.OfferCapabilities{Capabilities: f.offer})
@@ -111,8 +139,21 @@ func (f *fleetActor) apply(ctx actor.Context, servers []config.Server, restart [
 		delete(f.children, name)
 		delete(f.restarts, name)
 	}
-	for name, cfg := range wanted {
-		if _, running := f.children[name]; running {
+	f.wanted = wanted
+	f.startNeeded(ctx)
+	f.timeIdle(ctx)
+}
+
+// isNeeded reports whether a workspace in use needs the server; nothing is
+// needed until the router has said.
+func (f *fleetActor) isNeeded(name string) bool {
+	return f.needed != nil && (f.needed.All || f.needed.Names[name])
+}
+
+// startNeeded starts the wanted servers that are needed and not running.
+func (f *fleetActor) startNeeded(ctx actor.Context) {
+	for name, cfg := range f.wanted {
+		if _, running := f.children[name]; running || !f.isNeeded(name) {
 			continue
 		}
 		// One count of incarnations per name, across reloads, so that
@@ -124,7 +165,27 @@ func (f *fleetActor) apply(ctx actor.Context, servers []config.Server, restart [
 		}
 		pid := ctx.SpawnPrefix(newServerProps(cfg, count, f.router, f.procs, f.log, f.eras, f.records), "server:"+name)
 		f.children[name] = fleetChild{cfg: cfg, pid: pid}
-		f.restarts[name] = &messages.SupervisedServer{Name: name, Transport: cfg.Transport, Target: shownTarget(cfg)}
+		if f.restarts[name] == nil {
+			f.restarts[name] = &messages.SupervisedServer{Name: name, Transport: cfg.Transport, Target: shownTarget(cfg)}
+		}
+	}
+}
+
+// timeIdle starts the idle timer of each running server no longer needed,
+// and forgets the timers of those needed again.
+func (f *fleetActor) timeIdle(ctx actor.Context) {
+	for name := range f.children {
+		_, timing := f.idleTokens[name]
+		switch needed := f.isNeeded(name); {
+		case needed && timing:
+			delete(f.idleTokens, name)
+		case !needed && !timing:
+			f.nextToken++
+			token := f.nextToken
+			f.idleTokens[name] = token
+			root, self := ctx.ActorSystem().Root, ctx.Self()
+			time.AfterFunc(f.idleGrace, func() { root.Send(self, &idleCheck{server: name, token: token}) })
+		}
 	}
 }
 

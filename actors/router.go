@@ -59,6 +59,10 @@ type routerActor struct {
 	subs         map[string]map[string]*actor.PID // resource URI -> subscribed sessions
 	logLevel     json.RawMessage                  // the last logging/setLevel params, for restarted servers
 	noted        map[string]bool                  // the catalog's notes logged last
+	ws           workspaces
+	// startupTimeout is how long requests wait for servers starting: at
+	// start-up, after a reload, and when a workspace needs an idle one.
+	startupTimeout time.Duration
 }
 
 // waitingMessage is a request the router holds until start-up is over.
@@ -70,7 +74,7 @@ type waitingMessage struct {
 func newRouterProps(pageSize int, log *slog.Logger, headerTools *atomic.Pointer[map[string]json.RawMessage]) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &routerActor{log: log, headerTools: headerTools, catalog: newCatalog(pageSize), servers: map[string]*routedServer{}, sessions: map[string]*actor.PID{},
-			instructions: map[string]string{}, subs: map[string]map[string]*actor.PID{}}
+			instructions: map[string]string{}, subs: map[string]map[string]*actor.PID{}, ws: newWorkspaces()}
 	}, inlineDispatch())
 }
 
@@ -98,10 +102,11 @@ func (r *routerActor) Receive(ctx actor.Context) {
 			ctx.Respond(r.snapshot())
 		}
 	case *messages.SessionOpened:
-		r.sessions[pidKey(msg.Session)] = msg.Session
+		r.sessionOpened(ctx, msg)
 	case *messages.SessionClosed:
-		delete(r.sessions, pidKey(msg.Session))
-		r.dropSubscriptions(ctx, msg.Session)
+		r.sessionClosed(ctx, msg.Session)
+	case *messages.MayStopIdle:
+		r.mayStopIdle(ctx, msg)
 	case *messages.SessionsRequest:
 		ctx.Respond(r.sessionList())
 	case *messages.Initialize:
@@ -123,7 +128,10 @@ func (r *routerActor) Receive(ctx actor.Context) {
 
 func (r *routerActor) expect(ctx actor.Context, msg *messages.ExpectServers) {
 	r.deadline, r.fleet = msg.Deadline, msg.Fleet
+	r.startupTimeout = time.Until(msg.Deadline)
 	r.sendOffer(ctx)
+	r.configureWorkspaces(ctx, msg.Workspaces, msg.DefaultWorkspace)
+	r.ws.needed = r.neededNow()
 	if msg.Reload {
 		// First what starts, so that the catalog's changes wait for it.
 		for _, name := range msg.Restarted {
@@ -153,6 +161,14 @@ func (r *routerActor) expect(ctx actor.Context, msg *messages.ExpectServers) {
 		changed, notes := r.catalog.configureServer(s.Name, s.Prefix, s.Filters)
 		r.logNotes(notes)
 		r.changed(ctx, changed)
+		if rs := r.servers[s.Name]; s.Enabled && !r.needs(s.Name) {
+			rs.pid, rs.status, rs.reason = nil, statusIdle, "" // the fleet does not run it
+		} else if s.Enabled && rs.status == statusIdle {
+			rs.pid, rs.status, rs.reason, rs.triedOnce = nil, statusStarting, "", false
+		}
+	}
+	if r.fleet != nil {
+		ctx.Send(r.fleet, r.ws.needed)
 	}
 	changed, notes := r.catalog.setDisabled(msg.DisabledTools)
 	r.logNotes(notes)
@@ -295,7 +311,7 @@ func (r *routerActor) releaseWaiting(ctx actor.Context) {
 }
 
 func (r *routerActor) list(ctx actor.Context, msg *messages.List) {
-	page, err := r.catalog.page(msg.Kind, msg.Cursor)
+	page, err := r.catalog.pageIn(msg.Kind, msg.Cursor, r.viewOf(msg.Session))
 	if err != nil {
 		ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeInvalidParams, err.Error()))
 		return
@@ -311,6 +327,9 @@ func (r *routerActor) route(ctx actor.Context, msg *messages.Route, hold bool) {
 	if unknown && hold && r.startingUp() {
 		r.waiting = append(r.waiting, waitingMessage{msg: msg})
 		return
+	}
+	if rpcErr == nil && !r.viewOf(msg.Session).allows(server) {
+		rpcErr = notInWorkspace(msg.Method, r.viewOf(msg.Session).name)
 	}
 	if rpcErr != nil {
 		ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Error: rpcErr})
@@ -373,11 +392,9 @@ func (r *routerActor) scheduleFlush(ctx actor.Context) {
 
 func (r *routerActor) flush(ctx actor.Context) {
 	r.flushing = false
-	msg := &messages.ListChanged{Kinds: r.pending}
+	kinds := r.pending
 	r.pending = [numKinds]bool{}
-	for _, s := range r.sessions {
-		ctx.Send(s, msg)
-	}
+	r.announce(ctx, kinds)
 }
 
 func (r *routerActor) snapshot() *messages.Snapshot {

@@ -16,6 +16,7 @@ const (
 	StateRestarting = "restarting" // a restart is pending, RetryIn away
 	StateFailed     = "failed"     // down with no restart pending
 	StateDisabled   = "disabled"
+	StateIdle       = "idle" // stopped, or never started: no workspace in use needs it
 )
 
 // ServerStatus is one server's state, supervision and catalog size. No
@@ -85,7 +86,7 @@ func addRuntime(out []ServerStatus, list *messages.ServerList, infos map[string]
 				st.Uptime = now.Sub(info.ReadySince)
 			}
 		}
-		if st.State != StateReady && st.State != StateDisabled {
+		if st.State != StateReady && st.State != StateDisabled && st.State != StateIdle {
 			st.Stderr = stderr[st.Name]
 		}
 	}
@@ -121,6 +122,8 @@ func mergeStatus(snap *messages.Snapshot, sup *messages.Supervision, now time.Ti
 		switch {
 		case st.Status == statusDisabled:
 			s.State = StateDisabled
+		case st.Status == statusIdle:
+			s.State = StateIdle
 		case st.Status == statusReady:
 			s.State = StateReady
 		case rec.NextStart.After(now):

@@ -31,9 +31,20 @@ type Config struct {
 	HTTP           HTTP          // key http: the fronts of `plugboard serve`
 	InheritEnv     bool          // key inherit_env: the default of servers' inherit_env, default false
 	Servers        []Server      // sorted by Name
-	StatePath      string        // the state file beside Source (StatePath)
-	DisabledTools  []string      // from the state file: client-facing tool names hidden from clients
-	Warnings       []string      // non-fatal findings (unknown keys, unset ${VAR}s), each naming file and key; the caller logs them
+	// Workspaces (key workspaces) are named sets of servers, each the
+	// names its server names and globs matched, sorted. Workspace (key
+	// workspace, flag --workspace, env PLUGBOARD_WORKSPACE; the state
+	// file's, set by `plugboard workspace use`, wins over the file's and
+	// the environment's) is the default one; "" is every server.
+	Workspaces map[string][]string
+	Workspace  string
+	// IdleGrace (key idle_grace, default 5m) is how long a server that no
+	// workspace in use needs keeps running before it is stopped; it
+	// starts again when a workspace in use needs it.
+	IdleGrace     time.Duration
+	StatePath     string   // the state file beside Source (StatePath)
+	DisabledTools []string // from the state file: client-facing tool names hidden from clients
+	Warnings      []string // non-fatal findings (unknown keys, unset ${VAR}s), each naming file and key; the caller logs them
 }
 
 // Server is one downstream MCP server.

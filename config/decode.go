@@ -102,6 +102,9 @@ func (d *decoder) decodeConfig(raw map[string]any) (*Config, error) {
 		return nil, err
 	}
 	cfg.Servers = servers
+	if err := d.decodeWorkspaces(raw, cfg); err != nil {
+		return nil, err
+	}
 	cfg.Warnings = d.warnings
 	return cfg, nil
 }
@@ -154,7 +157,7 @@ func (d *decoder) decodeServers(raw map[string]any) ([]Server, error) {
 
 func isTopLevelKey(k string) bool {
 	switch k {
-	case keyStartupTimeout, keyLogLevel, keyPageSize, keyInheritEnv, keyServers, keyMCPServers, keyHTTP:
+	case keyStartupTimeout, keyLogLevel, keyPageSize, keyInheritEnv, keyServers, keyMCPServers, keyHTTP, keyWorkspaces, keyWorkspace, keyIdleGrace:
 		return true
 	}
 	return false

@@ -51,6 +51,7 @@ func overrides() []override {
 		{keyStartupTimeout, "PLUGBOARD_STARTUP_TIMEOUT", "startup-timeout"},
 		{keyLogLevel, "PLUGBOARD_LOG_LEVEL", "log-level"},
 		{keyPageSize, "PLUGBOARD_PAGE_SIZE", "page-size"},
+		{keyWorkspace, "PLUGBOARD_WORKSPACE", "workspace"},
 		{keyHTTP + keyDelim + keyListen, "PLUGBOARD_LISTEN", "listen"},
 		{keyHTTP + keyDelim + keyAuthToken, "PLUGBOARD_AUTH_TOKEN", "auth-token"},
 		{keyHTTP + keyDelim + keyAllowedOrigins, "PLUGBOARD_ALLOWED_ORIGINS", "allowed-origins"},
@@ -109,6 +110,14 @@ func Load(path string, fs *pflag.FlagSet) (*Config, error) {
 		return nil, err
 	}
 	cfg.DisabledTools = st.DisabledTools
+	if st.Workspace != "" && !flagSet(fs, "workspace") {
+		if cfg.HasWorkspace(st.Workspace) {
+			cfg.Workspace = st.Workspace
+		} else {
+			d.warnf(keyWorkspace, "the workspace %q that plugboard workspace use chose (%s) is no longer defined; using %q", st.Workspace, cfg.StatePath, cfg.Workspace)
+			cfg.Warnings = d.warnings
+		}
+	}
 	var skipped []string
 	cfg.Servers, skipped = withoutPlugboard(cfg.Servers, executable(), abs)
 	cfg.Warnings = append(cfg.Warnings, skipped...)
@@ -117,6 +126,15 @@ func Load(path string, fs *pflag.FlagSet) (*Config, error) {
 		cfg.Warnings = append(cfg.Warnings, warning)
 	}
 	return cfg, nil
+}
+
+// flagSet reports whether the user set the flag.
+func flagSet(fs *pflag.FlagSet, name string) bool {
+	if fs == nil {
+		return false
+	}
+	f := fs.Lookup(name)
+	return f != nil && f.Changed
 }
 
 // envKey maps an overriding environment variable to its key and drops

@@ -140,6 +140,7 @@ func TestLoadFormats(t *testing.T) {
 			w := want
 			w.Source = path
 			w.StatePath = StatePath(path)
+			w.IdleGrace = defaultIdleGrace
 			if !reflect.DeepEqual(*got, w) {
 				t.Errorf("Load(%s)\n got %+v\nwant %+v", name, *got, w)
 			}

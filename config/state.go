@@ -18,6 +18,9 @@ type State struct {
 	// DisabledTools are client-facing tool names (`plugboard tools
 	// disable`): hidden from clients and refused if called.
 	DisabledTools []string `json:"disabled_tools"`
+	// Workspace is the default workspace `plugboard workspace use` chose;
+	// "" leaves it to the configuration.
+	Workspace string `json:"workspace,omitempty"`
 }
 
 // StatePath is the state file of the configuration file at configPath:

@@ -86,8 +86,11 @@ type Route struct {
 }
 
 // SessionOpened registers a client session with the router, so that it
-// hears about list changes.
-type SessionOpened struct{ Session *actor.PID }
+// hears about list changes, in its workspace ("" for the default one).
+type SessionOpened struct {
+	Session   *actor.PID
+	Workspace string
+}
 
 // SessionClosed unregisters a client session.
 type SessionClosed struct{ Session *actor.PID }

@@ -32,6 +32,29 @@ type ExpectServers struct {
 	Restarted []string
 	// DisabledTools are the client-facing tool names the user disabled.
 	DisabledTools []string
+	// Workspaces are the named sets of servers, and DefaultWorkspace the
+	// one sessions that chose none see ("" for every server).
+	Workspaces       map[string][]string
+	DefaultWorkspace string
+}
+
+// ServersNeeded tells the fleet which servers the workspaces in use need
+// (All: every server); the fleet starts those not running, and stops the
+// others once they have not been needed for the idle grace.
+type ServersNeeded struct {
+	All   bool
+	Names map[string]bool
+}
+
+// MayStopIdle asks the router whether a server no workspace in use needed
+// for the idle grace may stop; answered with IdleStop. A yes makes the
+// router route nothing more to it.
+type MayStopIdle struct{ Server string }
+
+// IdleStop answers MayStopIdle.
+type IdleStop struct {
+	Server string
+	OK     bool
 }
 
 // ServersExpected is the router's answer to a reload's ExpectServers: it
