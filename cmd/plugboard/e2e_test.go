@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -424,4 +425,36 @@ func TestOversizedFrameFromAServerIsRefusedAndTheServerRestarted(t *testing.T) {
 		m := c.call("tools/call", map[string]any{"name": "alpha__echo", "arguments": map[string]any{"text": "back"}})
 		return m.Error == nil && textOf(t, m.Result) == "back"
 	})
+}
+
+// TestCallToAServerStillStartingSaysSo: past startup_timeout, a call to a
+// tool of a server that has not listed its tools yet is answered as that
+// server still starting, not as an unknown tool; once the server is up the
+// same call works (issue 11).
+func TestCallToAServerStillStartingSaysSo(t *testing.T) {
+	cfg := writeConfig(t, "startup_timeout: 300ms\nservers:\n"+fixtureServer("quick")+fixtureServer("slow", "--startup-delay", "4s"))
+	c := startPlugboard(t, cfg)
+	m := c.call("tools/call", map[string]any{"name": "slow__echo", "arguments": map[string]any{"text": "hi"}})
+	if m.Error == nil || m.Error.Code != -32000 || m.Error.Message != "server slow is still starting" {
+		t.Fatalf("calling a tool of a server still starting: got %s, want error -32000 \"server slow is still starting\"", m.raw)
+	}
+	m = c.call("tools/call", map[string]any{"name": "nobody__echo", "arguments": map[string]any{}})
+	if m.Error == nil || m.Error.Code != -32602 {
+		t.Errorf("a name no server's prefix starts: got %s, want -32602", m.raw)
+	}
+	eventually(t, 20*time.Second, "slow__echo answers once slow is ready", func() bool {
+		m := c.call("tools/call", map[string]any{"name": "slow__echo", "arguments": map[string]any{"text": "hi"}})
+		return m.Error == nil
+	})
+}
+
+func TestToolsCommandSaysWhichServersAreStillStarting(t *testing.T) {
+	cfg := writeConfig(t, "startup_timeout: 300ms\nservers:\n"+fixtureServer("quick")+fixtureServer("slow", "--startup-delay", "4s"))
+	out, err := exec.Command(plugboardBin, "tools", "--config", cfg).Output()
+	if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() != 1 {
+		t.Errorf("with a server still starting, want exit status 1, got %v", err)
+	}
+	if !regexp.MustCompile(`(?m)^  slow +still starting after 300ms: raise startup_timeout$`).Match(out) {
+		t.Errorf("the table does not say slow is still starting and what to do:\n%s", out)
+	}
 }

@@ -63,6 +63,7 @@ func runTools(args []string, stdout, stderr io.Writer) int {
 	}
 
 	out := toCatalogJSON(snap)
+	explainStillStarting(&out, cfg.StartupTimeout)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -101,6 +102,17 @@ func toCatalogJSON(snap *messages.Snapshot) catalogJSON {
 	return out
 }
 
+// explainStillStarting gives each server still starting when the wait
+// ended the reason: the wait is startup_timeout, which the user can raise
+// (a server fetched by npx on a cold cache takes tens of seconds).
+func explainStillStarting(c *catalogJSON, timeout time.Duration) {
+	for i, s := range c.Servers {
+		if s.Status == "starting" && s.Reason == "" {
+			c.Servers[i].Reason = fmt.Sprintf("still starting after %s: raise startup_timeout", timeout)
+		}
+	}
+}
+
 func printCatalog(w io.Writer, c catalogJSON) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	section := func(title, nameHeader string, entries []entryJSON, withOriginal bool) {
@@ -128,9 +140,12 @@ func printCatalog(w io.Writer, c catalogJSON) {
 	section("RESOURCE TEMPLATES", "URI TEMPLATE", c.ResourceTemplates, false)
 	fmt.Fprintf(tw, "SERVERS (%d)\n", len(c.Servers))
 	for _, s := range c.Servers {
-		if s.Reason != "" {
+		switch {
+		case s.Status == "starting" && s.Reason != "":
+			fmt.Fprintf(tw, "  %s\t%s\n", s.Name, s.Reason) // "still starting after ..."
+		case s.Reason != "":
 			fmt.Fprintf(tw, "  %s\t%s: %s\n", s.Name, s.Status, s.Reason)
-		} else {
+		default:
 			fmt.Fprintf(tw, "  %s\t%s\n", s.Name, s.Status)
 		}
 	}
