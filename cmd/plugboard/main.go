@@ -97,7 +97,7 @@ flags:
 func commonFlags(name string) (*pflag.FlagSet, *string) {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	path := fs.StringP("config", "c", "", "configuration file (default $PLUGBOARD_CONFIG, else "+displayDefaultPath()+")")
-	fs.Duration("startup-timeout", 5*time.Second, "how long list requests wait for servers still starting (env PLUGBOARD_STARTUP_TIMEOUT)")
+	fs.Duration("startup-timeout", config.DefaultStartupTimeout, "how long list requests wait for servers still starting (env PLUGBOARD_STARTUP_TIMEOUT)")
 	fs.String("log-level", "info", "debug, info, warn or error (env PLUGBOARD_LOG_LEVEL)")
 	fs.Int("page-size", 1000, "items per page of the lists plugboard returns (env PLUGBOARD_PAGE_SIZE)")
 	return fs, path
