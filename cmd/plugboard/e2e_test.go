@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -456,5 +457,35 @@ func TestToolsCommandSaysWhichServersAreStillStarting(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^  slow +still starting after 300ms: raise startup_timeout$`).Match(out) {
 		t.Errorf("the table does not say slow is still starting and what to do:\n%s", out)
+	}
+}
+
+// TestDemoConfigIsQuiet: the README's demo prints its catalog with no
+// warning at the default log level and none of the fixture's test items.
+func TestDemoConfigIsQuiet(t *testing.T) {
+	demo, err := os.ReadFile(filepath.Join("..", "..", "examples", "demo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, strings.ReplaceAll(string(demo), "bin/mcp-fixture", fixtureBin))
+	cmd := exec.Command(plugboardBin, "tools", "--config", cfg)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("plugboard tools on the demo: %v\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "level=WARN") || strings.Contains(stderr.String(), "level=ERROR") {
+		t.Errorf("the demo logs warnings:\n%s", stderr.String())
+	}
+	for _, unwanted := range []string{"test_", "test://", "hang", "json_schema"} {
+		if strings.Contains(string(out), unwanted) {
+			t.Errorf("the demo's catalog shows %q:\n%s", unwanted, out)
+		}
+	}
+	for _, want := range []string{"calc__add", "calc__crash", "notes__echo"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the demo's catalog lacks %s, which the README calls:\n%s", want, out)
+		}
 	}
 }
