@@ -8,7 +8,7 @@ import (
 
 // DefaultStartupTimeout is how long list requests wait for servers still
 // starting when the file does not say. It covers a server that `npx -y`
-// downloads on a cold npm cache (20-25 s measured for server-everything,
+// downloads on a cold npm cache (13-25 s measured for server-everything,
 // about 50 s seen on a slower first download would be announced late) and
 // stays under the 60 s that the TypeScript SDK's clients, Claude Desktop
 // among them, wait for an answer by default, so that the client's first
