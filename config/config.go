@@ -8,12 +8,11 @@ import (
 
 // DefaultStartupTimeout is how long list requests wait for servers still
 // starting when the file does not say. It covers a server that `npx -y`
-// downloads on a cold npm cache (13-25 s measured for server-everything,
-// about 50 s seen on a slower first download would be announced late) and
-// stays under the 60 s that the TypeScript SDK's clients, Claude Desktop
-// among them, wait for an answer by default, so that the client's first
-// tools/list is answered rather than timed out. A server that comes later
-// is announced with list_changed; the timeout never fails a server.
+// downloads on a cold npm cache (13-25 s measured for server-everything;
+// one that takes longer, as about 50 s once seen, is announced late with
+// list_changed, not failed) and stays under the 60 s that clients on the
+// TypeScript SDK wait for an answer by default, so that a client's first
+// tools/list is answered rather than timed out.
 const DefaultStartupTimeout = 45 * time.Second
 
 // Defaults for settings the file leaves out.
