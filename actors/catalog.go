@@ -166,6 +166,26 @@ func (c *catalog) resolve(kind messages.Kind, name string) (server, original str
 	return it.server, it.original, true
 }
 
+// serverByPrefix returns the server whose prefix begins the client-facing
+// name (PREFIX__...), the longest prefix when several do, or "" when none
+// does. Names are built so (see clientName: prefixes are already valid
+// name characters and short enough to survive shortening), so a name
+// nobody offers yet can still be told to belong to a server that has not
+// listed it. Servers without a prefix could own any name and are never
+// returned.
+func (c *catalog) serverByPrefix(name string) string {
+	best, bestPrefix := "", ""
+	for server, s := range c.servers {
+		if s.prefix == "" || !strings.HasPrefix(name, s.prefix+prefixSeparator) {
+			continue
+		}
+		if len(s.prefix) > len(bestPrefix) || len(s.prefix) == len(bestPrefix) && server < best {
+			best, bestPrefix = server, s.prefix
+		}
+	}
+	return best
+}
+
 // resolveURI returns the server that offers uri: the one that listed it,
 // else the first whose template matches it.
 func (c *catalog) resolveURI(uri string) (server string, ok bool) {

@@ -85,8 +85,10 @@ func checkMeta(method string, meta json.RawMessage) *messages.RPCError {
 
 // resolveRequest finds the server a client request goes to and the params
 // it gets there (with the original name restored). unknown is set when the
-// name or URI is nobody's, as opposed to malformed. It reads the members
-// it decides on by their exact names and refuses ambiguous ones.
+// name or URI is nobody's, as opposed to malformed; server is then the
+// server whose prefix an unknown tool or prompt name carries, if any: the
+// name may be one that server has not offered yet. It reads the members it
+// decides on by their exact names and refuses ambiguous ones.
 func (c *catalog) resolveRequest(method string, params json.RawMessage) (server string, out json.RawMessage, rpcErr *messages.RPCError, unknown bool) {
 	if len(params) == 0 {
 		return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: method + ": params must be an object"}, false
@@ -143,7 +145,7 @@ func (c *catalog) resolveNamed(method string, params, rawName json.RawMessage) (
 		return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: fmt.Sprintf("tool %q is disabled in plugboard (plugboard tools enable %s)", name, name)}, false
 	}
 	if !ok {
-		return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: fmt.Sprintf("unknown %s: %q", what, name)}, true
+		return c.serverByPrefix(name), nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: fmt.Sprintf("unknown %s: %q", what, name)}, true
 	}
 	if original == name {
 		return server, params, nil, false
@@ -180,7 +182,7 @@ func (c *catalog) resolveCompletion(params, rawRef json.RawMessage) (string, jso
 	case "ref/prompt":
 		server, original, ok := c.resolve(messages.Prompts, name)
 		if !ok {
-			return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: fmt.Sprintf("unknown prompt: %q", name)}, true
+			return c.serverByPrefix(name), nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: fmt.Sprintf("unknown prompt: %q", name)}, true
 		}
 		if original == name {
 			return server, params, nil, false

@@ -1115,3 +1115,24 @@ func TestNewCatalogIsEmpty(t *testing.T) {
 		t.Errorf("entries = %+v", e)
 	}
 }
+
+func TestCatalogServerByPrefix(t *testing.T) {
+	c := newCatalog(10)
+	for name, prefix := range map[string]string{"a": "a", "ab": "a__b", "plain": "", "x": "x", "x2": "x"} {
+		c.configureServer(name, prefix, [numKinds]func(string) bool{})
+	}
+	for name, want := range map[string]string{
+		"a__echo":    "a",
+		"a__b__echo": "ab", // the longer prefix wins
+		"a__becho":   "a",
+		"x__echo":    "x", // two servers share a prefix: the first by name
+		"aecho":      "",
+		"a_echo":     "",
+		"echo":       "", // the unprefixed server could own it, but says nothing
+		"__echo":     "",
+	} {
+		if got := c.serverByPrefix(name); got != want {
+			t.Errorf("serverByPrefix(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -155,7 +155,7 @@ func (e *initializeRefused) Error() string {
 
 // errNoHandshakeVersion is an initialize answered with a version that is
 // not of the handshake era.
-var errNoHandshakeVersion = errors.New("initialize: the server answered with no protocol version of the handshake era")
+var errNoHandshakeVersion = errors.New("initialize: the server answered with a protocol version outside 2024-11-05 to 2025-11-25")
 
 // speaksNoHandshake reports whether err says the server has no handshake
 // era: it does not know initialize, or answers it with a version of

@@ -96,7 +96,7 @@ func (s *serverActor) negotiate(ctx context.Context, conn transports.Downstream,
 			// It answered server/discover, and refuses a handshake-era
 			// session even on a connection of its own: a server of
 			// 2026-07-28 alone after all.
-			s.log.Warn("server refuses a handshake-era session: speaking 2026-07-28 to it alone", "why", err.Error())
+			s.log.Warn("server refuses an initialize session: speaking 2026-07-28 to it alone", "why", err.Error())
 			s.era.set(eraModern)
 			return nil, errFreshConnection
 		}
@@ -126,7 +126,7 @@ func (s *serverActor) negotiate(ctx context.Context, conn transports.Downstream,
 				// refuse initialize after it: a new connection goes
 				// straight to the handshake.
 				s.era.set(eraBoth)
-				s.log.Info("server speaks both generations; opening a new connection for its handshake-era session", "why", hsErr.Error())
+				s.log.Info("server speaks 2026-07-28 and the initialize handshake; opening a new connection for its initialize session", "why", hsErr.Error())
 				return nil, errFreshConnection
 			}
 			fallthrough
@@ -137,7 +137,7 @@ func (s *serverActor) negotiate(ctx context.Context, conn transports.Downstream,
 			s.era.set(eraModern)
 			return ready, nil
 		case errors.Is(err, errNotModern):
-			s.log.Info("server speaks the handshake era", "why", err.Error())
+			s.log.Info("server speaks only the initialize handshake (protocol 2024-11-05 to 2025-11-25)", "why", err.Error())
 			s.era.set(eraLegacy)
 			md.UseModern(nil)
 		default:

@@ -321,12 +321,23 @@ func (r *routerActor) list(ctx actor.Context, msg *messages.List) {
 
 // route resolves a request to its server and forwards it there with the
 // original name restored. A name or URI nobody offers waits, if hold is
-// set, while servers are still starting: it may be one of theirs.
+// set, while servers are still starting: it may be one of theirs. After
+// that, an unknown name that carries the prefix of a server not ready yet
+// is that server's problem, not the client's: it is answered as the
+// server being unavailable, not as an unknown name.
 func (r *routerActor) route(ctx actor.Context, msg *messages.Route, hold bool) {
 	server, params, rpcErr, unknown := r.catalog.resolveRequest(msg.Method, msg.Params)
 	if unknown && hold && r.startingUp() {
 		r.waiting = append(r.waiting, waitingMessage{msg: msg})
 		return
+	}
+	if rs := r.servers[server]; unknown && rs != nil {
+		switch rs.status {
+		case statusStarting:
+			rpcErr = &messages.RPCError{Code: messages.CodeServerUnavailable, Message: fmt.Sprintf("server %s is still starting", server)}
+		case statusDown:
+			rpcErr = nil // answered below, with why it is down
+		}
 	}
 	if rpcErr == nil && !r.viewOf(msg.Session).allows(server) {
 		rpcErr = notInWorkspace(msg.Method, r.viewOf(msg.Session).name)

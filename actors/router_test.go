@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"strconv"
 	"testing"
 	"time"
 
@@ -55,5 +56,50 @@ func TestFirstClientsCapabilitiesReachTheFleetWhicheverArrivesFirst(t *testing.T
 			t.Errorf("client first %v: the fleet was never offered the client's capabilities", clientFirst)
 		}
 		system.Shutdown()
+	}
+}
+
+// TestCallToAServerStillStarting: once start-up is over, a call whose name
+// carries the prefix of a server that is not ready is answered as that
+// server being unavailable, not as an unknown name (issue 11).
+func TestCallToAServerStillStarting(t *testing.T) {
+	system := actor.NewActorSystem()
+	t.Cleanup(system.Shutdown)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	router := system.Root.Spawn(newRouterProps(10, log, nil))
+	session := make(probe, 10)
+	sessionPID := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return session }))
+	system.Root.Send(router, &messages.ExpectServers{Deadline: time.Now(), Servers: []messages.ExpectedServer{
+		{Name: "slow", Prefix: "slow", Enabled: true},
+		{Name: "broken", Prefix: "broken", Enabled: true},
+	}})
+	system.Root.Send(router, &messages.ServerDown{Server: "broken", Reason: "exited with status 1"})
+
+	tests := []struct {
+		method, params string
+		code           int
+		message        string
+	}{
+		{"tools/call", `{"name":"slow__echo"}`, messages.CodeServerUnavailable, "server slow is still starting"},
+		{"prompts/get", `{"name":"slow__greeting"}`, messages.CodeServerUnavailable, "server slow is still starting"},
+		{"completion/complete", `{"ref":{"type":"ref/prompt","name":"slow__greeting"}}`, messages.CodeServerUnavailable, "server slow is still starting"},
+		{"tools/call", `{"name":"broken__echo"}`, messages.CodeServerUnavailable, "server broken is unavailable: exited with status 1; restarting"},
+		{"tools/call", `{"name":"nobody__echo"}`, messages.CodeInvalidParams, `unknown tool: "nobody__echo"`},
+		{"tools/call", `{"name":"slowecho"}`, messages.CodeInvalidParams, `unknown tool: "slowecho"`},
+	}
+	for i, tt := range tests {
+		id := json.RawMessage(strconv.Itoa(i))
+		system.Root.Send(router, &messages.Route{Session: sessionPID, ClientID: id, Method: tt.method, Params: json.RawMessage(tt.params)})
+		select {
+		case msg := <-session:
+			reply, ok := msg.(*messages.Reply)
+			if !ok || reply.Error == nil || reply.Error.Code != tt.code || reply.Error.Message != tt.message {
+				t.Errorf("%s %s: got %#v, want error %d %q", tt.method, tt.params, msg, tt.code, tt.message)
+			} else if string(reply.ClientID) != string(id) {
+				t.Errorf("%s %s: answered id %s, want %s", tt.method, tt.params, reply.ClientID, id)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s %s: no answer", tt.method, tt.params)
+		}
 	}
 }

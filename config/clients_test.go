@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -12,7 +13,7 @@ func TestLoadClientFiles(t *testing.T) {
 	tests := []struct {
 		name, file, content string
 		want                []Server
-		warnings            []string // keys warned about, in order
+		warnings            []string // top-level keys warned about, in order
 	}{
 		{
 			name: "Claude Desktop",
@@ -97,7 +98,7 @@ func TestLoadClientFiles(t *testing.T) {
 			}
 			var want []string
 			for _, key := range tt.warnings {
-				want = append(want, "config "+path+": "+key+": unknown key, ignored")
+				want = append(want, "config "+path+": unknown key "+strconv.Quote(key)+", ignored")
 			}
 			if !reflect.DeepEqual(got.Warnings, want) {
 				t.Errorf("Warnings = %q, want %q", got.Warnings, want)

@@ -6,9 +6,18 @@ import (
 	"time"
 )
 
+// DefaultStartupTimeout is how long list requests wait for servers still
+// starting when the file does not say. It covers a server that `npx -y`
+// downloads on a cold npm cache (13-25 s measured for server-everything;
+// one that takes longer, as about 50 s once seen, is announced late with
+// list_changed, not failed) and stays under the 60 s that clients on the
+// TypeScript SDK wait for an answer by default, so that a client's first
+// tools/list is answered rather than timed out.
+const DefaultStartupTimeout = 45 * time.Second
+
 // Defaults for settings the file leaves out.
 const (
-	defaultStartupTimeout = 5 * time.Second
+	defaultStartupTimeout = DefaultStartupTimeout
 	defaultLogLevel       = "info"
 	defaultPageSize       = 1000
 	defaultServerTimeout  = 60 * time.Second
@@ -25,7 +34,7 @@ const (
 // Config is plugboard's validated configuration.
 type Config struct {
 	Source         string        // the file it was loaded from (absolute path)
-	StartupTimeout time.Duration // key startup_timeout, default 5s; > 0
+	StartupTimeout time.Duration // key startup_timeout, default DefaultStartupTimeout; > 0
 	LogLevel       string        // key log_level: debug|info|warn|error, default "info"
 	PageSize       int           // key page_size: items per page of list results plugboard returns, default 1000, >= 1
 	HTTP           HTTP          // key http: the fronts of `plugboard serve`

@@ -14,15 +14,21 @@ type decoder struct {
 	origins    map[string]string                // top-level key -> flag or variable that set it
 	lookupEnv  func(name string) (string, bool) // for ${VAR} expansion
 	inheritEnv bool                             // the top-level inherit_env, the servers' default
+	unset      map[string][]string              // key -> the unset ${VAR}s its value expanded to nothing
 	warnings   []string
 }
 
 // errorf returns an *Error about key. A top-level value set by a flag or an
-// environment variable says so.
+// environment variable says so, and a value that an unset ${VAR} emptied
+// names the variable, since the file shows the reference, not what it
+// expanded to.
 func (d *decoder) errorf(key, format string, args ...any) *Error {
 	problem := fmt.Sprintf(format, args...)
 	if origin, ok := d.origins[key]; ok {
 		problem += " (from " + origin + ")"
+	}
+	if names, ok := d.unset[key]; ok {
+		problem += ": " + notSet(names)
 	}
 	return &Error{File: d.file, Key: key, Problem: problem}
 }
@@ -33,12 +39,14 @@ func (d *decoder) warnf(key, format string, args ...any) {
 	d.warnings = append(d.warnings, e.Error())
 }
 
-// warnUnknown warns about each key of m, in sorted order, that known does
-// not accept.
-func (d *decoder) warnUnknown(parent string, m map[string]any, known func(string) bool) {
+// warnUnknown warns about each key of m, in sorted order, that is not in
+// known, under the key of the section (parent) so that the unknown key can
+// be quoted whatever characters it holds, with the known key it most likely
+// misspells.
+func (d *decoder) warnUnknown(parent string, m map[string]any, known []string) {
 	for _, k := range sortedKeys(m) {
-		if !known(k) {
-			d.warnf(join(parent, k), "unknown key, ignored")
+		if !slices.Contains(known, k) {
+			d.warnf(parent, "%s, ignored", unknownKeyProblem(k, known))
 		}
 	}
 }
@@ -51,7 +59,7 @@ func (d *decoder) decodeConfig(raw map[string]any) (*Config, error) {
 		LogLevel:       defaultLogLevel,
 		PageSize:       defaultPageSize,
 	}
-	d.warnUnknown("", raw, isTopLevelKey)
+	d.warnUnknown("", raw, topLevelKeys())
 
 	if v, ok := present(raw, keyStartupTimeout); ok {
 		timeout, problem := toDuration(v)
@@ -155,12 +163,9 @@ func (d *decoder) decodeServers(raw map[string]any) ([]Server, error) {
 	return servers, nil
 }
 
-func isTopLevelKey(k string) bool {
-	switch k {
-	case keyStartupTimeout, keyLogLevel, keyPageSize, keyInheritEnv, keyServers, keyMCPServers, keyHTTP, keyWorkspaces, keyWorkspace, keyIdleGrace:
-		return true
-	}
-	return false
+// topLevelKeys returns the keys Load accepts at the top of a file.
+func topLevelKeys() []string {
+	return []string{keyServers, keyStartupTimeout, keyLogLevel, keyPageSize, keyInheritEnv, keyMCPServers, keyHTTP, keyWorkspaces, keyWorkspace, keyIdleGrace}
 }
 
 // join appends child to a dotted key path.

@@ -7,7 +7,8 @@ import (
 )
 
 // expand replaces ${VAR} and ${VAR:-default} in the value at key with the
-// environment, warning about each VAR that is unset and has no default.
+// environment, warning about each VAR that is unset and has no default and
+// remembering them, so that an error about the value names them.
 func (d *decoder) expand(key, s string) (string, error) {
 	out, unset, err := expandVars(s, d.lookupEnv)
 	if err != nil {
@@ -16,7 +17,26 @@ func (d *decoder) expand(key, s string) (string, error) {
 	for _, name := range unset {
 		d.warnf(key, "${%s} is not set; using an empty string", name)
 	}
+	if len(unset) > 0 {
+		if d.unset == nil {
+			d.unset = make(map[string][]string)
+		}
+		d.unset[key] = unset
+	}
 	return out, nil
+}
+
+// notSet names the unset variables behind a value: "${A} is not set",
+// "${A}, ${B} are not set".
+func notSet(names []string) string {
+	refs := make([]string, len(names))
+	for i, n := range names {
+		refs[i] = "${" + n + "}"
+	}
+	if len(refs) == 1 {
+		return refs[0] + " is not set"
+	}
+	return strings.Join(refs, ", ") + " are not set"
 }
 
 // expandVars replaces ${VAR} with VAR's value and ${VAR:-default} with VAR's

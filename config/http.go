@@ -39,13 +39,7 @@ func (d *decoder) decodeHTTP(raw map[string]any) (HTTP, error) {
 	if !isMap {
 		return h, d.errorf(keyHTTP, "expected a map, got %s", typeName(v))
 	}
-	d.warnUnknown(keyHTTP, m, func(k string) bool {
-		switch k {
-		case keyListen, keyAuthToken, keyAllowedOrigins, keyAllowedHosts, keySessionIdle, keyMaxSessions:
-			return true
-		}
-		return false
-	})
+	d.warnUnknown(keyHTTP, m, []string{keyListen, keyAuthToken, keyAllowedOrigins, keyAllowedHosts, keySessionIdle, keyMaxSessions})
 	if s, set, err := d.optString(m, keyHTTP, keyListen); err != nil {
 		return h, err
 	} else if set {

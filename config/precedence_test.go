@@ -36,8 +36,8 @@ func TestLoadPrecedence(t *testing.T) {
 		level   string
 		size    int
 	}{
-		{"defaults", bare, nil, nil, 5 * time.Second, "info", 1000},
-		{"unset flag defaults do not override defaults", bare, nil, []string{}, 5 * time.Second, "info", 1000},
+		{"defaults", bare, nil, nil, DefaultStartupTimeout, "info", 1000},
+		{"unset flag defaults do not override defaults", bare, nil, []string{}, DefaultStartupTimeout, "info", 1000},
 		{"file over defaults", full, nil, nil, 10 * time.Second, "debug", 50},
 		{"unset flag defaults do not override the file", full, nil, []string{"--config", "x.yaml"}, 10 * time.Second, "debug", 50},
 		{"env over file", full, map[string]string{"PLUGBOARD_STARTUP_TIMEOUT": "20s", "PLUGBOARD_LOG_LEVEL": "ERROR"}, nil,
@@ -50,7 +50,7 @@ func TestLoadPrecedence(t *testing.T) {
 			[]string{"--startup-timeout=30s", "--log-level=warn"},
 			30 * time.Second, "warn", 60},
 		{"flag set to its default still wins", full, nil, []string{"--page-size=7"}, 10 * time.Second, "debug", 7},
-		{"flags over defaults", bare, nil, []string{"--page-size", "3", "--log-level", "error"}, 5 * time.Second, "error", 3},
+		{"flags over defaults", bare, nil, []string{"--page-size", "3", "--log-level", "error"}, DefaultStartupTimeout, "error", 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -11,17 +12,16 @@ import (
 // 64 characters clients allow for a tool name.
 const maxPrefixLen = 32
 
-// isServerKey reports whether k is a per-server key Load understands or
-// knowingly ignores.
-func isServerKey(k string) bool {
-	switch k {
-	case "command", "args", "env", "inherit_env", "cwd", "url", "headers",
+// serverKeys returns the per-server keys Load understands or knowingly
+// ignores, the likeliest meant first (a typo's suggestion prefers earlier
+// keys).
+func serverKeys() []string {
+	return []string{
+		"command", "args", "env", "url", "headers", "cwd", "inherit_env",
 		"transport", "type", "transportType",
 		"prefix", "enabled", "disabled", "tools", "prompts", "timeout", "max_inflight", "max_queued",
-		"autoApprove", "alwaysAllow": // Cline's and Cursor's approval lists: the client's business, not the proxy's
-		return true
+		"autoApprove", "alwaysAllow", // Cline's and Cursor's approval lists: the client's business, not the proxy's
 	}
-	return false
 }
 
 // decodeServer decodes and validates the server called name under the
@@ -35,7 +35,7 @@ func (d *decoder) decodeServer(parent, name string, v any) (Server, error) {
 	if !ok {
 		return Server{}, d.errorf(key, "expected a map of server settings, got %s", typeName(v))
 	}
-	d.warnUnknown(key, m, isServerKey)
+	d.warnUnknown(key, m, serverKeys())
 
 	s := Server{Name: name, Enabled: true, Timeout: defaultServerTimeout}
 	command, hasCommand, err := d.optString(m, key, "command")
@@ -50,7 +50,7 @@ func (d *decoder) decodeServer(parent, name string, v any) (Server, error) {
 	case hasCommand && hasURL:
 		return Server{}, d.errorf(key, "has both command and url; a server is either a command or a url")
 	case !hasCommand && !hasURL:
-		return Server{}, d.errorf(key, "needs either command or url")
+		return Server{}, d.errorf(key, "%s", missingCommandProblem(m))
 	}
 	transport, transportKey, err := d.transport(m, key)
 	if err != nil {
@@ -68,6 +68,22 @@ func (d *decoder) decodeServer(parent, name string, v any) (Server, error) {
 		return Server{}, err
 	}
 	return s, nil
+}
+
+// missingCommandProblem says why a server with neither command nor url
+// cannot start: a misspelt one when a key of m is close to either, so the
+// user is sent to the typo rather than told to add what they think they
+// wrote.
+func missingCommandProblem(m map[string]any) string {
+	for _, k := range sortedKeys(m) {
+		if slices.Contains(serverKeys(), k) {
+			continue
+		}
+		if s := suggestKey(k, []string{"command", "url"}); s != "" {
+			return unknownKeyProblem(k, []string{s}) + "; a server needs either command or url"
+		}
+	}
+	return "needs either command or url"
 }
 
 // decodeCommand fills in a stdio server.

@@ -118,7 +118,7 @@ func (d *decoder) optFilter(m map[string]any, parent, k string) (Filter, error) 
 	if !isMap {
 		return Filter{}, d.errorf(key, "expected a map with include and/or exclude lists, got %s", typeName(v))
 	}
-	d.warnUnknown(key, raw, func(k string) bool { return k == "include" || k == "exclude" })
+	d.warnUnknown(key, raw, []string{"include", "exclude"})
 	var f Filter
 	var err error
 	if f.Include, err = d.optGlobs(raw, key, "include"); err != nil {

@@ -169,18 +169,7 @@ func (p *Process) run(started chan<- error, server string, children *ChildRecord
 }
 
 func (p *Process) wait() {
-	err := p.cmd.Wait()
-	status := "exited with status 0"
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			status = "killed by signal " + ws.Signal().String()
-		} else {
-			status = fmt.Sprintf("exited with status %d", exitErr.ExitCode())
-		}
-	} else if err != nil {
-		status = "wait failed: " + err.Error()
-	}
+	status := exitStatus(p.cmd.Wait())
 	p.readMu.Lock()
 	if p.readErr != nil {
 		status = p.readErr.Error() + "; " + status

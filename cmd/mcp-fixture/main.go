@@ -23,6 +23,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -49,6 +50,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	silentDiscover := flags.Bool("silent-discover", false, "like --legacy-only, and server/discover gets no answer at all, as from servers that ignore unknown methods")
 	legacyOnly := flags.Bool("legacy-only", false, "speak only the initialize-handshake versions (2024-11-05..2025-11-25): 2026-07-28 requests, server/discover included, are unknown methods")
 	statelessOnly := flags.Bool("stateless-only", false, "speak only 2026-07-28: initialize and the other handshake-era requests are unknown methods, and server/discover lists 2026-07-28 alone")
+	demo := flags.Bool("demo", false, "offer only the demo's items: the tools "+strings.Join(demoTools(), ", ")+", the greeting prompt and the fixture:// resources; no conformance or fault items")
 	ignoreEOF := flags.Bool("ignore-eof", false, "keep running when stdin ends, as servers that never notice their client left do, until a signal ends it")
 	listen := flags.String("listen", "", "instead of stdio, serve MCP over HTTP and WebSocket on this address, such as 127.0.0.1:0, "+
 		`announced on stderr as "listening on http://HOST:PORT", until SIGINT, SIGTERM or the end of stdin`)
@@ -77,7 +79,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	time.Sleep(*startupDelay)
 
 	logger := log.New(stderr, fmt.Sprintf("mcp-fixture[%s] ", *name), log.Lmicroseconds)
-	cfg := config{name: *name, extraTools: *extraTools, pageSize: *pageSize, legacyOnly: *legacyOnly || *silentDiscover, silentDiscover: *silentDiscover, statelessOnly: *statelessOnly}
+	cfg := config{name: *name, extraTools: *extraTools, pageSize: *pageSize, legacyOnly: *legacyOnly || *silentDiscover, silentDiscover: *silentDiscover, statelessOnly: *statelessOnly, demo: *demo}
 	sh := newShared(*ttlMs)
 	if *listen != "" {
 		if err := listenUntilStopped(*listen, cfg, sh, stdin, stderr, logger); err != nil {

@@ -36,6 +36,8 @@ type config struct {
 	// silentDiscover: server/discover gets no answer at all, as from a
 	// server that ignores methods it does not know (implies legacyOnly).
 	silentDiscover bool
+	// demo offers only what the README's demo shows (see keepDemoItems).
+	demo bool
 }
 
 // negotiation is what initialize settled: the protocol version and the
@@ -117,6 +119,9 @@ func newSession(cfg config, sh *shared, out outlet, exit func(int), logger *log.
 	s.prompts = s.builtinPrompts()
 	s.resources = builtinResources(cfg.name)
 	s.templates = builtinTemplates(cfg.name)
+	if cfg.demo {
+		s.keepDemoItems()
+	}
 	return s
 }
 

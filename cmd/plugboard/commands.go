@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/plugboard/plugboard/actors"
+	"github.com/plugboard/plugboard/config"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -274,7 +274,8 @@ func markConfigFile(cmd *cobra.Command) {
 func commonFlags(name string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.StringP("config", "c", "", "configuration file (default $PLUGBOARD_CONFIG, else "+displayDefaultPath()+")")
-	fs.Duration("startup-timeout", 5*time.Second, "how long list requests wait for servers still starting (env PLUGBOARD_STARTUP_TIMEOUT)")
+	fs.Duration("startup-timeout", config.DefaultStartupTimeout, "how long list requests wait for servers still starting (env PLUGBOARD_STARTUP_TIMEOUT)")
+	fs.String("workspace", "", "the workspace whose servers clients see unless they choose one (env PLUGBOARD_WORKSPACE; default: the config's workspace, else every server)")
 	fs.String("log-level", "info", "debug, info, warn or error (env PLUGBOARD_LOG_LEVEL)")
 	fs.Int("page-size", 1000, "items per page of the lists plugboard returns (env PLUGBOARD_PAGE_SIZE)")
 	return fs

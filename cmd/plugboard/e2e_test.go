@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -424,4 +426,66 @@ func TestOversizedFrameFromAServerIsRefusedAndTheServerRestarted(t *testing.T) {
 		m := c.call("tools/call", map[string]any{"name": "alpha__echo", "arguments": map[string]any{"text": "back"}})
 		return m.Error == nil && textOf(t, m.Result) == "back"
 	})
+}
+
+// TestCallToAServerStillStartingSaysSo: past startup_timeout, a call to a
+// tool of a server that has not listed its tools yet is answered as that
+// server still starting, not as an unknown tool; once the server is up the
+// same call works (issue 11).
+func TestCallToAServerStillStartingSaysSo(t *testing.T) {
+	cfg := writeConfig(t, "startup_timeout: 300ms\nservers:\n"+fixtureServer("quick")+fixtureServer("slow", "--startup-delay", "4s"))
+	c := startPlugboard(t, cfg)
+	m := c.call("tools/call", map[string]any{"name": "slow__echo", "arguments": map[string]any{"text": "hi"}})
+	if m.Error == nil || m.Error.Code != -32000 || m.Error.Message != "server slow is still starting" {
+		t.Fatalf("calling a tool of a server still starting: got %s, want error -32000 \"server slow is still starting\"", m.raw)
+	}
+	m = c.call("tools/call", map[string]any{"name": "nobody__echo", "arguments": map[string]any{}})
+	if m.Error == nil || m.Error.Code != -32602 {
+		t.Errorf("a name no server's prefix starts: got %s, want -32602", m.raw)
+	}
+	eventually(t, 20*time.Second, "slow__echo answers once slow is ready", func() bool {
+		m := c.call("tools/call", map[string]any{"name": "slow__echo", "arguments": map[string]any{"text": "hi"}})
+		return m.Error == nil
+	})
+}
+
+func TestToolsCommandSaysWhichServersAreStillStarting(t *testing.T) {
+	cfg := writeConfig(t, "startup_timeout: 300ms\nservers:\n"+fixtureServer("quick")+fixtureServer("slow", "--startup-delay", "4s"))
+	out, err := exec.Command(plugboardBin, "tools", "--config", cfg).Output()
+	if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() != 1 {
+		t.Errorf("with a server still starting, want exit status 1, got %v", err)
+	}
+	if !regexp.MustCompile(`(?m)^  slow +still starting after 300ms: raise startup_timeout$`).Match(out) {
+		t.Errorf("the table does not say slow is still starting and what to do:\n%s", out)
+	}
+}
+
+// TestDemoConfigIsQuiet: the README's demo prints its catalog with no
+// warning at the default log level and none of the fixture's test items.
+func TestDemoConfigIsQuiet(t *testing.T) {
+	demo, err := os.ReadFile(filepath.Join("..", "..", "examples", "demo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, strings.ReplaceAll(string(demo), "bin/mcp-fixture", fixtureBin))
+	cmd := exec.Command(plugboardBin, "tools", "--config", cfg)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("plugboard tools on the demo: %v\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "level=WARN") || strings.Contains(stderr.String(), "level=ERROR") {
+		t.Errorf("the demo logs warnings:\n%s", stderr.String())
+	}
+	for _, unwanted := range []string{"test_", "test://", "hang", "json_schema"} {
+		if strings.Contains(string(out), unwanted) {
+			t.Errorf("the demo's catalog shows %q:\n%s", unwanted, out)
+		}
+	}
+	for _, want := range []string{"calc__add", "calc__crash", "notes__echo"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the demo's catalog lacks %s, which the README calls:\n%s", want, out)
+		}
+	}
 }

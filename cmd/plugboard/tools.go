@@ -61,7 +61,9 @@ func runTools(fs *pflag.FlagSet, asJSON *bool, server string, stdout, stderr io.
 		return exitFailure
 	}
 
-	return printTools(toCatalogJSON(snap), server, *asJSON, stdout, stderr)
+	out := toCatalogJSON(snap)
+	explainStillStarting(&out, cfg.StartupTimeout)
+	return printTools(out, server, *asJSON, stdout, stderr)
 }
 
 // printTools prints a catalog, or one server's part of it: 0 when every
@@ -132,6 +134,17 @@ func toCatalogJSON(snap *messages.Snapshot) catalogJSON {
 	return out
 }
 
+// explainStillStarting gives each server still starting when the wait
+// ended the reason: the wait is startup_timeout, which the user can raise
+// (a server fetched by npx on a cold cache takes tens of seconds).
+func explainStillStarting(c *catalogJSON, timeout time.Duration) {
+	for i, s := range c.Servers {
+		if s.Status == "starting" && s.Reason == "" {
+			c.Servers[i].Reason = fmt.Sprintf("still starting after %s: raise startup_timeout", timeout)
+		}
+	}
+}
+
 func printCatalog(w io.Writer, c catalogJSON) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	section := func(title, nameHeader string, entries []entryJSON, withOriginal bool) {
@@ -163,9 +176,12 @@ func printCatalog(w io.Writer, c catalogJSON) {
 	section("RESOURCE TEMPLATES", "URI TEMPLATE", c.ResourceTemplates, false)
 	fmt.Fprintf(tw, "SERVERS (%d)\n", len(c.Servers))
 	for _, s := range c.Servers {
-		if s.Reason != "" {
+		switch {
+		case s.Status == "starting" && s.Reason != "":
+			fmt.Fprintf(tw, "  %s\t%s\n", s.Name, s.Reason) // "still starting after ..."
+		case s.Reason != "":
 			fmt.Fprintf(tw, "  %s\t%s: %s\n", s.Name, s.Status, s.Reason)
-		} else {
+		default:
 			fmt.Fprintf(tw, "  %s\t%s\n", s.Name, s.Status)
 		}
 	}
