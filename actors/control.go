@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -78,6 +79,8 @@ type controlActor struct {
 	router  *actor.PID
 	fleet   *actor.PID
 	pending []reload // reloads waiting for the router, in order
+	// published are the workspace names sessions may open in.
+	published *atomic.Pointer[map[string]bool]
 }
 
 // reload is a reconfiguration the router is taking in: the fleet is told
@@ -117,6 +120,13 @@ func (c *controlActor) Receive(ctx actor.Context) {
 // apply sends the router the servers to expect and the fleet the servers
 // to run. diff is nil for the first configuration.
 func (c *controlActor) apply(ctx actor.Context, diff *Reconfigured) {
+	names := make(map[string]bool, len(c.cfg.Workspaces))
+	for n := range c.cfg.Workspaces {
+		names[n] = true
+	}
+	if c.published != nil {
+		c.published.Store(&names)
+	}
 	expect := &messages.ExpectServers{Deadline: time.Now().Add(c.cfg.StartupTimeout), Fleet: c.fleet, DisabledTools: c.cfg.DisabledTools,
 		Workspaces: c.cfg.Workspaces, DefaultWorkspace: c.cfg.Workspace}
 	if diff != nil {

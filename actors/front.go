@@ -48,6 +48,7 @@ type frontActor struct {
 	listening bool
 	// transport and clientName describe the session in status.
 	transport, clientName string
+	workspace             string // the one the session chose; "" for the default
 }
 
 // clientCall is a client request not yet answered.
@@ -62,8 +63,8 @@ type questionRoute struct {
 	token   string
 }
 
-func newFront(router *actor.PID, log *slog.Logger, out *outQueue, credits <-chan struct{}) *frontActor {
-	return &frontActor{router: router, log: log, out: out, credits: credits,
+func newFront(router *actor.PID, log *slog.Logger, out *outQueue, credits <-chan struct{}, workspace string) *frontActor {
+	return &frontActor{router: router, log: log, out: out, credits: credits, workspace: workspace,
 		inflight: map[string]clientCall{}, questions: map[string]questionRoute{}, byToken: map[string]string{}, logLevel: -1}
 }
 
@@ -71,7 +72,7 @@ func newFront(router *actor.PID, log *slog.Logger, out *outQueue, credits <-chan
 func (f *frontActor) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
-		ctx.Send(f.router, &messages.SessionOpened{Session: ctx.Self()})
+		ctx.Send(f.router, &messages.SessionOpened{Session: ctx.Self(), Workspace: f.workspace})
 	case *clientFrame:
 		f.handle(ctx, &msg.frame)
 	case *clientFrameError:

@@ -18,7 +18,7 @@ func (s *Session) DescribeTransport(name string) {
 
 // info answers a SessionInfoRequest.
 func (f *frontActor) info() *messages.SessionInfo {
-	return &messages.SessionInfo{Transport: f.transport, ClientName: f.clientName, InFlight: len(f.inflight)}
+	return &messages.SessionInfo{Transport: f.transport, ClientName: f.clientName, Workspace: f.workspace, InFlight: len(f.inflight)}
 }
 
 var (

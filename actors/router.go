@@ -331,16 +331,15 @@ func (r *routerActor) route(ctx actor.Context, msg *messages.Route, hold bool) {
 		r.waiting = append(r.waiting, waitingMessage{msg: msg})
 		return
 	}
-	if rs := r.servers[server]; unknown && rs != nil {
+	if v := r.viewOf(msg.Session); server != "" && !v.allows(server) {
+		rpcErr = notInWorkspace(msg.Method, v.name) // whether its server offers the name or not
+	} else if rs := r.servers[server]; unknown && rs != nil {
 		switch rs.status {
 		case statusStarting:
 			rpcErr = &messages.RPCError{Code: messages.CodeServerUnavailable, Message: fmt.Sprintf("server %s is still starting", server)}
 		case statusDown:
 			rpcErr = nil // answered below, with why it is down
 		}
-	}
-	if rpcErr == nil && !r.viewOf(msg.Session).allows(server) {
-		rpcErr = notInWorkspace(msg.Method, r.viewOf(msg.Session).name)
 	}
 	if rpcErr != nil {
 		ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Error: rpcErr})

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sort"
 	"sync"
 	"syscall"
 
@@ -28,6 +29,45 @@ type Session struct {
 
 // OpenSession starts a client session.
 func (s *System) OpenSession() transports.ClientSession {
+	return s.openIn("")
+}
+
+// Workspace is a SessionOpener whose sessions see one workspace.
+type Workspace struct {
+	sys  *System
+	name string
+}
+
+// OpenSession implements transports.SessionOpener.
+func (w Workspace) OpenSession() transports.ClientSession { return w.sys.openIn(w.name) }
+
+// InWorkspace returns the opener of sessions that see workspace name, or
+// false when the configuration has no such workspace. "" is the default
+// workspace.
+func (s *System) InWorkspace(name string) (Workspace, bool) {
+	if name != "" {
+		if known := s.workspaces.Load(); known == nil || !(*known)[name] {
+			return Workspace{}, false
+		}
+	}
+	return Workspace{sys: s, name: name}, true
+}
+
+// Workspaces returns the names of the configuration's workspaces.
+func (s *System) Workspaces() []string {
+	known := s.workspaces.Load()
+	if known == nil {
+		return nil
+	}
+	names := make([]string, 0, len(*known))
+	for n := range *known {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (s *System) openIn(workspace string) transports.ClientSession {
 	sess := &Session{
 		root:    s.actors.Root,
 		out:     newOutQueue(),
@@ -35,7 +75,7 @@ func (s *System) OpenSession() transports.ClientSession {
 		closed:  make(chan struct{}),
 	}
 	sess.front = s.actors.Root.Spawn(actor.PropsFromProducer(func() actor.Actor {
-		return newFront(s.router, s.log, sess.out, sess.credits)
+		return newFront(s.router, s.log, sess.out, sess.credits, workspace)
 	}, inlineDispatch()))
 	return sess
 }
@@ -117,13 +157,20 @@ func (s *System) ServeStream(in io.Reader, out io.Writer, maxFrame int) <-chan s
 // ServeStreamOver is ServeStream for a stream that status names
 // transport ("stdio", "socket").
 func (s *System) ServeStreamOver(transport string, in io.Reader, out io.Writer, maxFrame int) <-chan struct{} {
-	sess := s.OpenSession()
+	w, _ := s.InWorkspace("")
+	return w.ServeStreamOver(transport, in, out, maxFrame)
+}
+
+// ServeStreamOver is System.ServeStreamOver for a session of workspace w.
+func (w Workspace) ServeStreamOver(transport string, in io.Reader, out io.Writer, maxFrame int) <-chan struct{} {
+	s := w.sys
+	sess := w.OpenSession()
 	sess.(*Session).DescribeTransport(transport)
 	done := make(chan struct{})
-	w := &streamWriter{w: bufio.NewWriterSize(out, 64<<10), log: s.log}
+	sw := &streamWriter{w: bufio.NewWriterSize(out, 64<<10), log: s.log}
 	stop := make(chan struct{})
-	modern := transports.NewModernStream(s, w.writeNow, stop)
-	go writeFrames(w, sess.Out(), done)
+	modern := transports.NewModernStream(w, sw.writeNow, stop)
+	go writeFrames(sw, sess.Out(), done)
 	in, restore := pollable(in, s.log)
 	go func() {
 		defer restore()

@@ -32,6 +32,9 @@ type System struct {
 	// parameters into HTTP headers (x-mcp-header), by name; the router
 	// replaces the map whenever the tool list changes.
 	headerTools atomic.Pointer[map[string]json.RawMessage]
+	// workspaces are the names of the configuration's workspaces, which
+	// control replaces on every (re)configuration, for sessions opening.
+	workspaces atomic.Pointer[map[string]bool]
 }
 
 // Options tune a System.
@@ -61,7 +64,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts Options) *System {
 	s.router = root.Spawn(newRouterProps(cfg.PageSize, log, &s.headerTools))
 	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff(), opts.Offer, loadEraCache(opts.EraCache, log), opts.Children))
 	s.control = root.Spawn(actor.PropsFromProducer(func() actor.Actor {
-		return &controlActor{cfg: cfg, router: s.router, fleet: s.fleet}
+		return &controlActor{cfg: cfg, router: s.router, fleet: s.fleet, published: &s.workspaces}
 	}))
 	return s
 }

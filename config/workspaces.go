@@ -20,7 +20,7 @@ const defaultIdleGrace = 5 * time.Minute
 
 // workspaceName is what a workspace may be called: it appears in URL
 // paths (/w/NAME/mcp) and on command lines.
-var workspaceName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var workspaceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 
 // decodeWorkspaces decodes `workspaces: {NAME: [server names or globs]}`
 // into the server names each workspace holds, `workspace: NAME` (the
@@ -46,7 +46,7 @@ func (d *decoder) decodeWorkspaces(raw map[string]any, cfg *Config) error {
 		for _, name := range sortedKeys(m) {
 			key := join(keyWorkspaces, name)
 			if !workspaceName.MatchString(name) {
-				return d.errorf(key, "a workspace name is 1 to 64 letters, digits, '_' or '-'")
+				return d.errorf(key, "a workspace name is 1 to 64 letters, digits, '_' or '-', starting with a letter or digit")
 			}
 			patterns, err := d.optStringList(m, keyWorkspaces, name, false)
 			if err != nil {

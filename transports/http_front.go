@@ -1,9 +1,11 @@
 package transports
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -34,6 +36,10 @@ type HTTPOptions struct {
 	// MaxSessions caps open sessions; 0 means 10000.
 	MaxSessions int
 	Log         *slog.Logger
+	// Workspace, if set, serves /w/NAME/mcp, /w/NAME/sse and /w/NAME/ws
+	// with sessions that see workspace NAME: it returns their opener, or
+	// false for a workspace that does not exist.
+	Workspace func(name string) (SessionOpener, bool)
 }
 
 // HTTPFront serves MCP clients over HTTP: Streamable HTTP at /mcp, the
@@ -45,7 +51,9 @@ type HTTPFront struct {
 
 	mu       sync.Mutex // guards sessions, the front's own registry
 	sessions map[string]*httpSession
-	closed   chan struct{}
+	// workspaces are the fronts of /w/NAME/, by name, made on first use.
+	workspaces map[string]*workspaceFront
+	closed     chan struct{}
 
 	modern *modernCalls // the 2026-07-28 revision's calls waiting for a retry
 }
@@ -64,7 +72,7 @@ func NewHTTPFront(opener SessionOpener, opts HTTPOptions) *HTTPFront {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	h := &HTTPFront{opts: opts, opener: opener, sessions: map[string]*httpSession{}, closed: make(chan struct{})}
+	h := &HTTPFront{opts: opts, opener: opener, sessions: map[string]*httpSession{}, workspaces: map[string]*workspaceFront{}, closed: make(chan struct{})}
 	h.modern = newModernCalls(opener, opts.MaxSessions, h.closed)
 	return h
 }
@@ -80,7 +88,59 @@ func (h *HTTPFront) Handler() http.Handler {
 	mux.Handle("/sse", h.guard(http.HandlerFunc(h.serveSSE)))
 	mux.Handle("/message", h.guard(http.HandlerFunc(h.serveMessage)))
 	mux.Handle("/ws", h.guard(http.HandlerFunc(h.serveWebSocket)))
+	if h.opts.Workspace != nil {
+		mux.Handle("/w/{workspace}/mcp", h.guard(h.inWorkspace(http.HandlerFunc(h.serveStreamable))))
+		mux.Handle("/w/{workspace}/sse", h.guard(h.inWorkspace(http.HandlerFunc(h.serveSSE))))
+		mux.Handle("/w/{workspace}/ws", h.guard(h.inWorkspace(http.HandlerFunc(h.serveWebSocket))))
+	}
 	return mux
+}
+
+// workspaceFront is what a request under /w/NAME/ opens its sessions
+// with: the workspace's opener, and its own 2026-07-28 calls.
+type workspaceFront struct {
+	opener SessionOpener
+	modern *modernCalls
+}
+
+type workspaceKey struct{}
+
+// inWorkspace serves a request under /w/NAME/ with sessions of workspace
+// NAME, or answers 404 for a workspace the configuration lacks.
+func (h *HTTPFront) inWorkspace(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("workspace")
+		opener, ok := h.opts.Workspace(name)
+		if !ok {
+			http.Error(w, fmt.Sprintf("no workspace %q in plugboard's configuration", name), http.StatusNotFound)
+			return
+		}
+		h.mu.Lock()
+		wf := h.workspaces[name]
+		if wf == nil || wf.opener != opener {
+			wf = &workspaceFront{opener: opener, modern: newModernCalls(opener, h.opts.MaxSessions, h.closed)}
+			h.workspaces[name] = wf
+		}
+		h.mu.Unlock()
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), workspaceKey{}, wf)))
+	})
+}
+
+// openerFor is the opener of a request's sessions: its workspace's, or
+// the front's own.
+func (h *HTTPFront) openerFor(r *http.Request) SessionOpener {
+	if wf, ok := r.Context().Value(workspaceKey{}).(*workspaceFront); ok {
+		return wf.opener
+	}
+	return h.opener
+}
+
+// modernFor is where a request's 2026-07-28 calls wait for their retries.
+func (h *HTTPFront) modernFor(r *http.Request) *modernCalls {
+	if wf, ok := r.Context().Value(workspaceKey{}).(*workspaceFront); ok {
+		return wf.modern
+	}
+	return h.modern
 }
 
 // Run ends idle sessions until Close.
@@ -114,6 +174,11 @@ func (h *HTTPFront) Close() {
 		h.endSession(s)
 	}
 	h.modern.closeParked()
+	h.mu.Lock()
+	for _, wf := range h.workspaces {
+		wf.modern.closeParked()
+	}
+	h.mu.Unlock()
 }
 
 func (h *HTTPFront) expireIdle(now time.Time) {
@@ -211,7 +276,7 @@ func (h *HTTPFront) originAllowed(origin string) bool {
 }
 
 // openSession registers a new session, or reports that the cap is reached.
-func (h *HTTPFront) openSession(kind sessionKind) (*httpSession, bool) {
+func (h *HTTPFront) openSession(r *http.Request, kind sessionKind) (*httpSession, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	select {
@@ -222,7 +287,7 @@ func (h *HTTPFront) openSession(kind sessionKind) (*httpSession, bool) {
 	if len(h.sessions) >= h.opts.MaxSessions {
 		return nil, false
 	}
-	s := newHTTPSession(newSessionID(), kind, h.opener.OpenSession())
+	s := newHTTPSession(newSessionID(), kind, h.openerFor(r).OpenSession())
 	if d, ok := s.cs.(TransportDescriber); ok {
 		d.DescribeTransport(kind.String())
 	}

@@ -123,7 +123,7 @@ func (h *HTTPFront) serveModern(w http.ResponseWriter, r *http.Request, frame Fr
 		httpRPCError(w, status, frame.ID, rpcErr)
 		return
 	}
-	h.modern.dispatch(&httpSink{w: w, r: r}, req)
+	h.modernFor(r).dispatch(&httpSink{w: w, r: r}, req)
 }
 
 // dispatch serves a validated 2026-07-28 request.

@@ -13,7 +13,7 @@ func (h *HTTPFront) serveSSE(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
 		return
 	}
-	s, ok := h.openSession(kindLegacySSE)
+	s, ok := h.openSession(r, kindLegacySSE)
 	if !ok {
 		tooManySessions(w)
 		return

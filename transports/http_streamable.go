@@ -92,7 +92,7 @@ func (h *HTTPFront) streamablePost(w http.ResponseWriter, r *http.Request) {
 	}
 	var s *httpSession
 	if frame.Method == "initialize" && frame.IsRequest() {
-		if s, ok = h.openSession(kindStreamable); !ok {
+		if s, ok = h.openSession(r, kindStreamable); !ok {
 			tooManySessions(w)
 			return
 		}

@@ -14,7 +14,7 @@ const wsWriteTimeout = 30 * time.Second
 // serveWebSocket serves /ws: one JSON-RPC message per text message, both
 // ways, subprotocol "mcp".
 func (h *HTTPFront) serveWebSocket(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.openSession(kindWebSocket)
+	s, ok := h.openSession(r, kindWebSocket)
 	if !ok {
 		tooManySessions(w)
 		return

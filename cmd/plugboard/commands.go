@@ -166,8 +166,9 @@ serve is accepted: the socket's owner and the peer are checked.`,
 	attachSocket := attach.Flags().String("socket", defaultSocket(), "the unix socket of plugboard serve")
 	spawn := attach.Flags().Bool("spawn", false, "start plugboard serve (detached, logging to serve.log in the state directory) if none answers on the socket")
 	spawnConfig := attach.Flags().StringP("config", "c", "", "with --spawn: the configuration the started plugboard serve loads")
+	attachWorkspace := attach.Flags().String("workspace", "", "see this workspace's servers instead of the daemon's default workspace")
 	attach.RunE = func(cmd *cobra.Command, _ []string) error {
-		return exit(runAttach(attachSocket, spawn, spawnConfig, stdin, stdout, stderr))
+		return exit(runAttach(attachSocket, spawn, spawnConfig, attachWorkspace, stdin, stdout, stderr))
 	}
 
 	token := &cobra.Command{
@@ -244,6 +245,53 @@ too, as by plugboard reload.`,
 		return exit(runRestart(*restartSocket, names, *restartJSON, stdout, stderr))
 	}
 
+	workspace := &cobra.Command{
+		Use:   "workspace",
+		Short: "List the workspaces of a running plugboard serve, or switch its default",
+		Long: `Workspaces are named sets of servers (key workspaces in the configuration).
+A session sees one: the one it chose (plugboard attach --workspace NAME, the
+HTTP paths /w/NAME/mcp, /w/NAME/sse, /w/NAME/ws) or else the default.
+plugboard workspace use NAME switches the default of a running plugboard
+serve; its sessions get list_changed, and the choice is kept in the state
+file beside the configuration. A server no workspace in use needs is stopped
+after idle_grace and started again when one does.`,
+	}
+	wsSocket := workspace.PersistentFlags().String("socket", defaultSocket(), "the unix socket of plugboard serve")
+	wsJSON := workspace.PersistentFlags().Bool("json", false, "print JSON")
+	workspace.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "List the workspaces, their servers and sessions",
+		Long:  "List the workspaces of a running plugboard serve: each one's servers and the sessions that see it, and which is the default.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return exit(runWorkspaceList(*wsSocket, *wsJSON, stdout, stderr))
+		},
+	})
+	useDefault := false
+	use := &cobra.Command{
+		Use:   "use NAME",
+		Short: "Switch the default workspace of a running plugboard serve",
+		Long: `Switch the default workspace of a running plugboard serve: the sessions that
+chose none see its servers from now on and get list_changed. The choice is
+kept in the state file beside the configuration; --default gives the choice
+back to the configuration's workspace key.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if useDefault {
+				return cobra.NoArgs(cmd, args)
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := "--default"
+			if !useDefault {
+				name = args[0]
+			}
+			return exit(runWorkspaceUse(*wsSocket, name, *wsJSON, stdout, stderr))
+		},
+	}
+	use.Flags().BoolVar(&useDefault, "default", false, "go back to the configuration's default workspace")
+	workspace.AddCommand(use)
+
 	version := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
@@ -254,7 +302,7 @@ too, as by plugboard reload.`,
 		},
 	}
 
-	root.AddCommand(stdioCmd, tools, serve, attach, token, status, logs, reload, restart, version)
+	root.AddCommand(stdioCmd, tools, serve, attach, token, status, logs, reload, restart, workspace, version)
 	return root
 }
 

@@ -102,6 +102,7 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 	front := transports.NewHTTPFront(sys, transports.HTTPOptions{
 		AuthToken: token, AllowedHosts: cfg.HTTP.AllowedHosts, AllowedOrigins: cfg.HTTP.AllowedOrigins,
 		SessionIdle: cfg.HTTP.SessionIdle, MaxSessions: cfg.HTTP.MaxSessions, Log: log,
+		Workspace: func(name string) (transports.SessionOpener, bool) { return sys.InWorkspace(name) },
 	})
 	watching, stopWatching := context.WithCancel(context.Background())
 	defer stopWatching()
@@ -163,7 +164,7 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 // runAttach bridges this process's stdin and stdout to a running
 // `plugboard serve` over its unix socket: a desktop client starts
 // `plugboard attach` and shares the daemon's servers.
-func runAttach(socket *string, spawn *bool, configPath *string, stdin io.Reader, stdout, stderr io.Writer) int {
+func runAttach(socket *string, spawn *bool, configPath, workspace *string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Only the unix socket: no token needed, its owner and the peer's uid
 	// are checked instead.
 	conn, err := transports.DialLocalSocket(*socket)
@@ -178,11 +179,49 @@ func runAttach(socket *string, spawn *bool, configPath *string, stdin io.Reader,
 		return exitFailure
 	}
 	defer conn.Close()
+	if *workspace != "" {
+		if err := openInWorkspace(conn, *workspace); err != nil {
+			fmt.Fprintf(stderr, "plugboard attach --workspace %s: %v\n", *workspace, err)
+			return exitFailure
+		}
+	}
 	if err := newAttachBridge(*socket, conn, stdout).run(stdin); err != nil {
 		fmt.Fprintln(stderr, "plugboard attach:", err)
 		return exitFailure
 	}
 	return exitOK
+}
+
+// openInWorkspace asks the daemon on conn for a session in workspace and
+// reads its answer, a line, byte by byte: what follows is the session's.
+func openInWorkspace(conn net.Conn, workspace string) error {
+	if _, err := io.WriteString(conn, sessionRequest+" "+workspace+"\n"); err != nil {
+		return err
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(statusTimeout))
+	defer conn.SetReadDeadline(time.Time{})
+	var line []byte
+	b := make([]byte, 1)
+	for len(line) < maxRequestLine {
+		if _, err := conn.Read(b); err != nil {
+			return fmt.Errorf("plugboard serve did not answer: %w", err)
+		}
+		if b[0] == '\n' {
+			break
+		}
+		line = append(line, b[0])
+	}
+	var answer struct {
+		Workspace *string `json:"workspace"`
+		Error     string  `json:"error"`
+	}
+	if err := json.Unmarshal(line, &answer); err != nil || answer.Workspace == nil {
+		if answer.Error != "" {
+			return errors.New(answer.Error)
+		}
+		return fmt.Errorf("plugboard serve answered %q", line)
+	}
+	return nil
 }
 
 // runToken prints the bearer token `plugboard serve` requires over HTTP

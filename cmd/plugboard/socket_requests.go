@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/actors"
+	"github.com/plugboard/plugboard/transports"
 )
 
 // maxRequestLine bounds a request line on the unix socket.
@@ -38,6 +39,7 @@ var socketRequests = map[string]socketRequest{
 	reloadRequestLine: answerReload,
 	toolsRequest:      answerTools,
 	restartRequest:    answerRestart,
+	workspaceRequest:  answerWorkspace,
 }
 
 // answerRequest reads a request line and answers it.
@@ -46,6 +48,10 @@ func answerRequest(r *bufio.Reader, conn net.Conn, d daemonParts) {
 	line, err := r.ReadSlice('\n')
 	_ = conn.SetReadDeadline(time.Time{})
 	words := strings.Fields(string(line))
+	if err == nil && len(words) == 2 && words[0] == sessionRequest {
+		serveSessionIn(r, conn, d, words[1])
+		return
+	}
 	var answer socketRequest
 	if err == nil && len(line) <= maxRequestLine && len(words) > 0 {
 		answer = socketRequests[words[0]]
@@ -126,4 +132,31 @@ func answerLogs(d daemonParts, args []string, conn net.Conn) {
 		case <-time.After(logsPoll):
 		}
 	}
+}
+
+// sessionRequest starts an MCP session in a workspace: the line "session
+// NAME" is answered with {"workspace":NAME} (or an error, and the
+// connection closes), then the connection is the session's
+// newline-delimited JSON-RPC, as `plugboard attach --workspace` speaks.
+const sessionRequest = "session"
+
+func serveSessionIn(r *bufio.Reader, conn net.Conn, d daemonParts, workspace string) {
+	w, ok := d.sys.InWorkspace(workspace)
+	if !ok {
+		answerError(conn, fmt.Sprintf("no workspace %q in plugboard's configuration (%s)", workspace, workspaceNames(d.sys.Workspaces())))
+		return
+	}
+	b, _ := json.Marshal(map[string]string{"workspace": workspace})
+	if _, err := conn.Write(append(b, '\n')); err != nil {
+		return
+	}
+	<-w.ServeStreamOver("socket", r, conn, transports.DefaultMaxFrame)
+}
+
+// workspaceNames lists workspace names for a message.
+func workspaceNames(names []string) string {
+	if len(names) == 0 {
+		return "it defines none"
+	}
+	return "it defines " + strings.Join(names, ", ")
 }
