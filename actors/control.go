@@ -137,7 +137,8 @@ func (c *controlActor) apply(ctx actor.Context, diff *Reconfigured) {
 		var filters [numKinds]func(string) bool
 		filters[messages.Tools] = s.Tools.Allows
 		filters[messages.Prompts] = s.Prompts.Allows
-		expect.Servers = append(expect.Servers, messages.ExpectedServer{Name: s.Name, Prefix: s.Prefix, Enabled: s.Enabled, Filters: filters})
+		expect.Servers = append(expect.Servers, messages.ExpectedServer{Name: s.Name, Prefix: s.Prefix, Enabled: s.Enabled, Filters: filters,
+			Isolated: s.Isolation == config.IsolationSession})
 	}
 	if diff == nil {
 		ctx.Send(c.router, expect)

@@ -51,7 +51,10 @@ type fleetActor struct {
 	idleGrace    time.Duration
 	idleTokens   map[string]uint64 // servers not needed, waiting for their idle timer
 	nextToken    uint64
-	stderr       map[string]*stderrRing // each server's standard error, kept across restarts (fleet_logs.go)
+	// sessions are the instances of isolation: session servers, by
+	// server name and then session.
+	sessions map[string]map[string]*actor.PID
+	stderr   map[string]*stderrRing // each server's standard error, kept across restarts (fleet_logs.go)
 }
 
 type fleetChild struct {
@@ -64,7 +67,7 @@ type fleetChild struct {
 func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff, offer json.RawMessage, eras *eraCache, records *transports.ChildRecords) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}, offer: offer, eras: eras, records: records,
-			restarts: map[string]*messages.SupervisedServer{}, incarnations: map[string]*atomic.Uint64{}, idleTokens: map[string]uint64{}}
+			restarts: map[string]*messages.SupervisedServer{}, incarnations: map[string]*atomic.Uint64{}, idleTokens: map[string]uint64{}, sessions: map[string]map[string]*actor.PID{}}
 	})
 }
 
@@ -78,6 +81,10 @@ func (f *fleetActor) Receive(ctx actor.Context) {
 		f.needed = msg
 		f.startNeeded(ctx)
 		f.timeIdle(ctx)
+	case *sessionForward:
+		f.forwardToOwn(ctx, msg)
+	case *sessionEnded:
+		f.endSessionInstances(ctx, msg.session, "was stopped: its session ended", nil)
 	case *idleCheck:
 		if f.idleTokens[msg.server] == msg.token && !f.isNeeded(msg.server) {
 			ctx.Request(f.router, &messages.MayStopIdle{Server: msg.server})
@@ -138,6 +145,7 @@ func (f *fleetActor) apply(ctx actor.Context, servers []config.Server, restart [
 		}
 		delete(f.children, name)
 		delete(f.restarts, name)
+		f.endSessionInstances(ctx, nil, "is restarting: its configuration changed", &name)
 	}
 	f.wanted = wanted
 	f.startNeeded(ctx)
@@ -163,7 +171,7 @@ func (f *fleetActor) startNeeded(ctx actor.Context) {
 			count = new(atomic.Uint64)
 			f.incarnations[name] = count
 		}
-		pid := ctx.SpawnPrefix(newServerProps(cfg, count, f.router, f.procs, f.log, f.eras, f.records), "server:"+name)
+		pid := ctx.SpawnPrefix(newServerProps(cfg, nil, count, f.router, f.procs, f.log, f.eras, f.records), "server:"+name)
 		f.children[name] = fleetChild{cfg: cfg, pid: pid}
 		if f.restarts[name] == nil {
 			f.restarts[name] = &messages.SupervisedServer{Name: name, Transport: cfg.Transport, Target: shownTarget(cfg)}

@@ -480,7 +480,7 @@ func (s *serverActor) replySubscribed(ctx actor.Context, msg *messages.Forward, 
 		return
 	}
 	if msg.Method == "resources/subscribe" {
-		ctx.Send(s.router, &messages.Subscribed{URI: requestURI(msg.Params), Session: msg.Session})
+		s.tell(ctx, &messages.Subscribed{URI: requestURI(msg.Params), Session: msg.Session})
 	}
 	ctx.Send(msg.Session, &messages.Reply{ClientID: msg.ClientID, Result: json.RawMessage(`{}`)})
 }
@@ -519,7 +519,7 @@ func (s *serverActor) listenAcknowledged(ctx actor.Context, params json.RawMessa
 	uri, l := s.listenFor(p.Meta.ID)
 	if l != nil && l.reopened {
 		l.reopened = false
-		ctx.Send(s.router, &messages.ServerNotification{Server: s.cfg.Name, Method: "notifications/resources/updated",
+		s.tell(ctx, &messages.ServerNotification{Server: s.cfg.Name, Method: "notifications/resources/updated",
 			Params: mustJSON(map[string]string{"uri": uri}), URI: uri})
 	}
 	if l != nil && !l.acked {

@@ -60,6 +60,10 @@ type routerActor struct {
 	logLevel     json.RawMessage                  // the last logging/setLevel params, for restarted servers
 	noted        map[string]bool                  // the catalog's notes logged last
 	ws           workspaces
+	// isolated are the isolation: session servers; instances, their
+	// sessions' own instances, by server and session.
+	isolated  map[string]bool
+	instances map[string]map[string]*actor.PID
 	// startupTimeout is how long requests wait for servers starting: at
 	// start-up, after a reload, and when a workspace needs an idle one.
 	startupTimeout time.Duration
@@ -74,7 +78,8 @@ type waitingMessage struct {
 func newRouterProps(pageSize int, log *slog.Logger, headerTools *atomic.Pointer[map[string]json.RawMessage]) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &routerActor{log: log, headerTools: headerTools, catalog: newCatalog(pageSize), servers: map[string]*routedServer{}, sessions: map[string]*actor.PID{},
-			instructions: map[string]string{}, subs: map[string]map[string]*actor.PID{}, ws: newWorkspaces()}
+			instructions: map[string]string{}, subs: map[string]map[string]*actor.PID{}, ws: newWorkspaces(),
+			isolated: map[string]bool{}, instances: map[string]map[string]*actor.PID{}}
 	}, inlineDispatch())
 }
 
@@ -107,6 +112,8 @@ func (r *routerActor) Receive(ctx actor.Context) {
 		r.sessionClosed(ctx, msg.Session)
 	case *messages.MayStopIdle:
 		r.mayStopIdle(ctx, msg)
+	case *sessionInstance:
+		r.instanceStarted(msg)
 	case *messages.SessionsRequest:
 		ctx.Respond(r.sessionList())
 	case *messages.Initialize:
@@ -131,6 +138,21 @@ func (r *routerActor) expect(ctx actor.Context, msg *messages.ExpectServers) {
 	r.startupTimeout = time.Until(msg.Deadline)
 	r.sendOffer(ctx)
 	r.configureWorkspaces(ctx, msg.Workspaces, msg.DefaultWorkspace)
+	isolated := map[string]bool{}
+	for _, s := range msg.Servers {
+		if s.Isolated {
+			isolated[s.Name] = true
+		}
+	}
+	for name := range r.isolated {
+		if !isolated[name] {
+			r.forgetInstances(nil, name) // the fleet stops them: removed, or changed
+		}
+	}
+	for _, name := range msg.Restarted {
+		r.forgetInstances(nil, name)
+	}
+	r.isolated = isolated
 	r.ws.needed = r.neededNow()
 	if msg.Reload {
 		// First what starts, so that the catalog's changes wait for it.
@@ -358,13 +380,18 @@ func (r *routerActor) route(ctx actor.Context, msg *messages.Route, hold bool) {
 		ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeServerUnavailable, fmt.Sprintf("server %s is unavailable: %s", server, reason)))
 		return
 	}
+	fwd := &messages.Forward{Session: msg.Session, ClientID: msg.ClientID, Method: msg.Method, Params: params}
+	if r.isolated[server] && msg.Session != nil {
+		r.sendToOwn(ctx, server, msg.Session, fwd) // its subscriptions are its own too
+		return
+	}
 	switch msg.Method {
 	case "resources/subscribe", "resources/unsubscribe":
 		if !r.subscription(ctx, msg, params) {
 			return
 		}
 	}
-	ctx.Send(rs.pid, &messages.Forward{Session: msg.Session, ClientID: msg.ClientID, Method: msg.Method, Params: params})
+	ctx.Send(rs.pid, fwd)
 }
 
 func mustJSON(v any) json.RawMessage {

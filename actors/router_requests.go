@@ -105,8 +105,11 @@ func (r *routerActor) cancel(ctx actor.Context, msg *messages.CancelRequest) {
 	if rpcErr != nil {
 		return
 	}
-	if rs := r.servers[server]; rs != nil && rs.pid != nil {
-		ctx.Send(rs.pid, &messages.Cancel{Session: msg.Session, ClientID: msg.ClientID, Reason: msg.Reason})
+	cancel := &messages.Cancel{Session: msg.Session, ClientID: msg.ClientID, Reason: msg.Reason}
+	if r.isolated[server] && msg.Session != nil {
+		r.sendToOwn(ctx, server, msg.Session, cancel)
+	} else if rs := r.servers[server]; rs != nil && rs.pid != nil {
+		ctx.Send(rs.pid, cancel)
 	}
 }
 

@@ -93,6 +93,10 @@ func (r *routerActor) sessionClosed(ctx actor.Context, session *actor.PID) {
 	delete(r.ws.ofSession, key)
 	delete(r.ws.seen, key)
 	r.dropSubscriptions(ctx, session)
+	if len(r.isolated) > 0 && r.fleet != nil {
+		r.forgetInstances(session, "")
+		ctx.Send(r.fleet, &sessionEnded{session: session})
+	}
 	r.updateNeeded(ctx)
 }
 

@@ -38,6 +38,7 @@ const ownCalls = "plugboard"
 // only posts work to it and hears back.
 type serverActor struct {
 	cfg         config.Server
+	owner       *actor.PID // the session of an instance of its own (isolation: session); nil when shared
 	router      *actor.PID
 	procs       *sync.WaitGroup
 	log         *slog.Logger
@@ -118,6 +119,19 @@ type pendingQuestion struct {
 	answer       chan<- *messages.ClientAnswer
 }
 
+// tell sends the router a message about the server. A session's own
+// instance has no place in the catalog: its notifications go to its
+// session alone, and its comings and goings stay with it.
+func (s *serverActor) tell(ctx actor.Context, msg any) {
+	if s.owner == nil {
+		ctx.Send(s.router, msg)
+		return
+	}
+	if n, ok := msg.(*messages.ServerNotification); ok && (n.Except == nil || !n.Except.Equal(s.owner)) {
+		ctx.Send(s.owner, &messages.Notify{Method: n.Method, Params: n.Params})
+	}
+}
+
 // retire tells a server actor to answer what is pending with an error
 // saying why the server is going, and stop: a reload removed or changed it.
 type retire struct{ reason string }
@@ -172,7 +186,10 @@ type (
 
 // newServerProps returns the props of the actor for one configured server.
 // Each (re)start gets the next incarnation number.
-func newServerProps(cfg config.Server, incarnations *atomic.Uint64, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, eras *eraCache, records *transports.ChildRecords) *actor.Props {
+//
+// owner is nil for the instance every session shares, and the session of
+// an instance of its own (isolation: session).
+func newServerProps(cfg config.Server, owner *actor.PID, incarnations *atomic.Uint64, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, eras *eraCache, records *transports.ChildRecords) *actor.Props {
 	era := newEraMemory(eras, eraKey(cfg))
 	quirks := transports.NewQuirks(log.With("server", cfg.Name))
 	return actor.PropsFromProducer(func() actor.Actor {
@@ -181,6 +198,7 @@ func newServerProps(cfg config.Server, incarnations *atomic.Uint64, router *acto
 			records:     records,
 			quirks:      quirks,
 			cfg:         cfg,
+			owner:       owner,
 			router:      router,
 			procs:       procs,
 			log:         log.With("server", cfg.Name),
@@ -245,7 +263,7 @@ func (s *serverActor) Receive(ctx actor.Context) {
 		}
 	case *listsFetched:
 		if msg.incarnation == s.incarnation {
-			ctx.Send(s.router, &messages.ServerListsChanged{Server: s.cfg.Name, Incarnation: s.incarnation, Changed: msg.which, Lists: msg.lists})
+			s.tell(ctx, &messages.ServerListsChanged{Server: s.cfg.Name, Incarnation: s.incarnation, Changed: msg.which, Lists: msg.lists})
 		}
 	case *companionReady:
 		if msg.incarnation == s.incarnation {
@@ -281,7 +299,7 @@ func (s *serverActor) Receive(ctx actor.Context) {
 }
 
 func (s *serverActor) start(ctx actor.Context) {
-	ctx.Send(s.router, &messages.ServerStarting{Server: s.cfg.Name, PID: ctx.Self(), Incarnation: s.incarnation})
+	s.tell(ctx, &messages.ServerStarting{Server: s.cfg.Name, PID: ctx.Self(), Incarnation: s.incarnation})
 	ctx.Request(ctx.Parent(), &messages.NeedCapabilities{})
 	s.root, s.self, s.fleet = ctx.ActorSystem().Root, ctx.Self(), ctx.Parent()
 	runCtx, stop := context.WithCancel(context.Background())
@@ -475,7 +493,7 @@ func (s *serverActor) finishCall(ctx actor.Context, msg *callDone) {
 		ctx.Send(p.session, &messages.Reply{ClientID: p.clientID, Error: msg.rpcErr})
 	default:
 		if p.method == "resources/subscribe" {
-			ctx.Send(s.router, &messages.Subscribed{URI: p.uri, Session: p.session})
+			s.tell(ctx, &messages.Subscribed{URI: p.uri, Session: p.session})
 		}
 		ctx.Send(p.session, &messages.Reply{ClientID: p.clientID, Result: msg.result})
 	}
@@ -572,7 +590,7 @@ func (s *serverActor) connected(ctx actor.Context, msg *serverConnected) {
 	s.log.Info("server ready", "protocol", msg.version, "incarnation", s.incarnation,
 		"tools", len(msg.lists[messages.Tools]), "prompts", len(msg.lists[messages.Prompts]),
 		"resources", len(msg.lists[messages.Resources]), "templates", len(msg.lists[messages.ResourceTemplates]))
-	ctx.Send(s.router, &messages.ServerReady{Server: s.cfg.Name, PID: ctx.Self(), Incarnation: s.incarnation,
+	s.tell(ctx, &messages.ServerReady{Server: s.cfg.Name, PID: ctx.Self(), Incarnation: s.incarnation,
 		Lists: msg.lists, Instructions: msg.instructions, Version: msg.version})
 	s.drainQueue(ctx)
 }
@@ -581,7 +599,7 @@ func (s *serverActor) connected(ctx actor.Context, msg *serverConnected) {
 // fails the actor so that the fleet restarts it after a backoff.
 func (s *serverActor) fail(ctx actor.Context, reason string) {
 	s.answerPending(ctx, fmt.Sprintf("server %s %s", s.cfg.Name, reason))
-	ctx.Send(s.router, &messages.ServerDown{Server: s.cfg.Name, Incarnation: s.incarnation, Reason: reason})
+	s.tell(ctx, &messages.ServerDown{Server: s.cfg.Name, Incarnation: s.incarnation, Reason: reason})
 	var uptime time.Duration
 	if s.conn != nil {
 		uptime = time.Since(s.readyAt)

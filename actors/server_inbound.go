@@ -26,7 +26,7 @@ func (s *serverActor) notified(ctx actor.Context, msg *downstreamNotification) {
 		s.logged(ctx, msg.params)
 	case "notifications/resources/updated":
 		if uri := requestURI(msg.params); uri != "" { // by its exact name, as clients read it
-			ctx.Send(s.router, &messages.ServerNotification{Server: s.cfg.Name, Method: msg.method, Params: msg.params, URI: uri})
+			s.tell(ctx, &messages.ServerNotification{Server: s.cfg.Name, Method: msg.method, Params: msg.params, URI: uri})
 		}
 	case "notifications/cancelled":
 		s.cancelledQuestion(ctx, msg.params)
@@ -84,7 +84,7 @@ func (s *serverActor) logged(ctx actor.Context, params json.RawMessage) {
 	if only != nil {
 		ctx.Send(only, &messages.Notify{Method: "notifications/message", Params: out, RelatedTo: s.onlyCallOf(only)})
 	}
-	ctx.Send(s.router, &messages.ServerNotification{Server: s.cfg.Name, Method: "notifications/message", Params: out, Except: only})
+	s.tell(ctx, &messages.ServerNotification{Server: s.cfg.Name, Method: "notifications/message", Params: out, Except: only})
 }
 
 // refetch fetches the lists of the given kinds again, from a goroutine,

@@ -78,7 +78,18 @@ type Server struct {
 	// defaults apply (512 and 1024).
 	MaxInflight int
 	MaxQueued   int
+	// Isolation (key isolation) is "" (IsolationShared, the default): one
+	// instance every client session shares; or IsolationSession: one
+	// instance per session, started on its first use and stopped when
+	// the session ends.
+	Isolation string
 }
+
+// Isolations of a server.
+const (
+	IsolationShared  = "shared"
+	IsolationSession = "session"
+)
 
 // DefaultPath returns where plugboard looks for its configuration when it is
 // not told: $XDG_CONFIG_HOME/plugboard/config.yaml, or

@@ -19,7 +19,7 @@ func serverKeys() []string {
 	return []string{
 		"command", "args", "env", "url", "headers", "cwd", "inherit_env",
 		"transport", "type", "transportType",
-		"prefix", "enabled", "disabled", "tools", "prompts", "timeout", "max_inflight", "max_queued",
+		"prefix", "enabled", "disabled", "tools", "prompts", "timeout", "max_inflight", "max_queued", "isolation",
 		"autoApprove", "alwaysAllow", // Cline's and Cursor's approval lists: the client's business, not the proxy's
 	}
 }
@@ -259,6 +259,17 @@ func (d *decoder) decodeOptions(s *Server, m map[string]any, key string) error {
 			return d.errorf(join(key, limit.key), "must be at least 1, got %d", n)
 		}
 		*limit.to = n
+	}
+	isolation, _, err := d.optString(m, key, "isolation")
+	if err != nil {
+		return err
+	}
+	switch isolation {
+	case "", IsolationShared: // "" in the Server: shared is the default
+	case IsolationSession:
+		s.Isolation = IsolationSession
+	default:
+		return d.errorf(join(key, "isolation"), "expected %q (one instance for every client, the default) or %q (one per client session), got %q", IsolationShared, IsolationSession, isolation)
 	}
 	return nil
 }

@@ -67,4 +67,7 @@ type ExpectedServer struct {
 	Prefix  string
 	Enabled bool
 	Filters [numKinds]func(name string) bool // nil means all; only Tools and Prompts are filtered
+	// Isolated: each client session gets an instance of its own
+	// (isolation: session).
+	Isolated bool
 }
