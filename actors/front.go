@@ -164,7 +164,7 @@ func (f *frontActor) request(ctx actor.Context, fr *transports.Frame) {
 			return
 		}
 		f.logLevel = logSeverity(level)
-		ctx.Send(f.router, &messages.ToServers{Method: fr.Method, Params: fr.Params, Request: true})
+		ctx.Send(f.router, &messages.ToServers{Method: fr.Method, Params: fr.Params, Request: true, Session: ctx.Self()})
 		f.answer(&messages.Reply{ClientID: fr.ID, Result: json.RawMessage(`{}`)})
 	default:
 		f.answer(messages.ErrorReply(fr.ID, messages.CodeMethodNotFound, "method not found: "+fr.Method))
@@ -202,7 +202,7 @@ func (f *frontActor) clientNotification(ctx actor.Context, fr *transports.Frame)
 		// The answer, if one still comes, is dropped: the client expects none.
 		f.cancelCall(ctx, string(requestID), reason)
 	case "notifications/roots/list_changed":
-		ctx.Send(f.router, &messages.ToServers{Method: fr.Method, Params: fr.Params})
+		ctx.Send(f.router, &messages.ToServers{Method: fr.Method, Params: fr.Params, Session: ctx.Self()})
 	}
 }
 

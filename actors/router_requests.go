@@ -119,14 +119,25 @@ func (r *routerActor) toServers(ctx actor.Context, msg *messages.ToServers) {
 	if msg.Method == "logging/setLevel" {
 		r.logLevel = msg.Params
 	}
-	for _, rs := range r.servers {
-		if rs.pid == nil || rs.status != statusReady {
-			continue
-		}
+	send := func(pid *actor.PID) {
 		if msg.Request {
-			ctx.Send(rs.pid, &messages.Forward{Method: msg.Method, Params: msg.Params})
+			ctx.Send(pid, &messages.Forward{Method: msg.Method, Params: msg.Params})
 		} else {
-			ctx.Send(rs.pid, &messages.Notify{Method: msg.Method, Params: msg.Params})
+			ctx.Send(pid, &messages.Notify{Method: msg.Method, Params: msg.Params})
+		}
+	}
+	for _, rs := range r.servers {
+		if rs.pid != nil && rs.status == statusReady {
+			send(rs.pid)
+		}
+	}
+	// Sessions' own instances: the logging level is everyone's, a change
+	// of roots the session's alone.
+	for _, bySession := range r.instances {
+		for key, pid := range bySession {
+			if msg.Method == "logging/setLevel" || msg.Session != nil && key == pidKey(msg.Session) {
+				send(pid)
+			}
 		}
 	}
 }

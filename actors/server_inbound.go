@@ -153,6 +153,9 @@ func (s *serverActor) asks(ctx actor.Context, msg *downstreamRequest) {
 }
 
 func (s *serverActor) askedSession() *actor.PID {
+	if s.owner != nil {
+		return s.owner // a session's own instance asks its session alone
+	}
 	if only := s.onlyCaller(); only != nil {
 		return only
 	}

@@ -74,6 +74,7 @@ type ToServers struct {
 	Method  string
 	Params  json.RawMessage
 	Request bool
+	Session *actor.PID // the session it comes from
 }
 
 // ServerNotification carries a notification from a server that is not

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/plugboard/plugboard/config"
+	"github.com/plugboard/plugboard/messages"
 	"github.com/plugboard/plugboard/transports"
 )
 
@@ -83,7 +84,29 @@ func answerTools(d daemonParts, args []string, conn net.Conn) {
 		answerError(conn, err.Error())
 		return
 	}
-	answerReconfigured(conn, d.reloads, reloadRequest{why: "plugboard tools " + args[0], change: change})
+	answerReconfiguredWith(conn, d.reloads, reloadRequest{why: "plugboard tools " + args[0], change: change}, func(out *reloadJSON) {
+		ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
+		defer cancel()
+		snap, err := d.sys.Snapshot(ctx, false)
+		if err != nil {
+			return
+		}
+		offered := map[string]bool{}
+		out.DisabledTools = []string{}
+		for _, e := range snap.Entries {
+			if e.Kind == messages.Tools {
+				offered[e.Name] = true
+				if e.Disabled {
+					out.DisabledTools = append(out.DisabledTools, e.Name)
+				}
+			}
+		}
+		for _, name := range args[1:] {
+			if !offered[name] {
+				out.Unknown = append(out.Unknown, name)
+			}
+		}
+	})
 }
 
 // toolsChange is the state change of `tools disable|enable NAME...`.
@@ -137,7 +160,7 @@ func runToolsToggle(verb string, names []string, socket, path string, asJSON boo
 		return exitUsage
 	}
 	if path == "" {
-		return printReconfigured("plugboard tools "+verb, socket, toolsRequest+" "+verb+" "+strings.Join(names, " "), asJSON, stdout, stderr)
+		return printToolsToggled(verb, names, socket, asJSON, stdout, stderr)
 	}
 	statePath := config.StatePath(path)
 	st, err := config.LoadState(statePath)
@@ -174,6 +197,30 @@ func runToolsLive(socket, server string, asJSON bool, stdout, stderr io.Writer) 
 		return exitFailure, true
 	}
 	return printTools(cat, server, asJSON, stdout, stderr), true
+}
+
+// printToolsToggled asks the running plugboard serve to disable or
+// enable tools and says what is disabled now.
+func printToolsToggled(verb string, names []string, socket string, asJSON bool, stdout, stderr io.Writer) int {
+	cmd := "plugboard tools " + verb
+	answer, err := askDaemon(socket, toolsRequest+" "+verb+" "+strings.Join(names, " "), reloadTimeout+10*time.Second)
+	var out reloadJSON
+	if err == nil {
+		err = json.Unmarshal(answer, &out)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return exitFailure
+	}
+	if len(out.Unknown) > 0 {
+		fmt.Fprintf(stderr, "%s: no server offers %s now; kept, it applies once one does (names as plugboard tools lists them)\n", cmd, strings.Join(out.Unknown, ", "))
+	}
+	if asJSON {
+		_, _ = stdout.Write(answer)
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "%sd %s; disabled now: %s\n", verb, strings.Join(names, ", "), list(out.DisabledTools))
+	return exitOK
 }
 
 // printReconfigured sends a request answered with reloadJSON and prints

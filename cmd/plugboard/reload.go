@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -50,12 +52,40 @@ type reloader struct {
 	log      *slog.Logger
 	running  *config.Config
 	requests chan reloadRequest
+	// read is a digest of the config and state files as last read: a
+	// write that leaves them as they were (the state file saved by
+	// `tools disable` itself, an editor's save without a change) is no
+	// reason to reload.
+	read [sha256.Size]byte
+}
+
+// digest hashes the config file and the state file as they are now.
+func (r *reloader) digest() [sha256.Size]byte {
+	h := sha256.New()
+	for _, p := range []string{r.path, config.StatePath(r.path)} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			b = []byte("unreadable: " + err.Error())
+		}
+		fmt.Fprintf(h, "%d:", len(b))
+		h.Write(b)
+	}
+	var out [sha256.Size]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// contentChanged reports whether the files differ from when they were
+// last read.
+func (r *reloader) contentChanged() bool {
+	return r.digest() != r.read
 }
 
 // startReloading starts the reloader of cfg's file and its watch, until
 // ctx ends. SIGHUP reloads too.
 func startReloading(ctx context.Context, cfg *config.Config, fs *pflag.FlagSet, sys *actors.System, log *slog.Logger) *reloader {
 	r := &reloader{sys: sys, fs: fs, path: cfg.Source, log: log, running: cfg, requests: make(chan reloadRequest)}
+	r.read = r.digest() // near enough to what cfg was loaded from
 	changed := make(chan struct{}, 1)
 	if err := config.Watch(ctx, changed, cfg.Source, cfg.StatePath); err != nil {
 		log.Warn("not watching the config file: reload with SIGHUP or `plugboard reload`", "err", err)
@@ -69,7 +99,9 @@ func startReloading(ctx context.Context, cfg *config.Config, fs *pflag.FlagSet, 
 			case <-ctx.Done():
 				return
 			case <-changed:
-				r.reload(reloadRequest{why: "the config file changed"})
+				if r.contentChanged() {
+					r.reload(reloadRequest{why: "the config file changed"})
+				}
 			case <-hup:
 				r.reload(reloadRequest{why: "SIGHUP"})
 			case req := <-r.requests:
@@ -136,6 +168,7 @@ func (r *reloader) changeState(change func(*config.State) bool) error {
 }
 
 func (r *reloader) apply(why string, restart []string) (*actors.Reconfigured, error) {
+	r.read = r.digest()
 	cfg, err := config.Load(r.path, r.fs)
 	if err != nil {
 		r.log.Error("configuration rejected; the running one stays", "reason", why, "err", err.Error())
@@ -199,6 +232,11 @@ type reloadJSON struct {
 	Restarted []string `json:"restarted"`
 	Renamed   []string `json:"renamed"`
 	Unchanged []string `json:"unchanged"`
+	// DisabledTools is the set of disabled tools after a tools
+	// disable|enable; Unknown the names it was given that no server
+	// offers now (kept: they apply once one does).
+	DisabledTools []string `json:"disabled_tools,omitempty"`
+	Unknown       []string `json:"unknown,omitempty"`
 }
 
 func answerReload(d daemonParts, _ []string, conn net.Conn) {
@@ -208,6 +246,12 @@ func answerReload(d daemonParts, _ []string, conn net.Conn) {
 // answerReconfigured has the reloader carry out req and answers what
 // changed, as reloadJSON.
 func answerReconfigured(conn net.Conn, reloads *reloader, req reloadRequest) {
+	answerReconfiguredWith(conn, reloads, req, nil)
+}
+
+// answerReconfiguredWith is answerReconfigured with more to say, filled
+// in by more after the reload.
+func answerReconfiguredWith(conn net.Conn, reloads *reloader, req reloadRequest, more func(*reloadJSON)) {
 	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
 	defer cancel()
 	diff, err := reloads.request(ctx, req)
@@ -215,8 +259,12 @@ func answerReconfigured(conn net.Conn, reloads *reloader, req reloadRequest) {
 		_ = json.NewEncoder(conn).Encode(reloadJSON{Error: err.Error()})
 		return
 	}
-	_ = json.NewEncoder(conn).Encode(reloadJSON{Added: orEmpty(diff.Added), Removed: orEmpty(diff.Removed),
-		Restarted: orEmpty(diff.Restarted), Renamed: orEmpty(diff.Renamed), Unchanged: orEmpty(diff.Unchanged)})
+	out := reloadJSON{Added: orEmpty(diff.Added), Removed: orEmpty(diff.Removed),
+		Restarted: orEmpty(diff.Restarted), Renamed: orEmpty(diff.Renamed), Unchanged: orEmpty(diff.Unchanged)}
+	if more != nil {
+		more(&out)
+	}
+	_ = json.NewEncoder(conn).Encode(out)
 }
 
 func orEmpty(names []string) []string {
