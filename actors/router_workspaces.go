@@ -49,8 +49,8 @@ func (w *workspaces) viewNamed(name string) view {
 
 // viewOf is the view of a session.
 func (r *routerActor) viewOf(session *actor.PID) view {
-	if session == nil {
-		return view{}
+	if session == nil || len(r.ws.sets) == 0 {
+		return view{} // no workspaces: every session sees every server (the path of every call)
 	}
 	return r.ws.viewNamed(r.ws.ofSession[pidKey(session)])
 }

@@ -96,14 +96,18 @@ func TestWorkspacesChooseServersStartThemOnDemandAndSwitch(t *testing.T) {
 	}
 
 	// Switching the default tells the default's sessions, not the others.
+	c := attachClient(t, socket) // a second session of the default
 	a.drain(300 * time.Millisecond)
 	b.drain(300 * time.Millisecond)
+	c.drain(300 * time.Millisecond)
 	if stdout, stderr, code := plugboardCommand(t, "workspace", "use", "ops", "--socket", socket); code != 0 {
 		t.Fatalf("workspace use ops: exit %d, %q %q", code, stdout, stderr)
 	}
-	a.waitNotification("notifications/tools/list_changed", 10*time.Second)
-	if got := a.prefixes(); !samePrefixes(got, "gamma") {
-		t.Errorf("after the switch the default session lists %v, want gamma", got)
+	for _, s := range []*client{a, c} {
+		s.waitNotification("notifications/tools/list_changed", 10*time.Second)
+		if got := s.prefixes(); !samePrefixes(got, "gamma") {
+			t.Errorf("after the switch a default session lists %v, want gamma", got)
+		}
 	}
 	b.noMore("notifications/tools/list_changed", time.Second)
 
@@ -114,12 +118,26 @@ func TestWorkspacesChooseServersStartThemOnDemandAndSwitch(t *testing.T) {
 	})
 	stdout, _, code := plugboardCommand(t, "workspace", "list", "--socket", socket, "--json")
 	var ws workspacesJSON
-	if code != 0 || json.Unmarshal([]byte(stdout), &ws) != nil || ws.Default != "ops" || len(ws.Workspaces) != 2 || ws.Workspaces[1].Sessions != 3 {
+	if code != 0 || json.Unmarshal([]byte(stdout), &ws) != nil || ws.Default != "ops" || len(ws.Workspaces) != 2 || ws.Workspaces[1].Sessions != 4 {
 		t.Errorf("workspace list --json: exit %d, %s", code, stdout)
 	}
 	stdout, _, _ = plugboardStatus(t, "--socket", socket)
 	if !strings.Contains(stdout, "idle") {
 		t.Errorf("status does not show the stopped servers as idle:\n%s", stdout)
+	}
+	stdout, _, _ = plugboardStatus(t, "--socket", socket, "--json")
+	var st statusJSON
+	chose := 0
+	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
+		t.Fatalf("status --json: %v", err)
+	}
+	for _, s := range st.Sessions {
+		if s.Workspace == "ops" {
+			chose++
+		}
+	}
+	if chose != 2 { // b, and the HTTP session of /w/ops
+		t.Errorf("status shows %d sessions in workspace ops, want 2: %+v", chose, st.Sessions)
 	}
 
 	// Back to dev: its servers start again, and a call waits for them.
