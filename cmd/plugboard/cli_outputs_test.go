@@ -11,16 +11,7 @@ import (
 // a running plugboard serve, once for people and once with --json, and
 // checks what each says.
 func TestEveryControlCommandSpeaksHumanAndJSON(t *testing.T) {
-	needLinux(t)
-	socket := shortSocket(t)
-	path := writeConfig(t, "servers:\n"+fixtureServer("alpha", "--stderr-lines", "2")+"workspaces:\n  one: [alpha]\n")
-	d := startServe(t, path, "--socket", socket)
-	s := newHTTPSession(t, d.url)
-	s.initialize(nil)
-	eventually(t, 15*time.Second, "alpha ready", func() bool {
-		res, _ := s.call("tools/call", map[string]any{"name": "alpha__echo", "arguments": map[string]any{"text": "hi"}})
-		return res.Error == nil
-	})
+	_, socket, _, _ := serveOnSocket(t, "servers:\n"+fixtureServer("alpha", "--stderr-lines", "2")+"workspaces:\n  one: [alpha]\n", "alpha__echo")
 	run := func(args ...string) (string, string) {
 		t.Helper()
 		stdout, stderr, code := plugboardCommand(t, append(args, "--socket", socket)...)

@@ -11,16 +11,7 @@ import (
 )
 
 func TestDisabledToolsStayDisabledAcrossADaemonRestart(t *testing.T) {
-	needLinux(t)
-	socket := shortSocket(t)
-	path := writeConfig(t, "servers:\n"+fixtureServer("alpha"))
-	d := startServe(t, path, "--socket", socket)
-	s := newHTTPSession(t, d.url)
-	s.initialize(nil)
-	eventually(t, 15*time.Second, "alpha ready", func() bool {
-		res, _ := s.call("tools/call", map[string]any{"name": "alpha__echo", "arguments": map[string]any{"text": "hi"}})
-		return res.Error == nil
-	})
+	d, socket, path, s := serveOnSocket(t, "servers:\n"+fixtureServer("alpha"), "alpha__echo")
 
 	stdout, stderr, code := plugboardCommand(t, "tools", "disable", "alpha__echo", "alpha__add", "--socket", socket)
 	if code != 0 {
@@ -64,7 +55,7 @@ func TestDisabledToolsStayDisabledAcrossADaemonRestart(t *testing.T) {
 	d = startServe(t, path, "--socket", socket)
 	s = newHTTPSession(t, d.url)
 	s.initialize(nil)
-	eventually(t, 15*time.Second, "alpha ready again", func() bool {
+	eventually(t, 15*time.Second, "alpha ready again", func() bool { // its echo is disabled
 		res, _ := s.call("tools/call", map[string]any{"name": "alpha__sleep", "arguments": map[string]any{"ms": 1}})
 		return res.Error == nil
 	})
@@ -85,17 +76,7 @@ func TestDisabledToolsStayDisabledAcrossADaemonRestart(t *testing.T) {
 }
 
 func TestRestartRestartsOneServer(t *testing.T) {
-	needLinux(t)
-	socket := shortSocket(t)
-	path := writeConfig(t, "servers:\n"+fixtureServer("alpha")+fixtureServer("beta"))
-	d := startServe(t, path, "--socket", socket)
-	s := newHTTPSession(t, d.url)
-	s.initialize(nil)
-	eventually(t, 15*time.Second, "both ready", func() bool {
-		a, _ := s.call("tools/call", map[string]any{"name": "alpha__echo", "arguments": map[string]any{"text": "hi"}})
-		b, _ := s.call("tools/call", map[string]any{"name": "beta__echo", "arguments": map[string]any{"text": "hi"}})
-		return a.Error == nil && b.Error == nil
-	})
+	d, socket, _, s := serveOnSocket(t, "servers:\n"+fixtureServer("alpha")+fixtureServer("beta"), "alpha__echo", "beta__echo")
 	before := serverPIDs(t, d.cmd.Process.Pid)
 	stdout, stderr, code := plugboardCommand(t, "restart", "alpha", "--socket", socket)
 	if code != 0 || !strings.Contains(stdout, "restarted alpha") {

@@ -130,16 +130,7 @@ func TestEditingTheConfigRestartsOnlyWhatChanged(t *testing.T) {
 func strconvQuote(s string) string { return strconv.Quote(s) }
 
 func TestAnInvalidEditKeepsServingAndReloadSaysWhy(t *testing.T) {
-	needLinux(t)
-	socket := shortSocket(t)
-	path := writeConfig(t, "servers:\n"+fixtureServer("alpha"))
-	d := startServe(t, path, "--socket", socket)
-	s := newHTTPSession(t, d.url)
-	s.initialize(nil)
-	eventually(t, 15*time.Second, "alpha ready", func() bool {
-		res, _ := s.call("tools/call", map[string]any{"name": "alpha__echo", "arguments": map[string]any{"text": "hi"}})
-		return res.Error == nil
-	})
+	d, socket, path, s := serveOnSocket(t, "servers:\n"+fixtureServer("alpha"), "alpha__echo")
 
 	replaceConfig(t, path, "servers:\n  beta:\n    comand: nothing\n")
 	eventually(t, 10*time.Second, "the rejection logged", func() bool {
@@ -174,5 +165,31 @@ func TestAnInvalidEditKeepsServingAndReloadSaysWhy(t *testing.T) {
 	stdout, _, code = plugboardCommand(t, "reload", "--socket", socket, "--json")
 	if code != 0 || !strings.Contains(stdout, `"unchanged":["alpha","beta"]`) {
 		t.Errorf("reload --json: exit %d, %q", code, stdout)
+	}
+}
+
+// serveOnSocket starts plugboard serve on the configuration yaml with a
+// unix socket, opens a Streamable HTTP session and waits until each of
+// tools (names taking {"text"}) answers.
+func serveOnSocket(t *testing.T, yaml string, tools ...string) (d *daemon, socket, path string, s *httpSession) {
+	t.Helper()
+	needLinux(t)
+	socket = shortSocket(t)
+	path = writeConfig(t, yaml)
+	d = startServe(t, path, "--socket", socket)
+	s = newHTTPSession(t, d.url)
+	s.initialize(nil)
+	s.waitCallable(tools...)
+	return d, socket, path, s
+}
+
+// waitCallable waits until each tool (taking {"text"}) answers.
+func (s *httpSession) waitCallable(tools ...string) {
+	s.t.Helper()
+	for _, tool := range tools {
+		eventually(s.t, 15*time.Second, tool+" answering", func() bool {
+			res, _ := s.call("tools/call", map[string]any{"name": tool, "arguments": map[string]any{"text": "hi"}})
+			return res.Error == nil
+		})
 	}
 }
