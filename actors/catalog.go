@@ -149,6 +149,15 @@ func (c *catalog) isDisabled(kind messages.Kind, name string) bool {
 	return kind == messages.Tools && c.disabled[name]
 }
 
+// serverTools returns each server's tool list as the server sent it.
+func (c *catalog) serverTools() map[string][]json.RawMessage {
+	out := make(map[string][]json.RawMessage, len(c.servers))
+	for name, s := range c.servers {
+		out[name] = s.lists[messages.Tools]
+	}
+	return out
+}
+
 // removeServer drops a server and everything it offered.
 func (c *catalog) removeServer(name string) (changed [numKinds]bool, notes []string) {
 	delete(c.servers, name)

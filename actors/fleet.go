@@ -54,6 +54,7 @@ type fleetActor struct {
 	// sessions are the instances of isolation: session servers, by
 	// server name and then session.
 	sessions map[string]map[string]*actor.PID
+	activity ActivitySink           // where calls to the plugged.in App's servers are reported
 	stderr   map[string]*stderrRing // each server's standard error, kept across restarts (fleet_logs.go)
 }
 
@@ -64,10 +65,10 @@ type fleetChild struct {
 
 // newFleetProps returns the fleet's props. offer is what servers are
 // offered of the client's capabilities; nil waits for the first client.
-func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff, offer json.RawMessage, eras *eraCache, records *transports.ChildRecords) *actor.Props {
+func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff, offer json.RawMessage, eras *eraCache, records *transports.ChildRecords, activity ActivitySink) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}, offer: offer, eras: eras, records: records,
-			restarts: map[string]*messages.SupervisedServer{}, incarnations: map[string]*atomic.Uint64{}, idleTokens: map[string]uint64{}, sessions: map[string]map[string]*actor.PID{}}
+			restarts: map[string]*messages.SupervisedServer{}, incarnations: map[string]*atomic.Uint64{}, idleTokens: map[string]uint64{}, sessions: map[string]map[string]*actor.PID{}, activity: activity}
 	})
 }
 
@@ -171,7 +172,7 @@ func (f *fleetActor) startNeeded(ctx actor.Context) {
 			count = new(atomic.Uint64)
 			f.incarnations[name] = count
 		}
-		pid := ctx.SpawnPrefix(newServerProps(cfg, nil, count, f.router, f.procs, f.log, f.eras, f.records), "server:"+name)
+		pid := ctx.SpawnPrefix(newServerProps(cfg, nil, count, f.router, f.procs, f.log, f.eras, f.records, f.activity), "server:"+name)
 		f.children[name] = fleetChild{cfg: cfg, pid: pid}
 		if f.restarts[name] == nil {
 			f.restarts[name] = &messages.SupervisedServer{Name: name, Transport: cfg.Transport, Target: shownTarget(cfg)}

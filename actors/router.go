@@ -60,6 +60,8 @@ type routerActor struct {
 	logLevel     json.RawMessage                  // the last logging/setLevel params, for restarted servers
 	noted        map[string]bool                  // the catalog's notes logged last
 	ws           workspaces
+	// catalogChanged is told, without waiting, of each change announced.
+	catalogChanged chan<- struct{}
 	// isolated are the isolation: session servers; instances, their
 	// sessions' own instances, by server and session.
 	isolated  map[string]bool
@@ -75,9 +77,9 @@ type waitingMessage struct {
 	sender *actor.PID
 }
 
-func newRouterProps(pageSize int, log *slog.Logger, headerTools *atomic.Pointer[map[string]json.RawMessage]) *actor.Props {
+func newRouterProps(pageSize int, log *slog.Logger, headerTools *atomic.Pointer[map[string]json.RawMessage], catalogChanged chan<- struct{}) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &routerActor{log: log, headerTools: headerTools, catalog: newCatalog(pageSize), servers: map[string]*routedServer{}, sessions: map[string]*actor.PID{},
+		return &routerActor{log: log, headerTools: headerTools, catalogChanged: catalogChanged, catalog: newCatalog(pageSize), servers: map[string]*routedServer{}, sessions: map[string]*actor.PID{},
 			instructions: map[string]string{}, subs: map[string]map[string]*actor.PID{}, ws: newWorkspaces(),
 			isolated: map[string]bool{}, instances: map[string]map[string]*actor.PID{}}
 	}, inlineDispatch())
@@ -104,7 +106,11 @@ func (r *routerActor) Receive(ctx actor.Context) {
 		if msg.Wait {
 			r.holdOr(ctx, msg, func() { ctx.Respond(r.snapshot()) })
 		} else {
-			ctx.Respond(r.snapshot())
+			snap := r.snapshot()
+			if msg.Tools {
+				snap.ServerTools = r.catalog.serverTools()
+			}
+			ctx.Respond(snap)
 		}
 	case *messages.SessionOpened:
 		r.sessionOpened(ctx, msg)
@@ -114,6 +120,8 @@ func (r *routerActor) Receive(ctx actor.Context) {
 		r.mayStopIdle(ctx, msg)
 	case *sessionInstance:
 		r.instanceStarted(msg)
+	case *ownTools:
+		r.addOwnTools(ctx, msg)
 	case *messages.SessionsRequest:
 		ctx.Respond(r.sessionList())
 	case *messages.Initialize:
@@ -211,7 +219,7 @@ func (r *routerActor) forgetServersNotIn(ctx actor.Context, servers []messages.E
 		kept[s.Name] = true
 	}
 	for name := range r.servers {
-		if kept[name] {
+		if kept[name] || name == ownServer {
 			continue
 		}
 		delete(r.servers, name)
@@ -432,6 +440,12 @@ func (r *routerActor) flush(ctx actor.Context) {
 	kinds := r.pending
 	r.pending = [numKinds]bool{}
 	r.announce(ctx, kinds)
+	if r.catalogChanged != nil {
+		select {
+		case r.catalogChanged <- struct{}{}:
+		default: // one is pending already
+		}
+	}
 }
 
 func (r *routerActor) snapshot() *messages.Snapshot {

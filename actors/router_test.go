@@ -27,7 +27,7 @@ func TestFirstClientsCapabilitiesReachTheFleetWhicheverArrivesFirst(t *testing.T
 	for _, clientFirst := range []bool{true, false} {
 		system := actor.NewActorSystem()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		router := system.Root.Spawn(newRouterProps(10, log, nil))
+		router := system.Root.Spawn(newRouterProps(10, log, nil, nil))
 		fleet := make(probe, 10)
 		session := make(probe, 10)
 		fleetPID := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return fleet }))
@@ -66,7 +66,7 @@ func TestCallToAServerStillStarting(t *testing.T) {
 	system := actor.NewActorSystem()
 	t.Cleanup(system.Shutdown)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	router := system.Root.Spawn(newRouterProps(10, log, nil))
+	router := system.Root.Spawn(newRouterProps(10, log, nil, nil))
 	session := make(probe, 10)
 	sessionPID := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return session }))
 	system.Root.Send(router, &messages.ExpectServers{Deadline: time.Now(), Servers: []messages.ExpectedServer{

@@ -60,10 +60,11 @@ func (r *routerActor) viewOf(session *actor.PID) view {
 func (r *routerActor) configureWorkspaces(ctx actor.Context, sets map[string][]string, def string) {
 	next := make(map[string]map[string]bool, len(sets))
 	for name, servers := range sets {
-		set := make(map[string]bool, len(servers))
+		set := make(map[string]bool, len(servers)+1)
 		for _, s := range servers {
 			set[s] = true
 		}
+		set[ownServer] = true // plugboard's own tools are every workspace's
 		next[name] = set
 	}
 	same := def == r.ws.def && len(next) == len(r.ws.sets)

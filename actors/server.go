@@ -39,6 +39,7 @@ const ownCalls = "plugboard"
 type serverActor struct {
 	cfg         config.Server
 	owner       *actor.PID // the session of an instance of its own (isolation: session); nil when shared
+	activity    ActivitySink
 	router      *actor.PID
 	procs       *sync.WaitGroup
 	log         *slog.Logger
@@ -99,8 +100,12 @@ type pendingCall struct {
 	owner    string // the session's key (pidKey), or ownCalls
 	clientID json.RawMessage
 	method   string
-	token    string                // downstream progress token, if the client asked for progress
-	uri      string                // the resource of a resources/subscribe
+	token    string // downstream progress token, if the client asked for progress
+	uri      string // the resource of a resources/subscribe
+	// activity is what is reported to the plugged.in App of a call to
+	// one of its servers, when it ends; nil for every other call.
+	activity *messages.Activity
+	started  time.Time
 	conn     transports.Downstream // the connection it went on
 	cancel   context.CancelFunc
 }
@@ -189,7 +194,7 @@ type (
 //
 // owner is nil for the instance every session shares, and the session of
 // an instance of its own (isolation: session).
-func newServerProps(cfg config.Server, owner *actor.PID, incarnations *atomic.Uint64, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, eras *eraCache, records *transports.ChildRecords) *actor.Props {
+func newServerProps(cfg config.Server, owner *actor.PID, incarnations *atomic.Uint64, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, eras *eraCache, records *transports.ChildRecords, activity ActivitySink) *actor.Props {
 	era := newEraMemory(eras, eraKey(cfg))
 	quirks := transports.NewQuirks(log.With("server", cfg.Name))
 	return actor.PropsFromProducer(func() actor.Actor {
@@ -199,6 +204,7 @@ func newServerProps(cfg config.Server, owner *actor.PID, incarnations *atomic.Ui
 			quirks:      quirks,
 			cfg:         cfg,
 			owner:       owner,
+			activity:    activity,
 			router:      router,
 			procs:       procs,
 			log:         log.With("server", cfg.Name),
@@ -417,6 +423,9 @@ func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward, owner s
 	if msg.Method == "resources/subscribe" {
 		p.uri = requestURI(params)
 	}
+	if s.activity != nil && s.cfg.AppUUID != "" && msg.Session != nil {
+		p.activity, p.started = appActivity(s.cfg, msg.Method, params), time.Now()
+	}
 	if msg.Session != nil {
 		s.caller = msg.Session
 		s.byClient[callKey{session: owner, clientID: string(msg.ClientID)}] = id
@@ -477,6 +486,9 @@ func (s *serverActor) finishCall(ctx actor.Context, msg *callDone) {
 		return
 	}
 	s.forget(msg.id, p)
+	if p.activity != nil {
+		s.reportActivity(p, msg)
+	}
 	switch {
 	case p.session == nil:
 		// plugboard's own request: nobody waits for the answer

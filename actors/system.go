@@ -51,6 +51,14 @@ type Options struct {
 	// for the next plugboard to find any this one leaves behind; nil
 	// records nothing.
 	Children *transports.ChildRecords
+	// Activity, if set, is told of each tools/call, prompts/get and
+	// resources/read on a server of the plugged.in App, once it ended.
+	Activity ActivitySink
+	// CatalogChanged, if set, gets a value (without waiting) whenever
+	// the catalog changed.
+	CatalogChanged chan<- struct{}
+	// OwnTools are tools plugboard answers itself, listed unprefixed.
+	OwnTools []OwnTool
 }
 
 // Start starts the actors for cfg; the servers start in parallel behind it.
@@ -61,8 +69,11 @@ func Start(cfg *config.Config, log *slog.Logger, opts Options) *System {
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
 	s := &System{actors: system, log: log}
 	root := system.Root
-	s.router = root.Spawn(newRouterProps(cfg.PageSize, log, &s.headerTools))
-	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff(), opts.Offer, loadEraCache(opts.EraCache, log), opts.Children))
+	s.router = root.Spawn(newRouterProps(cfg.PageSize, log, &s.headerTools, opts.CatalogChanged))
+	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff(), opts.Offer, loadEraCache(opts.EraCache, log), opts.Children, opts.Activity))
+	if len(opts.OwnTools) > 0 {
+		root.Send(s.router, ownToolsOf(root, opts.OwnTools))
+	}
 	s.control = root.Spawn(actor.PropsFromProducer(func() actor.Actor {
 		return &controlActor{cfg: cfg, router: s.router, fleet: s.fleet, published: &s.workspaces}
 	}))
@@ -92,6 +103,19 @@ func (s *System) Reload(ctx context.Context, cfg *config.Config, restart ...stri
 	default:
 		return nil, fmt.Errorf("control answered %T", res)
 	}
+}
+
+// ServerTools returns each server's tools as the server listed them.
+func (s *System) ServerTools(ctx context.Context) (map[string][]json.RawMessage, error) {
+	res, err := s.actors.Root.RequestFuture(s.router, &messages.SnapshotRequest{Tools: true}, timeoutOf(ctx)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("asking the router for the servers' tools: %w", err)
+	}
+	snap, ok := res.(*messages.Snapshot)
+	if !ok {
+		return nil, fmt.Errorf("router answered %T", res)
+	}
+	return snap.ServerTools, nil
 }
 
 // Snapshot returns the catalog and the servers' states. With wait, it

@@ -53,6 +53,7 @@ type Config struct {
 	IdleGrace     time.Duration
 	StatePath     string   // the state file beside Source (StatePath)
 	DisabledTools []string // from the state file: client-facing tool names hidden from clients
+	missing       bool     // no file: the plugged.in App is the only source
 	Warnings      []string // non-fatal findings (unknown keys, unset ${VAR}s), each naming file and key; the caller logs them
 }
 
@@ -78,6 +79,9 @@ type Server struct {
 	// defaults apply (512 and 1024).
 	MaxInflight int
 	MaxQueued   int
+	// AppUUID and AppName are the uuid and name a server has in the
+	// plugged.in App it comes from; "" for a server of the file.
+	AppUUID, AppName string
 	// Isolation (key isolation) is "" (IsolationShared, the default): one
 	// instance every client session shares; or IsolationSession: one
 	// instance per session, started on its first use and stopped when

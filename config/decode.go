@@ -16,6 +16,7 @@ type decoder struct {
 	inheritEnv bool                             // the top-level inherit_env, the servers' default
 	unset      map[string][]string              // key -> the unset ${VAR}s its value expanded to nothing
 	warnings   []string
+	quietEmpty bool // no file: no servers is no news
 }
 
 // errorf returns an *Error about key. A top-level value set by a flag or an
@@ -132,7 +133,9 @@ func (d *decoder) decodeServers(raw map[string]any) ([]Server, error) {
 
 	v, _ := present(raw, key)
 	if v == nil {
-		d.warnf(key, "no servers configured")
+		if !d.quietEmpty {
+			d.warnf(key, "no servers configured")
+		}
 		return nil, nil
 	}
 	m, ok := v.(map[string]any)

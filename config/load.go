@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	iofs "io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,6 +78,19 @@ func overrides() []override {
 // --startup-timeout, --log-level and --page-size, when Changed. Durations
 // are Go duration strings ("90s", "1m30s") or numbers of seconds.
 func Load(path string, fs *pflag.FlagSet) (*Config, error) {
+	return load(path, fs, true)
+}
+
+// LoadOptional is Load for a file that may be missing: the plugged.in App
+// can be the only source of servers. A missing file is an empty one.
+func LoadOptional(path string, fs *pflag.FlagSet) (*Config, error) {
+	return load(path, fs, false)
+}
+
+// Missing reports whether the configuration came from no file.
+func (c *Config) Missing() bool { return c.missing }
+
+func load(path string, fs *pflag.FlagSet, required bool) (*Config, error) {
 	if path == "" {
 		return nil, &Error{Problem: "no config file path given"}
 	}
@@ -86,7 +100,10 @@ func Load(path string, fs *pflag.FlagSet) (*Config, error) {
 	}
 
 	ko := koanf.New(keyDelim)
-	if err := loadFile(ko, abs); err != nil {
+	missing := false
+	if _, err := os.Stat(abs); !required && errors.Is(err, iofs.ErrNotExist) {
+		missing = true
+	} else if err := loadFile(ko, abs); err != nil {
 		return nil, err
 	}
 	// Neither provider can fail: both only read maps already in memory.
@@ -100,10 +117,14 @@ func Load(path string, fs *pflag.FlagSet) (*Config, error) {
 	}
 
 	d := &decoder{file: abs, origins: origins(fs), lookupEnv: os.LookupEnv}
+	if missing {
+		d.quietEmpty = true
+	}
 	cfg, err := d.decodeConfig(ko.Raw())
 	if err != nil {
 		return nil, err
 	}
+	cfg.missing = missing
 	cfg.StatePath = StatePath(abs)
 	st, err := LoadState(cfg.StatePath)
 	if err != nil {

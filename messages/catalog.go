@@ -98,12 +98,18 @@ type SessionClosed struct{ Session *actor.PID }
 // SnapshotRequest asks the router for the whole catalog and every server's
 // state, answered with a Snapshot. Wait makes the router answer only when
 // every expected server is ready or has failed at least once.
-type SnapshotRequest struct{ Wait bool }
+type SnapshotRequest struct {
+	Wait  bool
+	Tools bool // also each server's own tool list, as it sent it (Snapshot.ServerTools)
+}
 
 // Snapshot is the client-facing catalog and every server's state.
 type Snapshot struct {
 	Entries []SnapshotEntry
 	Servers []ServerState
+	// ServerTools are, when asked, each server's tools as it listed them:
+	// its own names, none filtered out.
+	ServerTools map[string][]json.RawMessage
 }
 
 // SnapshotEntry is one client-facing tool, prompt, resource or template.

@@ -80,3 +80,15 @@ type Logs struct {
 	Lines   []string
 	Next    uint64 // the number of the line after the last one given
 }
+
+// Activity is a call to a server of the plugged.in App, reported to the
+// App after it ended.
+type Activity struct {
+	Action        string // tool_call, prompt_get or resource_read
+	ServerName    string // the App's name of the server
+	ServerUUID    string
+	ItemName      string // the tool's or prompt's own name, or the resource's URI
+	Success       bool
+	ErrorMessage  string
+	ExecutionTime time.Duration
+}

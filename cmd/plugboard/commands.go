@@ -323,6 +323,7 @@ func commonFlags(name string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.StringP("config", "c", "", "configuration file (default $PLUGBOARD_CONFIG, else "+displayDefaultPath()+")")
 	fs.Duration("startup-timeout", config.DefaultStartupTimeout, "how long list requests wait for servers still starting (env PLUGBOARD_STARTUP_TIMEOUT)")
+	appFlags(fs)
 	fs.String("workspace", "", "the workspace whose servers clients see unless they choose one (env PLUGBOARD_WORKSPACE; default: the config's workspace, else every server)")
 	fs.String("log-level", "info", "debug, info, warn or error (env PLUGBOARD_LOG_LEVEL)")
 	fs.Int("page-size", 1000, "items per page of the lists plugboard returns (env PLUGBOARD_PAGE_SIZE)")

@@ -61,27 +61,48 @@ func displayDefaultPath() string {
 }
 
 // load loads the configuration named by the parsed flags in fs (the flags
-// of commonFlags), printing any problem.
-func load(fs *pflag.FlagSet, stderr io.Writer) (*config.Config, *slog.Logger, int) {
+// of commonFlags), printing any problem; with a plugged.in API key, it
+// also asks the App for its servers (its cached list when it does not
+// answer) and returns the App's source.
+func load(fs *pflag.FlagSet, stderr io.Writer) (*config.Config, *slog.Logger, *appSource, int) {
+	app, err := appFromFlags(fs)
+	if err != nil {
+		fmt.Fprintln(stderr, "plugboard:", err)
+		return nil, nil, nil, exitUsage
+	}
 	file, _ := fs.GetString("config")
+	explicit := file != "" || os.Getenv("PLUGBOARD_CONFIG") != ""
 	if file == "" {
 		file = os.Getenv("PLUGBOARD_CONFIG")
 	}
 	if file == "" {
 		file = config.DefaultPath()
 	}
-	cfg, err := config.Load(file, fs)
+	var cfg *config.Config
+	if app != nil && !explicit {
+		cfg, err = config.LoadOptional(file, fs) // the App may be the only source
+	} else {
+		cfg, err = config.Load(file, fs)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "plugboard:", err)
-		return nil, nil, exitUsage
+		return nil, nil, nil, exitUsage
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	slog.SetDefault(log) // mcp-go's transports log through the default logger
+	var src *appSource
+	if app != nil {
+		src = newAppSource(app, log)
+		ctx, cancel := context.WithTimeout(context.Background(), appFetchTimeout)
+		_, _ = src.fetch(ctx) // a failure is logged; the cached list stands in
+		cancel()
+		src.merge(cfg)
+	}
 	for _, w := range cfg.Warnings {
 		log.Warn("config", "warning", w)
 	}
 	servePprof(log)
-	return cfg, log, exitOK
+	return cfg, log, src, exitOK
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -93,17 +114,19 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // runStdio serves one client on stdin and stdout until stdin ends or a
 // signal arrives. Nothing but protocol frames goes to stdout.
 func runStdio(fs *pflag.FlagSet, stdin io.Reader, stdout, stderr io.Writer) int {
-	cfg, log, code := load(fs, stderr)
+	cfg, log, app, code := load(fs, stderr)
 	if cfg == nil {
 		return code
 	}
 	log.Info("plugboard starting", "version", actors.Version, "config", cfg.Source, "servers", len(cfg.Servers))
 	children := childRecords(cfg, log)
-	sys := actors.Start(cfg, log, actors.Options{EraCache: eraCachePath(), Children: children})
-	done := sys.ServeStream(stdin, stdout, transports.DefaultMaxFrame)
+	opts := actors.Options{EraCache: eraCachePath(), Children: children}
+	app.options(&opts)
+	sys := actors.Start(cfg, log, opts)
 	watching, stopWatching := context.WithCancel(context.Background())
 	defer stopWatching()
-	startReloading(watching, cfg, fs, sys, log)
+	app.start(watching, sys, startReloading(watching, cfg, fs, sys, log, app))
+	done := sys.ServeStream(stdin, stdout, transports.DefaultMaxFrame)
 
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)

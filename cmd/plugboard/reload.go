@@ -52,6 +52,8 @@ type reloader struct {
 	log      *slog.Logger
 	running  *config.Config
 	requests chan reloadRequest
+	app      *appSource // the plugged.in App's servers, merged into each load; nil without a key
+	optional bool       // the file may be missing (the App is the source)
 	// read is a digest of the config and state files as last read: a
 	// write that leaves them as they were (the state file saved by
 	// `tools disable` itself, an editor's save without a change) is no
@@ -83,11 +85,13 @@ func (r *reloader) contentChanged() bool {
 
 // startReloading starts the reloader of cfg's file and its watch, until
 // ctx ends. SIGHUP reloads too.
-func startReloading(ctx context.Context, cfg *config.Config, fs *pflag.FlagSet, sys *actors.System, log *slog.Logger) *reloader {
-	r := &reloader{sys: sys, fs: fs, path: cfg.Source, log: log, running: cfg, requests: make(chan reloadRequest)}
+func startReloading(ctx context.Context, cfg *config.Config, fs *pflag.FlagSet, sys *actors.System, log *slog.Logger, app *appSource) *reloader {
+	r := &reloader{sys: sys, fs: fs, path: cfg.Source, log: log, running: cfg, requests: make(chan reloadRequest), app: app, optional: cfg.Missing()}
 	r.read = r.digest() // near enough to what cfg was loaded from
 	changed := make(chan struct{}, 1)
-	if err := config.Watch(ctx, changed, cfg.Source, cfg.StatePath); err != nil {
+	if cfg.Missing() {
+		// No file: the plugged.in App is the source; nothing to watch.
+	} else if err := config.Watch(ctx, changed, cfg.Source, cfg.StatePath); err != nil {
 		log.Warn("not watching the config file: reload with SIGHUP or `plugboard reload`", "err", err)
 	}
 	hup := make(chan os.Signal, 1)
@@ -169,7 +173,14 @@ func (r *reloader) changeState(change func(*config.State) bool) error {
 
 func (r *reloader) apply(why string, restart []string) (*actors.Reconfigured, error) {
 	r.read = r.digest()
-	cfg, err := config.Load(r.path, r.fs)
+	load := config.Load
+	if r.optional {
+		load = config.LoadOptional
+	}
+	cfg, err := load(r.path, r.fs)
+	if err == nil && r.app != nil {
+		r.app.merge(cfg)
+	}
 	if err != nil {
 		r.log.Error("configuration rejected; the running one stays", "reason", why, "err", err.Error())
 		return nil, err

@@ -46,7 +46,7 @@ func serveFlags(fs *pflag.FlagSet) *string {
 // runServe runs plugboard as a daemon that many clients share: over HTTP
 // (Streamable HTTP, legacy SSE, WebSocket) and a local unix socket.
 func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
-	cfg, log, code := load(fs, stderr)
+	cfg, log, app, code := load(fs, stderr)
 	if cfg == nil {
 		return code
 	}
@@ -98,7 +98,9 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 		return exitFailure
 	}
 	children := childRecords(cfg, log)
-	sys := actors.Start(cfg, log, actors.Options{Offer: json.RawMessage(serveOffer), EraCache: eraCachePath(), Children: children})
+	opts := actors.Options{Offer: json.RawMessage(serveOffer), EraCache: eraCachePath(), Children: children}
+	app.options(&opts)
+	sys := actors.Start(cfg, log, opts)
 	front := transports.NewHTTPFront(sys, transports.HTTPOptions{
 		AuthToken: token, AllowedHosts: cfg.HTTP.AllowedHosts, AllowedOrigins: cfg.HTTP.AllowedOrigins,
 		SessionIdle: cfg.HTTP.SessionIdle, MaxSessions: cfg.HTTP.MaxSessions, Log: log,
@@ -106,7 +108,8 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 	})
 	watching, stopWatching := context.WithCancel(context.Background())
 	defer stopWatching()
-	reloads := startReloading(watching, cfg, fs, sys, log)
+	reloads := startReloading(watching, cfg, fs, sys, log, app)
+	app.start(watching, sys, reloads)
 	srv := &http.Server{Handler: front.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go front.Run()
 	go func() {
@@ -127,7 +130,7 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 	if sockLn != nil {
 		log.Info("listening", "socket", *socket)
 		streams = newSocketSessions()
-		go streams.accept(sockLn, daemonParts{sys: sys, reloads: reloads, log: log})
+		go streams.accept(sockLn, daemonParts{sys: sys, reloads: reloads, log: log, app: app})
 	}
 
 	signals := make(chan os.Signal, 1)

@@ -30,6 +30,7 @@ type daemonParts struct {
 	sys     *actors.System
 	reloads *reloader
 	log     *slog.Logger
+	app     *appSource // nil without a plugged.in key
 }
 
 // socketRequests are the requests the socket serves beside MCP sessions.

@@ -34,6 +34,8 @@ type statusJSON struct {
 	PID      int                 `json:"pid"` // the daemon's
 	Servers  []serverStatusJSON  `json:"servers"`
 	Sessions []sessionStatusJSON `json:"sessions"`
+	// PluggedIn is the plugged.in App's state, with a key.
+	PluggedIn *appStatusJSON `json:"pluggedin,omitempty"`
 }
 
 type sessionStatusJSON struct {
@@ -94,7 +96,8 @@ func answerStatus(d daemonParts, _ []string, conn net.Conn) {
 		answerError(conn, err.Error())
 		return
 	}
-	out := statusJSON{PID: os.Getpid(), Servers: make([]serverStatusJSON, 0, len(servers)), Sessions: make([]sessionStatusJSON, 0, len(sessions))}
+	out := statusJSON{PID: os.Getpid(), Servers: make([]serverStatusJSON, 0, len(servers)), Sessions: make([]sessionStatusJSON, 0, len(sessions)),
+		PluggedIn: d.app.status()}
 	for _, s := range servers {
 		out.Servers = append(out.Servers, serverStatusJSON{
 			Name: s.Name, State: s.State, RetryInSeconds: s.RetryIn.Seconds(), Transport: s.Transport, Target: s.Target,
@@ -151,6 +154,13 @@ func runStatus(socket *string, asJSON *bool, stdout, stderr io.Writer) int {
 }
 
 func printStatus(w io.Writer, st statusJSON) {
+	if a := st.PluggedIn; a != nil {
+		fmt.Fprintf(w, "plugged.in App: %s (%s), %d servers", a.State, a.BaseURL, a.Servers)
+		if a.LastError != "" {
+			fmt.Fprintf(w, "; last error: %s", a.LastError)
+		}
+		fmt.Fprintf(w, "; activity reported %d, dropped %d; tools reported %d\n\n", a.ActivitySent, a.ActivityDropped, a.ToolsReported)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVER\tSTATE\tTRANSPORT\tTARGET\tTOOLS\tRESTARTS\tLAST FAILURE\tPID\tREVISION\tUPTIME\tIN FLIGHT")
 	for _, s := range st.Servers {

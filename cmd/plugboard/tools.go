@@ -40,12 +40,14 @@ type serverJSON struct {
 // fail (at most the start-up timeout), prints the client-facing catalog and
 // exits: 0 when every enabled server is ready, 1 otherwise.
 func runTools(fs *pflag.FlagSet, asJSON *bool, server string, stdout, stderr io.Writer) int {
-	cfg, log, code := load(fs, stderr)
+	cfg, log, app, code := load(fs, stderr)
 	if cfg == nil {
 		return code
 	}
 	children := childRecords(cfg, log)
-	sys := actors.Start(cfg, log, actors.Options{Offer: json.RawMessage(`{}`), EraCache: eraCachePath(), Children: children})
+	opts := actors.Options{Offer: json.RawMessage(`{}`), EraCache: eraCachePath(), Children: children}
+	app.options(&opts)
+	sys := actors.Start(cfg, log, opts)
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.StartupTimeout+5*time.Second)
 	snap, err := sys.Snapshot(ctx, true)
 	cancel()
