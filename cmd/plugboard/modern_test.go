@@ -306,8 +306,32 @@ func TestModernClientAnswersALegacyServersRequestByRetrying(t *testing.T) {
 
 // subscriptions/listen acknowledges, then carries the list changes the
 // client opted in to, tagged with its id; nothing else.
+//
+// The change is made where the catalog sees it: on a server of 2026-07-28
+// alone by the client itself; on a stdio server of both generations by a
+// handshake-era client, since a 2026-07-28 client's calls go to a second
+// process of that server (the companion), whose own state the catalog
+// does not follow.
 func TestModernClientListensForListChanges(t *testing.T) {
-	d := startServe(t, unprefixedFixture(t, ""))
+	t.Run("2026-07-28 server", func(t *testing.T) {
+		modernClientListensForListChanges(t, []string{"--stateless-only"}, func(t *testing.T, d *daemon, c *modernClient) {
+			var ignored any
+			c.result("tools/call", map[string]any{"name": "toggle_tools", "arguments": map[string]any{}}, &ignored)
+		})
+	})
+	t.Run("server of both generations", func(t *testing.T) {
+		modernClientListensForListChanges(t, nil, func(t *testing.T, d *daemon, _ *modernClient) {
+			s := newHTTPSession(t, d.url)
+			s.initialize(nil)
+			if res, _ := s.call("tools/call", map[string]any{"name": "toggle_tools", "arguments": map[string]any{}}); res.Error != nil {
+				t.Fatalf("toggle_tools: %s", res.raw)
+			}
+		})
+	})
+}
+
+func modernClientListensForListChanges(t *testing.T, fixtureArgs []string, toggle func(*testing.T, *daemon, *modernClient)) {
+	d := startServe(t, fixtureOfEra(t, fixtureArgs))
 	c := &modernClient{t: t, base: d.url, caps: map[string]any{}}
 	eventually(t, 10*time.Second, "the fixture's tools listed", func() bool {
 		var list struct {
@@ -348,8 +372,7 @@ func TestModernClientListensForListChanges(t *testing.T) {
 		!strings.Contains(string(ack.Params), `"toolsListChanged":true`) {
 		t.Fatalf("the first message was %s", ack.raw)
 	}
-	var ignored any
-	c.result("tools/call", map[string]any{"name": "toggle_tools", "arguments": map[string]any{}}, &ignored)
+	toggle(t, d, c)
 	changed := next()
 	if changed.Method != "notifications/tools/list_changed" || !strings.Contains(string(changed.Params), `"io.modelcontextprotocol/subscriptionId":"listen-1"`) {
 		t.Fatalf("after the tool list changed the stream carried %s", changed.raw)

@@ -44,7 +44,9 @@ func startServe(t *testing.T, configPath string, args ...string) *daemon {
 func startServeIn(t *testing.T, runtimeDir, configPath string, args ...string) *daemon {
 	t.Helper()
 	d := &daemon{stderr: &lockedBuffer{}, runtimeDir: runtimeDir}
-	d.cmd = exec.Command(plugboardBin, append([]string{"serve", "--config", configPath, "--listen", "127.0.0.1:0", "--socket", ""}, args...)...)
+	// A short grace: calls a test leaves in flight (a 2026-07-28 call
+	// parked for its client's retry counts) must not outlast d.stop's wait.
+	d.cmd = exec.Command(plugboardBin, append([]string{"serve", "--config", configPath, "--listen", "127.0.0.1:0", "--socket", "", "--grace", "3s"}, args...)...)
 	d.cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir)
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
