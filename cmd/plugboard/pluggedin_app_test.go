@@ -477,3 +477,118 @@ func jsonEqual(a, b []byte) bool {
 	yb, _ := json.Marshal(y)
 	return bytes.Equal(xb, yb)
 }
+
+// The stand-in App itself, so that a failure of the tests above is
+// plugboard's and not the stand-in's.
+func TestStandInAppAnswersAsTheAppDoes(t *testing.T) {
+	app := newStandInApp(t, testAppKey)
+	app.servers(stdioItem("alpha"))
+	app.inactiveTools(appTool{Name: "add", ServerUUID: appUUID("alpha"), Status: "INACTIVE"})
+	do := func(method, path, key, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, app.url()+path, strings.NewReader(body))
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	if code, _ := do("GET", appServersPath, "", ""); code != http.StatusUnauthorized {
+		t.Errorf("no key: HTTP %d, want 401", code)
+	}
+	if code, _ := do("GET", appServersPath, strings.ToUpper(testAppKey), ""); code != http.StatusUnauthorized {
+		t.Errorf("another key: HTTP %d, want 401", code)
+	}
+	code, body := do("GET", appServersPath, testAppKey, "")
+	var servers []map[string]any
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &servers) != nil || len(servers) != 1 ||
+		servers[0]["slug"] != "alpha" || servers[0]["type"] != "STDIO" || servers[0]["command"] != fixtureBin || servers[0]["url"] != nil {
+		t.Errorf("servers: HTTP %d: %s", code, body)
+	}
+	if code, body := do("GET", appToolsPath+"?status=INACTIVE", testAppKey, ""); code != http.StatusOK || !strings.Contains(body, `"_serverUuid":"`+appUUID("alpha")+`"`) {
+		t.Errorf("inactive tools: HTTP %d: %s", code, body)
+	}
+	for _, path := range []string{appToolsPath, appDiscoverPath + "all", appDiscoverPath + appUUID("alpha"), appActivityPath} {
+		if code, body := do("POST", path, testAppKey, `{"tools":[]}`); code != http.StatusOK {
+			t.Errorf("POST %s: HTTP %d: %s", path, code, body)
+		}
+	}
+	if got := len(app.requestsTo(appDiscoverPath)); got != 2 {
+		t.Errorf("%d discover requests recorded, want 2", got)
+	}
+	if r := app.requestsTo(appActivityPath); len(r) != 1 || string(r[0].Body) != `{"tools":[]}` || !r[0].bearer(testAppKey) {
+		t.Errorf("activity recorded as %+v", r)
+	}
+
+	app.failWith(http.StatusForbidden, appServersPath)
+	if code, _ := do("GET", appServersPath, testAppKey, ""); code != http.StatusForbidden {
+		t.Errorf("forced 403: HTTP %d", code)
+	}
+	if code, _ := do("GET", appToolsPath+"?status=INACTIVE", testAppKey, ""); code != http.StatusOK {
+		t.Errorf("a status forced on one path changed another: HTTP %d", code)
+	}
+	app.failWith(0, appServersPath)
+	app.serversJSON(`{"not": "an array"}`)
+	if _, body := do("GET", appServersPath, testAppKey, ""); body != `{"not": "an array"}` {
+		t.Errorf("raw servers answer: %s", body)
+	}
+
+	app.stall(appActivityPath, 300*time.Millisecond)
+	start := time.Now()
+	do("POST", appActivityPath, testAppKey, `{}`)
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Errorf("a stalled endpoint answered in %s", took)
+	}
+
+	app.setDown(true)
+	if code, _ := do("GET", appServersPath, testAppKey, ""); code != 0 {
+		t.Errorf("a down App answered HTTP %d", code)
+	}
+	app.setDown(false)
+	if code, _ := do("GET", appServersPath, testAppKey, ""); code != http.StatusOK {
+		t.Errorf("the App back up: HTTP %d", code)
+	}
+	app.stop()
+	if code, msg := do("GET", appServersPath, testAppKey, ""); code != 0 || !strings.Contains(msg, "refused") {
+		t.Errorf("a stopped App: HTTP %d, %s; want the connection refused", code, msg)
+	}
+}
+
+// The network items lead to a fixture that answers, and the Streamable
+// HTTP one records the headers it gets.
+func TestStandInAppItemsReachTheirFixtures(t *testing.T) {
+	beta := sseItem(t, "beta")
+	resp, err := http.Get(*beta.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Errorf("GET %s: HTTP %d, %s", *beta.URL, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+
+	gamma, headers := streamableItem(t, "gamma", map[string]string{"X-Gamma-Token": "v"})
+	req, _ := http.NewRequest(http.MethodPost, *gamma.URL, strings.NewReader(
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("X-Gamma-Token", "v")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"serverInfo"`) {
+		t.Errorf("initialize through the recording proxy: HTTP %d: %s", resp.StatusCode, body)
+	}
+	if !headers.has("X-Gamma-Token", "v") || headers.has("X-Gamma-Token", "other") {
+		t.Errorf("headers recorded: %d requests", headers.count())
+	}
+}
