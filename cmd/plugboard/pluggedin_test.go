@@ -34,8 +34,27 @@ func startWithApp(t *testing.T, cacheDir, configPath string, args ...string) *cl
 		args = append([]string{"--config", configPath}, args...)
 	}
 	c := launchCommandEnv(t, []string{"XDG_CACHE_HOME=" + cacheDir}, plugboardBin, args...)
-	initializeClient(c)
+	initializeOrExit(c)
 	return c
+}
+
+// initializeOrExit initializes a session, failing at once if plugboard
+// exits instead (as on flags it does not take).
+func initializeOrExit(c *client) {
+	c.t.Helper()
+	_, ch := c.send("initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
+		"clientInfo": map[string]any{"name": "e2e", "version": "1"}})
+	select {
+	case m := <-ch:
+		if m.Error != nil {
+			c.t.Fatalf("initialize failed: %s", m.raw)
+		}
+	case <-c.exited:
+		c.t.Fatalf("plugboard exited before answering initialize: %s", c.stderr.String())
+	case <-time.After(30 * time.Second):
+		c.t.Fatal("no answer to initialize within 30 s")
+	}
+	c.notify("notifications/initialized", nil)
 }
 
 // toolNames lists the client-facing tool names.
@@ -198,7 +217,7 @@ func TestPluggedInKeyAloneServesTheAppServers(t *testing.T) {
 	home := t.TempDir() // no configuration file at the default path
 	c := launchCommandEnv(t, []string{"XDG_CACHE_HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + home, "HOME=" + home},
 		plugboardBin, "--pluggedin-api-key", testAppKey, "--pluggedin-api-base-url", app.url())
-	initializeClient(c)
+	initializeOrExit(c)
 	c.waitListed("alpha__echo")
 	if got := textOf(t, c.mustCall("tools/call", map[string]any{"name": "alpha__echo", "arguments": map[string]any{"text": "alone"}})); got != "alone" {
 		t.Errorf("alpha__echo answered %q", got)
