@@ -626,6 +626,9 @@ func (s *serverActor) fail(ctx actor.Context, reason string) {
 func (s *serverActor) answerPending(ctx actor.Context, text string) {
 	for id, p := range s.inflight {
 		s.forget(id, p)
+		if p.activity != nil {
+			s.reportActivity(p, &callDone{err: errors.New(text)})
+		}
 		if p.session != nil {
 			ctx.Send(p.session, messages.ErrorReply(p.clientID, messages.CodeServerUnavailable, text))
 		}

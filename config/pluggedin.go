@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -92,10 +93,14 @@ func ParseAppServers(body []byte) ([]AppServer, error) {
 	out := make([]AppServer, 0, len(raw))
 	for i, item := range raw {
 		var s AppServer
+		field := func(name string) string { return fmt.Sprintf("/api/mcp-servers: [%d].%s", i, name) }
 		if err := json.Unmarshal(item, &s); err != nil {
+			var typeErr *json.UnmarshalTypeError
+			if errors.As(err, &typeErr) && typeErr.Field != "" {
+				return nil, fmt.Errorf("%s: expected %s, got a JSON %s", field(typeErr.Field), typeErr.Type, typeErr.Value)
+			}
 			return nil, fmt.Errorf("/api/mcp-servers: [%d]: %v", i, err)
 		}
-		field := func(name string) string { return fmt.Sprintf("/api/mcp-servers: [%d].%s", i, name) }
 		switch {
 		case s.UUID == "":
 			return nil, fmt.Errorf("%s: missing", field("uuid"))

@@ -164,6 +164,11 @@ func (e *appRefused) Error() string {
 	return fmt.Sprintf("the plugged.in App refused the API key (HTTP %d)", e.status)
 }
 
+// appMalformed is an App's answer plugboard could not take.
+type appMalformed struct{ err error }
+
+func (e *appMalformed) Error() string { return e.err.Error() }
+
 // request sends one request to the App and returns the body of a 2xx
 // answer.
 func (a *appSource) request(ctx context.Context, method, path string, body any) ([]byte, error) {
@@ -231,7 +236,7 @@ func (a *appSource) fetch(ctx context.Context) (changed bool, err error) {
 	}
 	if err != nil {
 		a.setProblem(appStateMalformed, "plugged.in App: answer refused; keeping its last server list", err)
-		return false, err
+		return false, &appMalformed{err}
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -286,9 +291,10 @@ func (a *appSource) run(ctx context.Context, sys *actors.System, reloads *reload
 			err := a.pollOnce(fetchCtx, reloads)
 			cancel()
 			var refused *appRefused
+			var malformed *appMalformed
 			switch {
-			case err == nil || errors.As(err, &refused):
-				wait = a.app.Poll
+			case err == nil || errors.As(err, &refused) || errors.As(err, &malformed):
+				wait = a.app.Poll // the App answered: no reason to ask it less often
 			default:
 				wait = min(2*wait, appMaxBackoff)
 			}
