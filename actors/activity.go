@@ -26,9 +26,15 @@ var (
 	uriMembers  = []string{"uri"}
 )
 
+// pendingActivity is the report of a call in flight to an App server.
+type pendingActivity struct {
+	messages.Activity
+	started time.Time
+}
+
 // appActivity starts the report of a call to an App server, or returns
 // nil for a method that is not reported. params are the server's own.
-func appActivity(cfg config.Server, method string, params json.RawMessage) *messages.Activity {
+func appActivity(cfg config.Server, method string, params json.RawMessage) *pendingActivity {
 	action, ok := activityActions[method]
 	if !ok {
 		return nil
@@ -42,7 +48,7 @@ func appActivity(cfg config.Server, method string, params json.RawMessage) *mess
 	if transports.ReadMembers(params, members, v[:]) == nil && v[0] != nil {
 		_ = json.Unmarshal(v[0], &item)
 	}
-	return &messages.Activity{Action: action, ServerName: cfg.AppName, ServerUUID: cfg.AppUUID, ItemName: item}
+	return &pendingActivity{Activity: messages.Activity{Action: action, ServerName: cfg.AppName, ServerUUID: cfg.AppUUID, ItemName: item}, started: time.Now()}
 }
 
 var isErrorTrue = []byte(`"isError":true`)
@@ -50,8 +56,8 @@ var isErrorTrue = []byte(`"isError":true`)
 // reportActivity completes a call's report with its outcome and hands it
 // to the sink.
 func (s *serverActor) reportActivity(p *pendingCall, done *callDone) {
-	a := *p.activity
-	a.ExecutionTime = time.Since(p.started)
+	a := p.activity.Activity
+	a.ExecutionTime = time.Since(p.activity.started)
 	switch {
 	case done.err != nil:
 		a.ErrorMessage = done.err.Error()

@@ -104,8 +104,7 @@ type pendingCall struct {
 	uri      string // the resource of a resources/subscribe
 	// activity is what is reported to the plugged.in App of a call to
 	// one of its servers, when it ends; nil for every other call.
-	activity *messages.Activity
-	started  time.Time
+	activity *pendingActivity
 	conn     transports.Downstream // the connection it went on
 	cancel   context.CancelFunc
 }
@@ -424,7 +423,7 @@ func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward, owner s
 		p.uri = requestURI(params)
 	}
 	if s.activity != nil && s.cfg.AppUUID != "" && msg.Session != nil {
-		p.activity, p.started = appActivity(s.cfg, msg.Method, params), time.Now()
+		p.activity = appActivity(s.cfg, msg.Method, params)
 	}
 	if msg.Session != nil {
 		s.caller = msg.Session
