@@ -36,7 +36,7 @@ type catalogServer struct {
 	// each item's fields (decoded once, not on every server's arrival),
 	// items renamed to their client-facing names, template regexps.
 	fields    [numKinds][]identified
-	renamed   [numKinds]map[string]json.RawMessage // by client-facing name
+	renamed   [numKinds]map[string]renamedItem // by client-facing name
 	templates []*regexp.Regexp
 }
 
@@ -54,7 +54,7 @@ func (s *catalogServer) setList(kind messages.Kind, items []json.RawMessage) {
 		f, err := identify(raw)
 		s.fields[kind][i] = identified{f: f, err: err}
 	}
-	s.renamed[kind] = map[string]json.RawMessage{}
+	s.renamed[kind] = map[string]renamedItem{}
 	if kind == messages.ResourceTemplates {
 		s.templates = make([]*regexp.Regexp, len(items))
 		for i, id := range s.fields[kind] {
@@ -68,15 +68,21 @@ func (s *catalogServer) setList(kind messages.Kind, items []json.RawMessage) {
 // rename returns raw with its name replaced by the client-facing one,
 // from the cache when it was renamed so before.
 func (s *catalogServer) rename(kind messages.Kind, raw json.RawMessage, assigned string) (json.RawMessage, error) {
-	if out, ok := s.renamed[kind][assigned]; ok {
-		return out, nil
+	// The cache is keyed by the name given, and checked against the item
+	// it came from: a server listing one name twice may see the name
+	// given to one of them go to the other after a collision.
+	if r, ok := s.renamed[kind][assigned]; ok && bytes.Equal(r.from, raw) {
+		return r.out, nil
 	}
 	out, err := replaceField(raw, "name", quoteJSON(assigned))
 	if err == nil {
-		s.renamed[kind][assigned] = out
+		s.renamed[kind][assigned] = renamedItem{from: raw, out: out}
 	}
 	return out, err
 }
+
+// renamedItem is an item of a server and its copy under a new name.
+type renamedItem struct{ from, out json.RawMessage }
 
 // uriTemplate maps the URIs an RFC 6570 template expands to onto a server.
 type uriTemplate struct {
