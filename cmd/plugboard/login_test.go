@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBrowserCommand(t *testing.T) {
@@ -117,5 +118,26 @@ func TestLoginAndLogout(t *testing.T) {
 		if code := run(append(args, "--config", cfg), nil, &stdout, &stderr); code != exitFailure || stdout.Len() != 0 {
 			t.Errorf("%q exited %d, stdout %q, stderr %q", args, code, stdout.String(), stderr.String())
 		}
+	}
+}
+
+func TestAServerThatNeedsALoginSaysSoAndTheOthersCarryOn(t *testing.T) {
+	srv := newAuthorizingServer(t)
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	cfg := writeConfig(t, "servers:\n  locked:\n    url: "+srv.URL+"/mcp\n"+fixtureServer("alpha"))
+	c := startPlugboard(t, cfg, "--log-level", "debug")
+	var answer *message
+	eventually(t, 15*time.Second, "the locked server's call refused with its reason", func() bool {
+		answer = c.call("tools/call", map[string]any{"name": "locked__anything", "arguments": map[string]any{}})
+		return answer.Error != nil && strings.Contains(answer.Error.Message, "needs login")
+	})
+	if answer.Error.Code != -32000 || !strings.Contains(answer.Error.Message, "needs login: run plugboard login locked") {
+		t.Errorf("the call's error: %d %q", answer.Error.Code, answer.Error.Message)
+	}
+	if res := c.call("tools/call", map[string]any{"name": "alpha__echo", "arguments": map[string]any{"text": "hi"}}); res.Error != nil {
+		t.Errorf("alpha__echo failed: %s", res.raw)
+	}
+	if log := c.stderr.String(); strings.Count(log, "server down until it is logged in to") != 1 {
+		t.Errorf("want one warning about the login, got:\n%s", log)
 	}
 }
