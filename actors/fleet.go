@@ -225,6 +225,10 @@ func (f *fleetActor) HandleFailure(_ *actor.ActorSystem, supervisor actor.Superv
 		f.log.Error("server actor crashed", "actor", child.Id, "panic", reason)
 		failure = &messages.ServerFailure{Server: child.Id}
 	}
+	if failure.NeedsLogin {
+		f.retryLogin(supervisor, child, failure)
+		return
+	}
 	if f.backoff.healthy(failure.Uptime) {
 		rs.Reset()
 	}
@@ -240,8 +244,28 @@ func (f *fleetActor) HandleFailure(_ *actor.ActorSystem, supervisor actor.Superv
 		}
 		rec.Restarts++
 		rec.LastReason, rec.LastFailure, rec.NextStart = failure.Reason, now, now.Add(delay)
+		rec.NeedsLogin = false
 	}
 	f.log.Warn("server down; restarting", "server", failure.Server, "reason", failure.Reason,
 		"attempt", rs.FailureCount(), "in", delay.Round(time.Millisecond))
 	time.AfterFunc(delay, func() { supervisor.RestartChildren(child) })
+}
+
+// retryLogin starts a server that wants a login again after loginRetry,
+// whatever its failures before: it is waiting for the user, not failing,
+// so it neither counts as a restart nor grows the backoff. It is warned
+// about once, until it fails otherwise or is reconfigured.
+func (f *fleetActor) retryLogin(supervisor actor.Supervisor, child *actor.PID, failure *messages.ServerFailure) {
+	now := time.Now()
+	warn := true
+	if rec := f.restarts[failure.Server]; rec != nil {
+		warn = !rec.NeedsLogin
+		rec.NeedsLogin, rec.LastReason, rec.LastFailure, rec.NextStart = true, failure.Reason, now, now.Add(loginRetry)
+	}
+	if warn {
+		f.log.Warn("server down until it is logged in to; retrying every "+loginRetry.String(), "server", failure.Server, "reason", failure.Reason)
+	} else {
+		f.log.Debug("server still needs a login", "server", failure.Server)
+	}
+	time.AfterFunc(loginRetry, func() { supervisor.RestartChildren(child) })
 }

@@ -32,7 +32,7 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	defer s.procs.Done()
 	conn, err := s.dial()
 	if err != nil {
-		root.Send(self, &serverEnded{incarnation: inc, reason: "failed to start: " + err.Error()})
+		root.Send(self, s.endedBy(inc, "failed to start: "+err.Error(), err, nil))
 		return
 	}
 	defer conn.Close()
@@ -43,7 +43,7 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	select {
 	case offer = <-s.offer:
 	case <-conn.Done():
-		root.Send(self, &serverEnded{incarnation: inc, reason: conn.Reason() + " before initialization"})
+		root.Send(self, s.endedBy(inc, conn.Reason()+" before initialization", nil, conn))
 		return
 	case <-ctx.Done():
 		return
@@ -55,7 +55,7 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	for fresh := 0; errors.Is(err, errFreshConnection) && fresh < 2; fresh++ {
 		conn.Close()
 		if conn, err = s.dial(); err != nil {
-			root.Send(self, &serverEnded{incarnation: inc, reason: "failed to start: " + err.Error()})
+			root.Send(self, s.endedBy(inc, "failed to start: "+err.Error(), err, nil))
 			return
 		}
 		defer conn.Close()
@@ -80,7 +80,7 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 			err = fmt.Errorf("%s during initialization", conn.Reason())
 		default:
 		}
-		root.Send(self, &serverEnded{incarnation: inc, reason: "failed to initialize: " + err.Error()})
+		root.Send(self, s.endedBy(inc, "failed to initialize: "+err.Error(), err, conn))
 		return
 	}
 	if v, ok := conn.(interface{ SetProtocolVersion(string) }); ok {
@@ -97,7 +97,7 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 
 	select {
 	case <-conn.Done():
-		root.Send(self, &serverEnded{incarnation: inc, reason: conn.Reason()})
+		root.Send(self, s.endedBy(inc, conn.Reason(), nil, conn))
 	case <-ctx.Done():
 	}
 }
@@ -120,7 +120,7 @@ func (s *serverActor) dial() (transports.Downstream, error) {
 	if s.cfg.URL != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
 		defer cancel()
-		return transports.DialRemote(ctx, transports.RemoteSpec{URL: s.cfg.URL, Transport: s.cfg.Transport, Headers: s.cfg.Headers, Handlers: handlers, Quirks: s.quirks})
+		return transports.DialRemote(ctx, transports.RemoteSpec{URL: s.cfg.URL, Transport: s.cfg.Transport, Headers: s.cfg.Headers, Handlers: handlers, Quirks: s.quirks, Auth: authSpec(s.cfg)})
 	}
 	return transports.StartProcess(context.Background(), transports.ProcessSpec{
 		Command: s.cfg.Command, Args: s.cfg.Args, Env: s.cfg.Env, InheritEnv: s.cfg.InheritEnv, Dir: s.cfg.Cwd, Handlers: handlers,

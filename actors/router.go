@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -382,7 +383,10 @@ func (r *routerActor) route(ctx actor.Context, msg *messages.Route, hold bool) {
 	}
 	if rs == nil || rs.pid == nil || rs.status == statusDown || rs.status == statusDisabled {
 		reason := "is not running"
-		if rs != nil && rs.reason != "" {
+		switch {
+		case rs != nil && strings.HasPrefix(rs.reason, "needs login"):
+			reason = rs.reason // it is retried, but only a login helps
+		case rs != nil && rs.reason != "":
 			reason = rs.reason + "; restarting"
 		}
 		ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeServerUnavailable, fmt.Sprintf("server %s is unavailable: %s", server, reason)))

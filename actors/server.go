@@ -156,6 +156,7 @@ type (
 	serverEnded struct {
 		incarnation uint64
 		reason      string
+		needsLogin  bool // the server wants a login (plugboard login): retried, not backed off
 	}
 	callDone struct {
 		incarnation uint64
@@ -282,7 +283,7 @@ func (s *serverActor) Receive(ctx actor.Context) {
 		}
 	case *serverEnded:
 		if msg.incarnation == s.incarnation {
-			s.fail(ctx, msg.reason)
+			s.fail(ctx, msg.reason, msg.needsLogin)
 		}
 	case *listenEnded:
 		if msg.incarnation == s.incarnation {
@@ -608,7 +609,7 @@ func (s *serverActor) connected(ctx actor.Context, msg *serverConnected) {
 
 // fail answers everything pending with the reason, tells the router, and
 // fails the actor so that the fleet restarts it after a backoff.
-func (s *serverActor) fail(ctx actor.Context, reason string) {
+func (s *serverActor) fail(ctx actor.Context, reason string, needsLogin bool) {
 	s.answerPending(ctx, fmt.Sprintf("server %s %s", s.cfg.Name, reason))
 	s.tell(ctx, &messages.ServerDown{Server: s.cfg.Name, Incarnation: s.incarnation, Reason: reason})
 	var uptime time.Duration
@@ -616,7 +617,7 @@ func (s *serverActor) fail(ctx actor.Context, reason string) {
 		uptime = time.Since(s.readyAt)
 	}
 	s.conn = nil
-	panic(&messages.ServerFailure{Server: s.cfg.Name, Uptime: uptime, Reason: reason})
+	panic(&messages.ServerFailure{Server: s.cfg.Name, Uptime: uptime, Reason: reason, NeedsLogin: needsLogin})
 }
 
 // answerPending answers every call in flight or queued, and every

@@ -17,6 +17,9 @@ const (
 	StateFailed     = "failed"     // down with no restart pending
 	StateDisabled   = "disabled"
 	StateIdle       = "idle" // stopped, or never started: no workspace in use needs it
+	// StateNeedsLogin is a url server that wants a login (plugboard login);
+	// it is tried again every few seconds, reading the stored login.
+	StateNeedsLogin = "needs-login"
 )
 
 // ServerStatus is one server's state, supervision and catalog size. No
@@ -126,6 +129,8 @@ func mergeStatus(snap *messages.Snapshot, sup *messages.Supervision, now time.Ti
 			s.State = StateIdle
 		case st.Status == statusReady:
 			s.State = StateReady
+		case rec.NeedsLogin:
+			s.State = StateNeedsLogin
 		case rec.NextStart.After(now):
 			s.State, s.RetryIn = StateRestarting, rec.NextStart.Sub(now)
 		case st.Status == statusDown && !supervised:

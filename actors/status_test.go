@@ -16,6 +16,7 @@ func TestMergeStatus(t *testing.T) {
 			{Name: "ok", Status: statusReady}, {Name: "crashy", Status: statusDown, Reason: "exited with status 3"},
 			{Name: "booting", Status: statusDown}, {Name: "new", Status: statusStarting}, {Name: "off", Status: statusDisabled},
 			{Name: "orphan", Status: statusDown, Reason: "gone"},
+			{Name: "locked", Status: statusStarting, Reason: "needs login: run plugboard login locked"},
 		},
 	}
 	sup := &messages.Supervision{Servers: []messages.SupervisedServer{
@@ -24,6 +25,7 @@ func TestMergeStatus(t *testing.T) {
 			LastReason: "exited with status 3", LastFailure: now.Add(-time.Second), NextStart: now.Add(12 * time.Second)},
 		{Name: "booting", Restarts: 1, FirstRestart: now.Add(-time.Second), LastFailure: now.Add(-time.Second), NextStart: now.Add(-time.Millisecond)},
 		{Name: "new"},
+		{Name: "locked", LastReason: "needs login: run plugboard login locked", LastFailure: now.Add(-time.Second), NextStart: now.Add(9 * time.Second), NeedsLogin: true},
 	}}
 	want := map[string]ServerStatus{
 		"ok":      {Name: "ok", State: StateReady, Transport: "stdio", Target: "/bin/ok", Tools: 2},
@@ -32,6 +34,7 @@ func TestMergeStatus(t *testing.T) {
 		"new":     {Name: "new", State: StateStarting},
 		"off":     {Name: "off", State: StateDisabled},
 		"orphan":  {Name: "orphan", State: StateFailed, Reason: "gone"},
+		"locked":  {Name: "locked", State: StateNeedsLogin, LastFailure: time.Second, Reason: "needs login: run plugboard login locked"},
 	}
 	got := mergeStatus(snap, sup, now)
 	if len(got) != len(want) {

@@ -87,6 +87,24 @@ type Server struct {
 	// instance per session, started on its first use and stopped when
 	// the session ends.
 	Isolation string
+	// Auth (key auth) holds a url server's OAuth settings; nil when none.
+	// A server without it still logs in when it asks for a bearer token.
+	Auth *Auth
+}
+
+// Auth is how plugboard logs in to a url server that needs OAuth
+// authorization. Every field is optional.
+type Auth struct {
+	// ClientID is a client registered with the authorization server
+	// beforehand; "" registers one dynamically.
+	ClientID string
+	// ClientSecret goes with ClientID; it is a secret, never shown.
+	ClientSecret string
+	// Scopes are the scopes asked for; nil takes those the server names.
+	Scopes []string
+	// RedirectPort is the loopback port the login's redirect comes to;
+	// 0 takes a free one.
+	RedirectPort int
 }
 
 // Isolations of a server.

@@ -17,7 +17,7 @@ const maxPrefixLen = 32
 // keys).
 func serverKeys() []string {
 	return []string{
-		"command", "args", "env", "url", "headers", "cwd", "inherit_env",
+		"command", "args", "env", "url", "headers", "auth", "cwd", "inherit_env",
 		"transport", "type", "transportType",
 		"prefix", "enabled", "disabled", "tools", "prompts", "timeout", "max_inflight", "max_queued", "isolation",
 		"autoApprove", "alwaysAllow", // Cline's and Cursor's approval lists: the client's business, not the proxy's
@@ -93,6 +93,9 @@ func (d *decoder) decodeCommand(s *Server, m map[string]any, key, command, trans
 	}
 	if _, ok := present(m, "headers"); ok {
 		return d.errorf(join(key, "headers"), "a command server cannot have headers; headers are sent to url servers")
+	}
+	if _, ok := present(m, "auth"); ok {
+		return d.errorf(join(key, "auth"), "a command server cannot have auth; auth is for logging in to url servers")
 	}
 	var err error
 	if s.Command, err = d.expand(join(key, "command"), command); err != nil {
@@ -188,7 +191,58 @@ func (d *decoder) decodeRemote(s *Server, m map[string]any, key, rawURL, transpo
 			return d.errorf(join(key, "headers"), "invalid header name %q", name)
 		}
 	}
-	return nil
+	s.Auth, err = d.optAuth(m, key)
+	return err
+}
+
+// optAuth decodes a url server's auth settings; nil when there are none.
+func (d *decoder) optAuth(m map[string]any, parent string) (*Auth, error) {
+	key := join(parent, "auth")
+	v, ok := present(m, "auth")
+	if !ok {
+		return nil, nil
+	}
+	raw, isMap := v.(map[string]any)
+	if !isMap {
+		return nil, d.errorf(key, "expected a map with client_id, client_secret, scopes and/or redirect_port, got %s", typeName(v))
+	}
+	d.warnUnknown(key, raw, []string{"client_id", "client_secret", "scopes", "redirect_port"})
+	a := &Auth{}
+	for _, f := range []struct {
+		name string
+		to   *string
+	}{{"client_id", &a.ClientID}, {"client_secret", &a.ClientSecret}} {
+		s, _, err := d.optString(raw, key, f.name)
+		if err != nil {
+			return nil, err
+		}
+		if *f.to, err = d.expand(join(key, f.name), s); err != nil {
+			return nil, err
+		}
+	}
+	if a.ClientSecret != "" && a.ClientID == "" {
+		return nil, d.errorf(join(key, "client_secret"), "needs a client_id to go with it")
+	}
+	var err error
+	if a.Scopes, err = d.optStringList(raw, key, "scopes", true); err != nil {
+		return nil, err
+	}
+	for i, scope := range a.Scopes {
+		if scope == "" || strings.ContainsAny(scope, " \t\n\"\\") {
+			return nil, d.errorf(fmt.Sprintf("%s.scopes[%d]", key, i), "a scope cannot be empty or hold spaces or quotes, got %q", scope)
+		}
+	}
+	if v, ok := present(raw, "redirect_port"); ok {
+		port, problem := toInt(v)
+		if problem != "" {
+			return nil, d.errorf(join(key, "redirect_port"), "%s", problem)
+		}
+		if port < 1 || port > 65535 {
+			return nil, d.errorf(join(key, "redirect_port"), "must be a port from 1 to 65535, got %d", port)
+		}
+		a.RedirectPort = port
+	}
+	return a, nil
 }
 
 // decodeOptions fills in the settings shared by command and url servers.

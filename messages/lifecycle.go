@@ -12,6 +12,9 @@ type ServerFailure struct {
 	Server string
 	Uptime time.Duration // how long the incarnation was ready; zero if never
 	Reason string
+	// NeedsLogin says the server wants a login (plugboard login), which
+	// no restart gives it.
+	NeedsLogin bool
 }
 
 func (f *ServerFailure) Error() string {

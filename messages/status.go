@@ -22,4 +22,5 @@ type SupervisedServer struct {
 	LastReason   string    // why it last failed, "" when it never did
 	LastFailure  time.Time
 	NextStart    time.Time // when a pending restart fires; zero when none is pending
+	NeedsLogin   bool      // it last failed for want of a login
 }

@@ -28,6 +28,9 @@ type RemoteSpec struct {
 	Headers   map[string]string
 	MaxFrame  int
 	Handlers  Handlers
+	// Auth is how to log in to the server, should it ask; nil never
+	// does. A configured Authorization header takes its place.
+	Auth *AuthSpec
 	// Quirks notes a Streamable HTTP server's breaches of the transport's
 	// rules, once per server; nil notes nothing.
 	Quirks *Quirks
@@ -49,6 +52,7 @@ type Remote struct {
 	endOnce sync.Once
 	mu      sync.Mutex
 	reason  string
+	login   *NeedsLoginError // why the connection ended, when for want of a login
 }
 
 // DialRemote connects to a remote server. ctx bounds the connection's
@@ -60,10 +64,16 @@ func DialRemote(ctx context.Context, spec RemoteSpec) (*Remote, error) {
 		return nil, fmt.Errorf("url is not valid: %w", errors.Unwrap(err)) // err quotes the URL, secrets and all
 	}
 	r := &Remote{host: u.Host, done: make(chan struct{}), secrets: newSecretText(spec.URL, spec.Headers)}
+	var oauth *OAuth
+	if spec.Auth != nil && configuredHeader(spec.Headers).Get("Authorization") == "" {
+		if oauth, err = NewOAuth(spec.URL, *spec.Auth); err != nil {
+			return nil, r.secrets.Error(err)
+		}
+	}
 	switch spec.Transport {
 	case RemoteStreamableHTTP:
 		// Nothing to connect: each message is a request of its own.
-		c, err := newStreamableClient(spec.URL, StreamableOptions{Headers: spec.Headers, MaxFrame: spec.MaxFrame, Quirks: spec.Quirks}, spec.Handlers)
+		c, err := newStreamableClient(spec.URL, StreamableOptions{Headers: spec.Headers, MaxFrame: spec.MaxFrame, Quirks: spec.Quirks, OAuth: oauth}, spec.Handlers)
 		if err != nil {
 			return nil, r.secrets.Error(err)
 		}
@@ -71,11 +81,11 @@ func DialRemote(ctx context.Context, spec RemoteSpec) (*Remote, error) {
 		r.clients.http = true
 		return r, nil
 	case RemoteSSE:
-		sse := NewLegacySSE(spec.URL, SSEOptions{Headers: spec.Headers, MaxFrame: spec.MaxFrame})
+		sse := NewLegacySSE(spec.URL, SSEOptions{Headers: spec.Headers, MaxFrame: spec.MaxFrame, OAuth: oauth})
 		go r.endWith(sse.Done(), sse.Err, "the SSE stream from")
 		r.t = sse
 	case RemoteWebSocket:
-		ws := NewWebSocket(spec.URL, WebSocketOptions{Headers: spec.Headers, MaxFrame: spec.MaxFrame})
+		ws := NewWebSocket(spec.URL, WebSocketOptions{Headers: spec.Headers, MaxFrame: spec.MaxFrame, OAuth: oauth})
 		go r.endWith(ws.Done(), ws.Err, "the WebSocket to")
 		r.t = ws
 	default:
@@ -106,7 +116,9 @@ func (r *Remote) Call(ctx context.Context, id int64, method string, params json.
 	err = r.secrets.Error(err)
 	if err != nil && ctx.Err() == nil {
 		var netErr net.Error
-		switch {
+		switch nl := AsNeedsLogin(err); {
+		case nl != nil:
+			r.needsLogin(nl)
 		case errors.Is(err, transport.ErrSessionTerminated):
 			r.end("the server at " + r.host + " ended the session (404); re-initializing")
 		case errors.Is(err, transport.ErrTransportClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &netErr):
@@ -136,6 +148,10 @@ func (r *Remote) SetProtocolVersion(version string) {
 // endWith ends the connection when a transport's own Done closes.
 func (r *Remote) endWith(done <-chan struct{}, err func() error, what string) {
 	<-done
+	if nl := AsNeedsLogin(err()); nl != nil {
+		r.needsLogin(nl)
+		return
+	}
 	if e := err(); e != nil {
 		r.end(fmt.Sprintf("%s %s broke: %v", what, r.host, e))
 	} else {
@@ -150,6 +166,24 @@ func (r *Remote) end(reason string) {
 		r.mu.Unlock()
 		close(r.done)
 	})
+}
+
+// needsLogin ends the connection because the server wants a login.
+func (r *Remote) needsLogin(nl *NeedsLoginError) {
+	r.mu.Lock()
+	if r.login == nil {
+		r.login = nl
+	}
+	r.mu.Unlock()
+	r.end(nl.Error())
+}
+
+// LoginNeeded returns why the connection ended when it ended for want of
+// a login (plugboard login fixes it); nil otherwise.
+func (r *Remote) LoginNeeded() *NeedsLoginError {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.login
 }
 
 // Done implements Downstream.

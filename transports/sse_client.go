@@ -49,6 +49,7 @@ type SSEOptions struct {
 	Headers     map[string]string // sent with the stream's GET and every POST (e.g. Authorization)
 	MaxFrame    int               // largest event data accepted; 0 means DefaultMaxFrame
 	DialTimeout time.Duration     // for the GET and the endpoint event; 0 means 10s
+	OAuth       *OAuth            // the server's login, added to the GET and every POST; nil for none
 }
 
 // LegacySSE is an MCP client transport for the HTTP+SSE transport of MCP
@@ -126,7 +127,7 @@ func NewLegacySSE(url string, opts SSEOptions) *LegacySSE {
 		header:        header,
 		maxFrame:      opts.MaxFrame,
 		dialTimeout:   opts.DialTimeout,
-		client:        &http.Client{Transport: httpTr},
+		client:        &http.Client{Transport: opts.OAuth.wrap(httpTr)},
 		httpTr:        httpTr,
 		postTimeout:   ssePostTimeout,
 		closeGrace:    sseCloseGrace,

@@ -47,6 +47,7 @@ type StreamableOptions struct {
 	Headers  map[string]string // sent with every request (e.g. Authorization)
 	MaxFrame int               // largest message accepted; 0 means DefaultMaxFrame
 	Quirks   *Quirks           // where broken transport rules are noted; nil notes nothing
+	OAuth    *OAuth            // the server's login, added to every request; nil for none
 }
 
 // streamableClient is plugboard's client for the Streamable HTTP transport
@@ -104,7 +105,7 @@ func newStreamableClient(rawURL string, opts StreamableOptions, h Handlers) (*st
 	header, httpTr := configuredHeader(opts.Headers), postingTransport()
 	c := &streamableClient{
 		url: u.String(), shown: shown, header: header, maxFrame: opts.MaxFrame, quirks: opts.Quirks, h: h,
-		client: &http.Client{Transport: httpTr}, httpTr: httpTr,
+		client: &http.Client{Transport: opts.OAuth.wrap(httpTr)}, httpTr: httpTr,
 		retryBase: streamableRetryBase, retryCap: streamableRetryCap, resumeDelay: streamableResumeDelay,
 		pending: map[int64]chan lineAnswer{}, listenDone: make(chan struct{}),
 	}

@@ -38,6 +38,7 @@ type WebSocketOptions struct {
 	Headers     map[string]string // sent with the upgrade request (e.g. Authorization)
 	MaxFrame    int               // read limit per message; 0 means DefaultMaxFrame
 	DialTimeout time.Duration     // 0 means 10s
+	OAuth       *OAuth            // the server's login, added to the upgrade request; nil for none
 }
 
 // WebSocket is an MCP client transport over one WebSocket connection,
@@ -51,6 +52,7 @@ type WebSocketOptions struct {
 type WebSocket struct {
 	url         string
 	header      http.Header
+	oauth       *OAuth
 	maxFrame    int
 	dialTimeout time.Duration
 
@@ -92,6 +94,7 @@ func NewWebSocket(url string, opts WebSocketOptions) *WebSocket {
 	w := &WebSocket{
 		url:          url,
 		header:       header,
+		oauth:        opts.OAuth,
 		maxFrame:     opts.MaxFrame,
 		dialTimeout:  opts.DialTimeout,
 		pingInterval: wsPingInterval,
@@ -142,12 +145,20 @@ func (w *WebSocket) Start(ctx context.Context) error {
 		HandshakeTimeout: w.dialTimeout,
 		Subprotocols:     []string{wsSubprotocol},
 	}
-	conn, resp, err := dialer.DialContext(dialCtx, target, w.header)
+	header, err := w.oauth.upgradeHeader(dialCtx, w.header)
+	if err != nil {
+		err = fmt.Errorf("connecting to %s: %w", shown, err)
+		w.end(err)
+		return err
+	}
+	conn, resp, err := dialer.DialContext(dialCtx, target, header)
 	if err != nil {
 		if w.ended() { // Close came during the dial
 			return transport.ErrTransportClosed
 		}
-		if resp != nil {
+		if nl := w.oauth.refusal(dialCtx, resp, header.Get("Authorization")); nl != nil {
+			err = nl
+		} else if resp != nil {
 			err = fmt.Errorf("%w (HTTP %s)", err, resp.Status)
 		}
 		err = fmt.Errorf("connecting to %s: %w", shown, err)

@@ -302,7 +302,43 @@ back to the configuration's workspace key.`,
 		},
 	}
 
-	root.AddCommand(stdioCmd, tools, serve, attach, token, status, logs, reload, restart, workspace, version)
+	loginCmd := &cobra.Command{
+		Use:   "login NAME",
+		Short: "Log in to a remote server that needs OAuth authorization",
+		Long: `Log in to the url server NAME of the configuration, for servers that need an
+OAuth login (the MCP authorization spec). plugboard finds the server's
+authorization server, registers itself there unless auth.client_id is
+configured, prints the URL to open and opens it with $BROWSER when set (a
+list separated by ':', a %s in an entry replaced by the URL), else with the
+system's opener when there is a display. It waits up to 5 minutes for the
+browser to come back to http://127.0.0.1:PORT/callback (auth.redirect_port,
+else a free port), then stores the tokens in $XDG_STATE_HOME/plugboard/tokens
+(else ~/.local/state/plugboard/tokens), 0600, one file per server URL.
+
+plugboard serve and stdio mode use the stored tokens and refresh them; a
+server whose login is missing or has expired shows "needs login" in
+plugboard status and is tried again every 10 seconds, so a running plugboard
+takes up the new login by itself.`,
+		Args: cobra.ExactArgs(1),
+	}
+	addConfigFlags(loginCmd)
+	loginCmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return exit(runLogin(cmd.Flags(), args[0], stdout, stderr))
+	}
+	logoutCmd := &cobra.Command{
+		Use:   "logout NAME",
+		Short: "Forget the stored login to a remote server",
+		Long: `Delete the tokens and the client registration plugboard stored when it logged
+in to the url server NAME. A running plugboard sends the server no token from
+then on, and shows it as needing a login once the server refuses it.`,
+		Args: cobra.ExactArgs(1),
+	}
+	addConfigFlags(logoutCmd)
+	logoutCmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return exit(runLogout(cmd.Flags(), args[0], stdout, stderr))
+	}
+
+	root.AddCommand(stdioCmd, tools, serve, attach, token, status, logs, reload, restart, workspace, loginCmd, logoutCmd, version)
 	return root
 }
 

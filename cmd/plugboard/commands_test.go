@@ -27,6 +27,8 @@ var subcommandLines = map[string]string{
 	"attach":     "Bridge stdin/stdout to a running plugboard serve",
 	"token":      "Print the bearer token plugboard serve requires over HTTP",
 	"status":     "Show the servers of a running plugboard serve",
+	"login":      "Log in to a remote server that needs OAuth authorization",
+	"logout":     "Forget the stored login to a remote server",
 	"version":    "Print the version",
 	"completion": "Generate the autocompletion script",
 	"help":       "Help about any command",
@@ -55,6 +57,8 @@ func TestEachSubcommandDescribesItself(t *testing.T) {
 		"attach":  {"desktop client", "--socket"},
 		"token":   {"bearer token"},
 		"status":  {"needs a plugboard serve", "--socket", "--json"},
+		"login":   {"$BROWSER", "redirect_port", "--config"},
+		"logout":  {"client registration", "--config"},
 		"version": {"version"},
 	} {
 		for _, args := range [][]string{{name, "--help"}, {name, "-h"}, {"help", name}} {

@@ -58,8 +58,8 @@ func secretsConfig(t *testing.T, s plantedSecrets, live, closed, refuse401, fail
 	hostOf := func(base string) string { return strings.TrimPrefix(base, "http://") }
 	remote := func(name, transport, scheme, host, path string) string {
 		key := name + "-query"
-		return fmt.Sprintf("  %s:\n    url: \"%s://u%s:%s@%s%s?api_key=%s&v=1\"\n    transport: %s\n    headers:\n      Authorization: \"Bearer %s\"\n      X-API-Key: %q\n",
-			name, scheme, name, s[name+"-password"], host, path, s[key], transport, s[name+"-bearer"], s[name+"-apikey"])
+		return fmt.Sprintf("  %s:\n    url: \"%s://u%s:%s@%s%s?api_key=%s&v=1\"\n    transport: %s\n    headers:\n      Authorization: \"Bearer %s\"\n      X-API-Key: %q\n    auth:\n      client_id: plugboard-test\n      client_secret: %q\n",
+			name, scheme, name, s[name+"-password"], host, path, s[key], transport, s[name+"-bearer"], s[name+"-apikey"], s[name+"-clientsecret"])
 	}
 	var b strings.Builder
 	b.WriteString("servers:\n")
@@ -80,7 +80,7 @@ func secretsConfig(t *testing.T, s plantedSecrets, live, closed, refuse401, fail
 func secretWheres() []string {
 	w := []string{"env", "env-nosuch", "auth-token"}
 	for _, name := range []string{"live", "shdown", "sh401", "sh500", "ssedown", "sse401", "wsdown", "ws500"} {
-		w = append(w, name+"-password", name+"-query", name+"-bearer", name+"-apikey")
+		w = append(w, name+"-password", name+"-query", name+"-bearer", name+"-apikey", name+"-clientsecret")
 	}
 	return w
 }

@@ -47,7 +47,7 @@ type sessionStatusJSON struct {
 
 type serverStatusJSON struct {
 	Name             string   `json:"name"`
-	State            string   `json:"state"` // ready, starting, restarting, failed, disabled
+	State            string   `json:"state"` // ready, starting, restarting, failed, disabled, idle, needs-login
 	RetryInSeconds   float64  `json:"retry_in_seconds,omitempty"`
 	Transport        string   `json:"transport"`
 	Target           string   `json:"target"` // redacted URL, or the command without arguments
@@ -165,8 +165,11 @@ func printStatus(w io.Writer, st statusJSON) {
 	fmt.Fprintln(tw, "SERVER\tSTATE\tTRANSPORT\tTARGET\tTOOLS\tRESTARTS\tLAST FAILURE\tPID\tREVISION\tUPTIME\tIN FLIGHT")
 	for _, s := range st.Servers {
 		state := s.State
-		if s.State == actors.StateRestarting {
+		switch s.State {
+		case actors.StateRestarting:
 			state = "restarting in " + roughly(s.RetryInSeconds)
+		case actors.StateNeedsLogin:
+			state = "needs login: run plugboard login " + s.Name
 		}
 		restarts := "-"
 		switch {
