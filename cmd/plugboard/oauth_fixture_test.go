@@ -4,7 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -77,7 +81,7 @@ func TestOAuthFixturesServeTheGoSDKClient(t *testing.T) {
 		t.Errorf("the code exchange (with client_secret_basic, the registration default): %+v", g)
 	}
 
-	eventually(t, 10*time.Second, "the access token expiring", as.AccessTokensExpired)
+	waitForTokensToExpire(t, as)
 	callEcho()
 	if as.Refreshes() == 0 {
 		t.Errorf("the SDK's client called with an expired token and no refresh")
@@ -273,4 +277,40 @@ func postToken(t *testing.T, as *authServer, form url.Values) (int, map[string]a
 	var body map[string]any
 	json.NewDecoder(resp.Body).Decode(&body)
 	return resp.StatusCode, body
+}
+
+// TestOAuthBrowserStandInFollowsTheRedirect runs testdata/oauth-browser on
+// an authorization URL and checks that the callback got the code and state.
+func TestOAuthBrowserStandInFollowsTheRedirect(t *testing.T) {
+	browser := buildOAuthBrowser(t)
+	as := startAuthServer(t)
+	got := make(chan url.Values, 1)
+	callback := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/callback" {
+			got <- r.URL.Query()
+		}
+	}))
+	defer callback.Close()
+	redirect := callback.URL + "/callback"
+	clientID := registerClient(t, as, redirect)
+	q := url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {redirect},
+		"code_challenge": {s256("v")}, "code_challenge_method": {"S256"}, "state": {"the-state"}}
+	log := filepath.Join(t.TempDir(), "browser.log")
+	cmd := exec.Command(browser, as.URL()+"/authorize?"+q.Encode())
+	cmd.Env = append(os.Environ(), "OAUTH_BROWSER_LOG="+log)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(out) != 0 {
+		t.Fatalf("oauth-browser: %v, printed %q", err, out)
+	}
+	select {
+	case v := <-got:
+		if v.Get("state") != "the-state" || !strings.HasPrefix(v.Get("code"), "code-") {
+			t.Errorf("the callback got %v", v)
+		}
+	default:
+		t.Fatal("the callback was not called")
+	}
+	if b, _ := os.ReadFile(log); !strings.Contains(string(b), "answered 200") || strings.Contains(string(b), "code-") {
+		t.Errorf("the browser's log: %s", b)
+	}
 }

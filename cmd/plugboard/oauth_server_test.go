@@ -125,17 +125,18 @@ func (as *authServer) RevokeAccessTokens() {
 	}
 }
 
-// AccessTokensExpired reports whether every access token issued so far has
-// expired.
-func (as *authServer) AccessTokensExpired() bool {
+// LastExpiry is when the last to expire of the access tokens issued so
+// far expires.
+func (as *authServer) LastExpiry() time.Time {
 	as.mu.Lock()
 	defer as.mu.Unlock()
+	var last time.Time
 	for _, g := range as.access {
-		if time.Now().Before(g.expires) {
-			return false
+		if g.expires.After(last) {
+			last = g.expires
 		}
 	}
-	return true
+	return last
 }
 
 // PreRegister registers a client as an administrator does, out of band.
