@@ -207,12 +207,8 @@ func (w *oauthWorld) callHTTP(s *httpSession, tool string) *message {
 // answers waits until call gets an answer without error and checks it.
 func (w *oauthWorld) answers(call func(string) *message, tool, want string) {
 	w.t.Helper()
-	var last *message
-	eventually(w.t, 20*time.Second, tool+" answering", func() bool {
-		last = call(tool)
-		return last.Error == nil
-	})
-	if got := textOf(w.t, last.Result); got != want {
+	m := w.waitFor(call, tool, 20*time.Second, tool+" answering", func(m *message) bool { return m.Error == nil })
+	if got := textOf(w.t, m.Result); got != want {
 		w.t.Errorf("%s answered %q, want %q", tool, got, want)
 	}
 }
@@ -222,13 +218,28 @@ func (w *oauthWorld) answers(call func(string) *message, tool, want string) {
 func (w *oauthWorld) needsLogin(call func(string) *message, tool, server string) {
 	w.t.Helper()
 	want := "needs login: run plugboard login " + server
-	var last *message
-	eventually(w.t, 20*time.Second, tool+" failing with "+want, func() bool {
-		last = call(tool)
-		return last.Error != nil && strings.Contains(last.Error.Message, want)
+	m := w.waitFor(call, tool, 20*time.Second, tool+" failing with "+want, func(m *message) bool {
+		return m.Error != nil && strings.Contains(m.Error.Message, want)
 	})
-	if last.Error.Code != -32000 {
-		w.t.Errorf("%s: error code %d, want -32000: %s", tool, last.Error.Code, last.raw)
+	if m.Error.Code != -32000 {
+		w.t.Errorf("%s: error code %d, want -32000: %s", tool, m.Error.Code, m.raw)
+	}
+}
+
+// waitFor calls tool until its answer is ok, and fails the test with the
+// last answer if none is within the time.
+func (w *oauthWorld) waitFor(call func(string) *message, tool string, within time.Duration, what string, ok func(*message) bool) *message {
+	w.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		m := call(tool)
+		if ok(m) {
+			return m
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("%s: not within %s; the last answer: %s", what, within, m.raw)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -419,14 +430,9 @@ func TestOAuthDaemonPicksUpALoginAndShowsNeedsLogin(t *testing.T) {
 
 	// The daemon retries a server that needs a login every 10 s, from the store.
 	w.login("prot", w.config)
-	var last *message
-	eventually(t, 25*time.Second, "prot__echo answering after plugboard login, without a restart", func() bool {
-		last = call("prot__echo")
-		return last.Error == nil
+	w.waitFor(call, "prot__echo", 25*time.Second, "prot__echo answering after plugboard login, without a restart", func(m *message) bool {
+		return m.Error == nil && textOf(t, m.Result) == "protected echo: hi"
 	})
-	if got := textOf(t, last.Result); got != "protected echo: hi" {
-		t.Errorf("prot__echo answered %q", got)
-	}
 	if states := w.statusOf(socket); states["prot"] != "ready" {
 		t.Errorf("status --json after the login: %v, want prot ready", states)
 	}
@@ -563,7 +569,11 @@ func TestOAuthPreRegisteredClientWithASecret(t *testing.T) {
 	if reg := w.as.Requests("/register"); len(reg) != 0 {
 		t.Errorf("plugboard registered a client though the config names one: %+v", reg)
 	}
-	if q := w.as.Requests("/authorize")[0].Query; q.Get("client_id") != "pre-client" || q.Get("redirect_uri") != redirect {
+	authorize := w.as.Requests("/authorize")
+	if len(authorize) != 1 {
+		t.Fatalf("%d authorization requests, want 1", len(authorize))
+	}
+	if q := authorize[0].Query; q.Get("client_id") != "pre-client" || q.Get("redirect_uri") != redirect {
 		t.Errorf("authorization request for client %q with redirect_uri %q, want pre-client and %s", q.Get("client_id"), q.Get("redirect_uri"), redirect)
 	}
 	exchanges := w.as.Grants("authorization_code")
