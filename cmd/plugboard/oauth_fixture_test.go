@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +75,8 @@ func TestOAuthFixturesServeTheGoSDKClient(t *testing.T) {
 	if len(authorize) != 1 {
 		t.Fatalf("%d authorization requests, want 1", len(authorize))
 	}
-	if q := authorize[0].Query; q.Get("scope") != "a b" || q.Get("resource") != ps.URL || q.Get("code_challenge_method") != "S256" {
+	// The SDK's client puts the scopes in no particular order.
+	if q := authorize[0].Query; !sameFields(q.Get("scope"), "a b") || q.Get("resource") != ps.URL || q.Get("code_challenge_method") != "S256" {
 		t.Errorf("the SDK's authorization request: %v", q)
 	}
 	if g := as.Grants("authorization_code"); len(g) != 1 || g[0].Status != http.StatusOK || g[0].Authorization == "" {
@@ -313,4 +315,13 @@ func TestOAuthBrowserStandInFollowsTheRedirect(t *testing.T) {
 	if b, _ := os.ReadFile(log); !strings.Contains(string(b), "answered 200") || strings.Contains(string(b), "code-") {
 		t.Errorf("the browser's log: %s", b)
 	}
+}
+
+// sameFields reports whether two space-separated lists hold the same
+// words, in any order.
+func sameFields(a, b string) bool {
+	x, y := strings.Fields(a), strings.Fields(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
 }
