@@ -104,7 +104,15 @@ func login(ctx context.Context, o *transports.OAuth, stdout, stderr io.Writer) e
 	defer srv.Close()
 
 	fmt.Fprintf(stdout, "open this URL to log in: %s\n", l.AuthorizationURL())
-	openBrowser(l.AuthorizationURL(), stderr)
+	browserDone := openBrowser(l.AuthorizationURL(), stderr)
+	defer func() {
+		// The browser command writes to stderr: let it end before the
+		// caller reads or closes it (bounded: a browser may stay open).
+		select {
+		case <-browserDone:
+		case <-time.After(browserWait):
+		}
+	}()
 
 	var r redirect
 	select {
@@ -179,7 +187,10 @@ func oneLine(s string) string {
 // separator, a %s in one replaced by the URL, else the URL appended, as
 // Python's webbrowser and git do), else with the system's opener when
 // there is a display. Its output goes to stderr: stdout is the login's.
-func openBrowser(url string, stderr io.Writer) {
+// openBrowser returns a channel closed once the commands it tried are
+// done.
+func openBrowser(url string, stderr io.Writer) <-chan struct{} {
+	done := make(chan struct{})
 	var commands [][]string
 	if env := os.Getenv("BROWSER"); env != "" {
 		for _, entry := range strings.Split(env, string(os.PathListSeparator)) {
@@ -196,9 +207,11 @@ func openBrowser(url string, stderr io.Writer) {
 		}
 	}
 	if len(commands) == 0 {
-		return
+		close(done)
+		return done
 	}
 	go func() {
+		defer close(done)
 		for _, args := range commands {
 			cmd := exec.Command(args[0], args[1:]...)
 			cmd.Stdout, cmd.Stderr = stderr, stderr
@@ -208,7 +221,12 @@ func openBrowser(url string, stderr io.Writer) {
 		}
 		fmt.Fprintln(stderr, "plugboard login: could not open a browser; open the URL above yourself")
 	}()
+	return done
 }
+
+// browserWait bounds how long login waits, once done, for the browser
+// command to end.
+const browserWait = 5 * time.Second
 
 // browserCommand is the command line of one $BROWSER entry for url; nil
 // for an empty entry.
