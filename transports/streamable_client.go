@@ -24,7 +24,9 @@ import (
 // waits streamableDeleteTimeout at most; the GET stream is re-opened after
 // streamableRetryBase, doubling per failure up to streamableRetryCap; a
 // response stream the server ended is resumed after streamableResumeDelay
-// unless the server asked for another.
+// unless the server asked for another. The handshake waits up to
+// streamableListenWait for the server to answer the GET that opens the
+// session's stream.
 const (
 	streamableSendTimeout   = 30 * time.Second
 	streamableDeleteTimeout = 5 * time.Second
@@ -32,6 +34,7 @@ const (
 	streamableRetryCap      = 30 * time.Second
 	streamableResumeDelay   = time.Second
 	streamableMinResume     = 10 * time.Millisecond
+	streamableListenWait    = 2 * time.Second
 )
 
 // headerLastEventID resumes an event stream (the others of the transport
@@ -86,8 +89,10 @@ type streamableClient struct {
 	listening bool   // the GET stream is started
 	pending   map[int64]chan lineAnswer
 
-	closeOnce  sync.Once
-	listenDone chan struct{} // closed when the GET stream's loop returns, if it started
+	closeOnce   sync.Once
+	listenDone  chan struct{} // closed when the GET stream's loop returns, if it started
+	listenReady chan struct{} // closed when the first GET has its answer, or failed
+	readyOnce   sync.Once
 }
 
 // newStreamableClient returns a connection to the Streamable HTTP endpoint
@@ -106,7 +111,7 @@ func newStreamableClient(rawURL string, opts StreamableOptions, h Handlers) (*st
 		url: u.String(), shown: shown, header: header, maxFrame: opts.MaxFrame, quirks: opts.Quirks, h: h,
 		client: &http.Client{Transport: httpTr}, httpTr: httpTr,
 		retryBase: streamableRetryBase, retryCap: streamableRetryCap, resumeDelay: streamableResumeDelay,
-		pending: map[int64]chan lineAnswer{}, listenDone: make(chan struct{}),
+		pending: map[int64]chan lineAnswer{}, listenDone: make(chan struct{}), listenReady: make(chan struct{}),
 	}
 	if c.maxFrame <= 0 {
 		c.maxFrame = DefaultMaxFrame
@@ -218,13 +223,23 @@ func (c *streamableClient) takeVersion(result json.RawMessage) {
 }
 
 // notify POSTs a notification. Once the handshake's
-// notifications/initialized is accepted, the session's GET stream opens.
+// notifications/initialized is accepted, the session's GET stream opens,
+// and the handshake waits (up to streamableListenWait) for the server to
+// answer it: a server may send a request outside any call as soon as a
+// call arrives, on the GET stream alone, and drop it if none is open.
 func (c *streamableClient) notify(ctx context.Context, method string, params json.RawMessage) error {
 	if err := c.send(ctx, "notification "+method, NotificationFrame(method, params)); err != nil {
 		return err
 	}
-	if method == "notifications/initialized" {
-		c.startListening()
+	if method == "notifications/initialized" && c.startListening() {
+		t := time.NewTimer(streamableListenWait)
+		defer t.Stop()
+		select {
+		case <-c.listenReady:
+		case <-t.C:
+			slog.Default().Debug("streamable-http: the GET stream is not answered yet; going on", "url", c.shown)
+		case <-ctx.Done():
+		}
 	}
 	return nil
 }
@@ -407,15 +422,22 @@ func (c *streamableClient) get(ctx context.Context, extra http.Header) (*http.Re
 }
 
 // startListening opens the session's GET stream, once, in the handshake
-// era only.
-func (c *streamableClient) startListening() {
+// era only, and reports whether the stream was started (now or before).
+func (c *streamableClient) startListening() bool {
 	c.mu.Lock()
 	start := !c.listening && c.version != messages.ModernVersion
 	c.listening = c.listening || start
+	listening := c.listening
 	c.mu.Unlock()
 	if start {
 		go c.listen()
 	}
+	return listening
+}
+
+// listenAnswered notes that the first GET has its answer, or failed.
+func (c *streamableClient) listenAnswered() {
+	c.readyOnce.Do(func() { close(c.listenReady) })
 }
 
 // listen keeps the session's GET stream open while the connection lives,
@@ -425,6 +447,7 @@ func (c *streamableClient) startListening() {
 // left alone: the next POST finds out about the session.
 func (c *streamableClient) listen() {
 	defer close(c.listenDone)
+	defer c.listenAnswered()
 	failures := 0
 	for c.ctx.Err() == nil {
 		opened, err := c.listenOnce()
@@ -458,6 +481,7 @@ func (e *noStream) Error() string { return "no GET stream: HTTP " + e.status }
 // listenOnce opens the GET stream and reads it until it ends.
 func (c *streamableClient) listenOnce() (opened bool, err error) {
 	resp, err := c.get(c.ctx, nil)
+	c.listenAnswered()
 	if err != nil {
 		return false, sseUnwrapURLError(err)
 	}
