@@ -42,6 +42,12 @@ var expectedClientFailures = map[string]string{}
 // login command; the harness prints the same.
 const noLoginReason = "plugboard login (issue 13 items 1-3) not merged yet"
 
+// rerunOnFailure are scenarios that measure time: sse-retry wants the
+// stream resumed within 200 ms of the delay the server asked for, which a
+// machine busy with the rest of the tests can miss. Such a scenario,
+// failing, is run once more, and the report says so.
+var rerunOnFailure = []string{"sse-retry"}
+
 // clientScenarioSlots caps the client scenarios in flight: each is a node
 // process, the harness and a plugboard, mostly waiting on each other.
 var clientScenarioSlots = make(chan struct{}, 4)
@@ -81,20 +87,33 @@ func TestClientConformance(t *testing.T) {
 					clientScenarioSlots <- struct{}{}
 					defer func() { <-clientScenarioSlots }()
 					results[i] = runClientScenario(t, dir, suite.name, name)
+					if !results[i].passed && slices.Contains(rerunOnFailure, name) {
+						if again := runClientScenario(t, dir, suite.name, name); again.passed {
+							again.rerun = true
+							results[i] = again
+						}
+					}
 				}()
 			}
 			wg.Wait()
 
-			var passed, failed, unexpected []string
+			var passed, failed, unexpected, rerun []string
 			because := map[string][]string{} // reason -> the scenarios it explains
 			for _, r := range results {
 				why, isExpected := whyExpected(r.name)
 				switch {
 				case r.passed:
 					passed = append(passed, r.name)
+					if r.rerun {
+						rerun = append(rerun, r.name)
+					}
 					if isExpected {
 						t.Errorf("client scenario %s passes but is listed as an expected failure (%s): take it off the list", r.name, why)
 					}
+				case isExpected && why == noLoginReason && !strings.Contains(string(r.output), noLoginReason):
+					failed = append(failed, r.name)
+					unexpected = append(unexpected, r.name)
+					t.Errorf("client scenario %s failed before the harness found plugboard has no login command (%s):\n%s", r.name, r.summary, r.output)
 				case isExpected:
 					failed = append(failed, r.name)
 					because[why] = append(because[why], r.name)
@@ -109,9 +128,10 @@ func TestClientConformance(t *testing.T) {
 				reasons = append(reasons, fmt.Sprintf("%s: %s", why, strings.Join(because[why], " ")))
 			}
 			report(t, fmt.Sprintf("client-conformance-%s.txt", suite.name), fmt.Sprintf(
-				"client conformance %s, scenarios of %s and earlier, through plugboard's client side: %d passed, %d failed: [%s]; unexpected: [%s]; expected: [%s]; took %s",
+				"client conformance %s, scenarios of %s and earlier, through plugboard's client side: %d passed, %d failed: [%s]; unexpected: [%s]; expected: [%s]; passed when run again: [%s]; took %s",
 				suite.name, clientSuiteRevision, len(passed), len(failed), strings.Join(failed, " "),
-				strings.Join(unexpected, " "), strings.Join(reasons, "; "), time.Since(start).Round(100*time.Millisecond)))
+				strings.Join(unexpected, " "), strings.Join(reasons, "; "), strings.Join(rerun, " "),
+				time.Since(start).Round(100*time.Millisecond)))
 		})
 	}
 }
@@ -180,6 +200,7 @@ type clientResult struct {
 	passed  bool
 	summary string // the suite's count of checks, or why there is none
 	output  []byte
+	rerun   bool // passed only when run again
 }
 
 // clientSummary is the suite's count of a scenario's checks.
