@@ -127,8 +127,12 @@ func (l *offsetLimit) Read(p []byte) (int, error) {
 func (c *streamableClient) readEvents(ctx context.Context, r io.Reader, what string, cursor *sseCursor, done func() bool) (bool, error) {
 	events := newSSEEventReader(r, c.maxFrame)
 	defer func() {
+		// The reconnection delay holds until a stream asks for another.
 		if cursor != nil && events.lastID != "" {
-			cursor.lastID, cursor.retry = events.lastID, events.retry
+			cursor.lastID = events.lastID
+		}
+		if cursor != nil && events.retry > 0 {
+			cursor.retry = events.retry
 		}
 	}()
 	for {

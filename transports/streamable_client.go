@@ -23,8 +23,11 @@ import (
 // the server unaccepted for streamableSendTimeout fails; DELETE on close
 // waits streamableDeleteTimeout at most; the GET stream is re-opened after
 // streamableRetryBase, doubling per failure up to streamableRetryCap; a
-// response stream the server ended is resumed after streamableResumeDelay
-// unless the server asked for another.
+// response stream that ended or broke is resumed after
+// streamableResumeDelay unless the server asked for another, giving up
+// after streamableResumeTries in a row that bring nothing new. The
+// handshake waits up to streamableListenWait for the server to answer the
+// GET that opens the session's stream.
 const (
 	streamableSendTimeout   = 30 * time.Second
 	streamableDeleteTimeout = 5 * time.Second
@@ -32,6 +35,8 @@ const (
 	streamableRetryCap      = 30 * time.Second
 	streamableResumeDelay   = time.Second
 	streamableMinResume     = 10 * time.Millisecond
+	streamableResumeTries   = 5
+	streamableListenWait    = 2 * time.Second
 )
 
 // headerLastEventID resumes an event stream (the others of the transport
@@ -77,6 +82,7 @@ type streamableClient struct {
 	// Timing; fields so that tests can shorten them.
 	retryBase, retryCap time.Duration
 	resumeDelay         time.Duration
+	resumeTries         int
 
 	ctx    context.Context // the connection's; ends on close
 	cancel context.CancelFunc
@@ -87,8 +93,10 @@ type streamableClient struct {
 	listening bool   // the GET stream is started
 	pending   map[int64]chan lineAnswer
 
-	closeOnce  sync.Once
-	listenDone chan struct{} // closed when the GET stream's loop returns, if it started
+	closeOnce   sync.Once
+	listenDone  chan struct{} // closed when the GET stream's loop returns, if it started
+	listenReady chan struct{} // closed when the first GET has its answer, or failed
+	readyOnce   sync.Once
 }
 
 // newStreamableClient returns a connection to the Streamable HTTP endpoint
@@ -106,8 +114,8 @@ func newStreamableClient(rawURL string, opts StreamableOptions, h Handlers) (*st
 	c := &streamableClient{
 		url: u.String(), shown: shown, header: header, maxFrame: opts.MaxFrame, quirks: opts.Quirks, h: h,
 		client: &http.Client{Transport: opts.OAuth.wrap(httpTr)}, httpTr: httpTr,
-		retryBase: streamableRetryBase, retryCap: streamableRetryCap, resumeDelay: streamableResumeDelay,
-		pending: map[int64]chan lineAnswer{}, listenDone: make(chan struct{}),
+		retryBase: streamableRetryBase, retryCap: streamableRetryCap, resumeDelay: streamableResumeDelay, resumeTries: streamableResumeTries,
+		pending: map[int64]chan lineAnswer{}, listenDone: make(chan struct{}), listenReady: make(chan struct{}),
 	}
 	if c.maxFrame <= 0 {
 		c.maxFrame = DefaultMaxFrame
@@ -179,9 +187,10 @@ func (c *streamableClient) call(ctx context.Context, id int64, method string, pa
 	ended, err := c.readBody(reqCtx, resp, what, false, &cursor, answered)
 	// Before 2026-07-28 a server may end a response stream before the
 	// response once it has given an event id, for the client to resume
-	// it with a GET carrying Last-Event-ID (SEP-1699).
-	for err == nil && ended && !answered() && cursor.lastID != "" && !c.stateless() {
-		ended, err = c.resume(reqCtx, what, &cursor, answered)
+	// it with a GET carrying Last-Event-ID (SEP-1699); a proxy or load
+	// balancer may cut it, and it is resumed the same way.
+	if (ended || resumable(reqCtx, err)) && !answered() && cursor.lastID != "" && !c.stateless() {
+		err = c.resumeAnswer(reqCtx, what, &cursor, answered, err)
 	}
 	select {
 	case a := <-ch:
@@ -219,13 +228,23 @@ func (c *streamableClient) takeVersion(result json.RawMessage) {
 }
 
 // notify POSTs a notification. Once the handshake's
-// notifications/initialized is accepted, the session's GET stream opens.
+// notifications/initialized is accepted, the session's GET stream opens,
+// and the handshake waits (up to streamableListenWait) for the server to
+// answer it: a server may send a request outside any call as soon as a
+// call arrives, on the GET stream alone, and drop it if none is open.
 func (c *streamableClient) notify(ctx context.Context, method string, params json.RawMessage) error {
 	if err := c.send(ctx, "notification "+method, NotificationFrame(method, params)); err != nil {
 		return err
 	}
-	if method == "notifications/initialized" {
-		c.startListening()
+	if method == "notifications/initialized" && c.startListening() {
+		t := time.NewTimer(streamableListenWait)
+		defer t.Stop()
+		select {
+		case <-c.listenReady:
+		case <-t.C:
+			slog.Default().Debug("streamable-http: the GET stream is not answered yet; going on", "url", c.shown)
+		case <-ctx.Done():
+		}
 	}
 	return nil
 }
@@ -360,35 +379,6 @@ func (c *streamableClient) requestError(ctx context.Context, what string, err er
 	return fmt.Errorf("posting %s to %s: %w", what, c.shown, sseUnwrapURLError(err))
 }
 
-// resume re-opens a response stream the server ended before the response,
-// after the delay it asked for, with a GET carrying Last-Event-ID.
-func (c *streamableClient) resume(ctx context.Context, what string, cursor *sseCursor, done func() bool) (bool, error) {
-	delay := c.resumeDelay
-	if cursor.retry > 0 {
-		delay = max(cursor.retry, streamableMinResume)
-	}
-	if !sleepCtx(ctx, delay) {
-		return false, ctx.Err()
-	}
-	h := http.Header{}
-	h.Set(headerLastEventID, cursor.lastID)
-	resp, err := c.get(ctx, h)
-	if err != nil {
-		return false, c.requestError(ctx, "the resumption of "+what, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("resuming the answer to %s at %s: %w", what, c.shown, sseStatusError(resp))
-	}
-	last := cursor.lastID
-	ended, err := c.readBody(ctx, resp, what, true, cursor, done)
-	if err == nil && ended && cursor.lastID == last {
-		// Nothing new came: no reason to think the next try does better.
-		return false, nil
-	}
-	return ended, err
-}
-
 // get opens the session's event stream, or resumes one with the
 // Last-Event-ID in extra.
 func (c *streamableClient) get(ctx context.Context, extra http.Header) (*http.Response, error) {
@@ -408,34 +398,52 @@ func (c *streamableClient) get(ctx context.Context, extra http.Header) (*http.Re
 }
 
 // startListening opens the session's GET stream, once, in the handshake
-// era only.
-func (c *streamableClient) startListening() {
+// era only, and reports whether the stream was started (now or before).
+func (c *streamableClient) startListening() bool {
 	c.mu.Lock()
 	start := !c.listening && c.version != messages.ModernVersion
 	c.listening = c.listening || start
+	listening := c.listening
 	c.mu.Unlock()
 	if start {
 		go c.listen()
 	}
+	return listening
+}
+
+// listenAnswered notes that the first GET has its answer, or failed.
+func (c *streamableClient) listenAnswered() {
+	c.readyOnce.Do(func() { close(c.listenReady) })
 }
 
 // listen keeps the session's GET stream open while the connection lives,
 // for what the server sends outside any request: re-opened when it ends,
-// after a wait that doubles with each failure up to retryCap. A server
-// that offers no stream (405) or no longer knows the session (404) is
-// left alone: the next POST finds out about the session.
+// with Last-Event-ID once the stream gave event ids, after the delay the
+// stream asked for (retryBase if none), doubling with each failure up to
+// retryCap. A server that offers no stream (405) or no longer knows the
+// session (404) is left alone: the next POST finds out about the session.
 func (c *streamableClient) listen() {
 	defer close(c.listenDone)
+	defer c.listenAnswered()
+	var cursor sseCursor
 	failures := 0
 	for c.ctx.Err() == nil {
-		opened, err := c.listenOnce()
+		resuming := cursor.lastID != ""
+		opened, err := c.listenOnce(&cursor)
 		if c.ctx.Err() != nil {
 			return
 		}
 		var stop *noStream
-		if errors.As(err, &stop) {
+		switch {
+		case errors.As(err, &stop) && resuming:
+			// The server may not keep the stream's events: open a new one.
+			slog.Default().Debug("streamable-http: the GET stream could not be resumed; opening a new one", "url", c.shown, "why", stop.status)
+			cursor = sseCursor{}
+		case errors.As(err, &stop):
 			slog.Default().Debug("streamable-http: no GET stream", "url", c.shown, "why", stop.status)
 			return
+		case !opened && resuming:
+			cursor = sseCursor{}
 		}
 		if opened {
 			failures = 0
@@ -445,7 +453,11 @@ func (c *streamableClient) listen() {
 		if err != nil {
 			slog.Default().Debug("streamable-http: the GET stream broke; re-opening", "url", c.shown, "err", err)
 		}
-		if !sleepCtx(c.ctx, retryDelay(c.retryBase, c.retryCap, failures)) {
+		base := c.retryBase
+		if cursor.retry > 0 {
+			base = max(cursor.retry, streamableMinResume)
+		}
+		if !sleepCtx(c.ctx, retryDelay(base, max(base, c.retryCap), failures)) {
 			return
 		}
 	}
@@ -456,9 +468,16 @@ type noStream struct{ status string }
 
 func (e *noStream) Error() string { return "no GET stream: HTTP " + e.status }
 
-// listenOnce opens the GET stream and reads it until it ends.
-func (c *streamableClient) listenOnce() (opened bool, err error) {
-	resp, err := c.get(c.ctx, nil)
+// listenOnce opens the GET stream, or resumes it from cursor, and reads it
+// until it ends, keeping cursor up to date.
+func (c *streamableClient) listenOnce(cursor *sseCursor) (opened bool, err error) {
+	var h http.Header
+	if cursor.lastID != "" {
+		h = http.Header{}
+		h.Set(headerLastEventID, cursor.lastID)
+	}
+	resp, err := c.get(c.ctx, h)
+	c.listenAnswered()
 	if err != nil {
 		return false, sseUnwrapURLError(err)
 	}
@@ -469,7 +488,7 @@ func (c *streamableClient) listenOnce() (opened bool, err error) {
 	case resp.StatusCode != http.StatusOK:
 		return false, sseStatusError(resp)
 	}
-	_, err = c.readBody(c.ctx, resp, "the GET stream", true, nil, nil)
+	_, err = c.readBody(c.ctx, resp, "the GET stream", true, cursor, nil)
 	return true, err
 }
 

@@ -25,7 +25,10 @@ var (
 	// ndjsonFixtureBin is cmd/ndjson-fixture, a server on the official Go
 	// SDK that answers in newline-delimited JSON.
 	ndjsonFixtureBin string
-	raceEnabled      bool
+	// conformanceClientBin is testdata/conformance-client, the harness
+	// through which the suite's client scenarios drive plugboard.
+	conformanceClientBin string
+	raceEnabled          bool
 )
 
 func TestMain(m *testing.M) {
@@ -38,6 +41,7 @@ func TestMain(m *testing.M) {
 	fixtureBin = filepath.Join(dir, "mcp-fixture")
 	sdkFixtureBin = filepath.Join(dir, "sdk-fixture")
 	ndjsonFixtureBin = filepath.Join(dir, "ndjson-fixture")
+	conformanceClientBin = filepath.Join(dir, "conformance-client")
 	// Each run's plugboards share one era cache of their own, not the
 	// user's (a test that is about the cache sets its own).
 	os.Setenv("PLUGBOARD_ERA_CACHE", filepath.Join(dir, "eras.json"))
@@ -49,7 +53,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Setenv("XDG_RUNTIME_DIR", runtimeDir)
-	for pkg, out := range map[string]string{".": plugboardBin, "../mcp-fixture": fixtureBin, "../sdk-fixture": sdkFixtureBin, "../ndjson-fixture": ndjsonFixtureBin} {
+	for pkg, out := range map[string]string{".": plugboardBin, "../mcp-fixture": fixtureBin, "../sdk-fixture": sdkFixtureBin, "../ndjson-fixture": ndjsonFixtureBin, "./testdata/conformance-client": conformanceClientBin} {
 		args := []string{"build", "-o", out, pkg}
 		if raceEnabled {
 			args = []string{"build", "-race", "-o", out, pkg}
