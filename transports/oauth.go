@@ -109,8 +109,11 @@ func (o *OAuth) newHandler(rec *LoginRecord, redirectURI string, scopes []string
 	}
 	h := transport.NewOAuthHandler(cfg)
 	base := o.url
-	if rec.Resource != "" {
+	switch {
+	case rec.Resource != "":
 		base = rec.Resource
+	case rec.ResourceMetadata == "":
+		base = originOf(httpURLOf(o.url)) // 2025-03-26: the authorization server is at the origin
 	}
 	h.SetBaseURL(base)
 	if rec.ResourceMetadata != "" {

@@ -94,7 +94,12 @@ func (o *OAuth) StartLogin(ctx context.Context, redirectURI string) (*Login, err
 	scopes = unionScopes(scopes, splitScopes(rec.StepUpScope))
 
 	l := &Login{o: o, rec: fresh, handler: o.newHandler(fresh, redirectURI, scopes)}
-	if fresh.Resource == "" {
+	if fresh.Resource == "" && fresh.ResourceMetadata == "" {
+		// No protected resource metadata: a server of the 2025-03-26
+		// revision, whose authorization server's metadata and default
+		// endpoints are at the origin, the path left out.
+		l.handler.SetBaseURL(originOf(httpURL))
+	} else if fresh.Resource == "" {
 		l.handler.SetBaseURL(httpURL)
 	}
 	meta, err := l.handler.GetServerMetadata(ctx)
@@ -225,6 +230,16 @@ func discoverResource(ctx context.Context, client *http.Client, serverURL, named
 		}
 	}
 	return "", nil
+}
+
+// originOf is a URL's scheme and host: the authorization base URL of the
+// 2025-03-26 revision.
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func fetchResource(ctx context.Context, client *http.Client, metadataURL string) *protectedResource {
