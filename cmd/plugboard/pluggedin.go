@@ -445,12 +445,17 @@ func (a *appSource) discoverTool() actors.OwnTool {
 	def := json.RawMessage(`{"name":"` + discoverToolName + `","description":"Asks the plugged.in App to discover the tools of its MCP servers (one, by server_uuid, or all), then reads the App's server and tool lists again.","inputSchema":{"type":"object","properties":{"server_uuid":{"type":"string","description":"the server to discover; all when left out"},"force_refresh":{"type":"boolean","description":"discover again even if the App has the tools already"}}}}`)
 	return actors.OwnTool{Definition: def, Call: func(ctx context.Context, arguments json.RawMessage) (json.RawMessage, error) {
 		var args struct {
-			ServerUUID   string `json:"server_uuid"`
-			ForceRefresh bool   `json:"force_refresh"`
+			ServerUUID   string
+			ForceRefresh bool
 		}
 		if len(arguments) > 0 && string(arguments) != "null" {
-			if err := json.Unmarshal(arguments, &args); err != nil {
+			// The members decided on are read by their exact names.
+			var v [2]json.RawMessage
+			if err := transports.ReadMembers(arguments, discoverArgs, v[:]); err != nil {
 				return nil, fmt.Errorf("%s: arguments: %v", discoverToolName, err)
+			}
+			if v[0] != nil && json.Unmarshal(v[0], &args.ServerUUID) != nil || v[1] != nil && json.Unmarshal(v[1], &args.ForceRefresh) != nil {
+				return nil, fmt.Errorf("%s: server_uuid must be a string and force_refresh a boolean", discoverToolName)
 			}
 		}
 		path := "/api/discover/all"
@@ -469,6 +474,8 @@ func (a *appSource) discoverTool() actors.OwnTool {
 		return toolText(false, fmt.Sprintf("the plugged.in App discovered the tools (%s); plugboard read its %d servers again", path, n)), nil
 	}}
 }
+
+var discoverArgs = []string{"server_uuid", "force_refresh"}
 
 func toolText(isError bool, text string) json.RawMessage {
 	b, _ := json.Marshal(map[string]any{"content": []map[string]string{{"type": "text", "text": text}}, "isError": isError})
