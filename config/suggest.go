@@ -33,6 +33,9 @@ func suggestKey(k string, known []string) string {
 		if nk == nc {
 			return c
 		}
+		if d := len(nk) - len(nc); d > 2 || d < -2 {
+			continue // the distance is at least the difference in length: no typo, and no quadratic work on a long key
+		}
 		dist := levenshtein.ComputeDistance(nk, nc)
 		if dist == 2 && sameLetters(nk, nc) {
 			dist = 1
