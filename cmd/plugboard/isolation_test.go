@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -32,23 +28,7 @@ func needRoot(t *testing.T) {
 // and nothing on stdin, and returns its exit status and output.
 func runPlugboard(t *testing.T, runtimeDir string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, plugboardBin, args...)
-	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var exitErr *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		t.Fatalf("plugboard %v did not end within 20 s; stderr:\n%s", args, errOut.String())
-	case errors.As(err, &exitErr):
-		code = exitErr.ExitCode()
-	case err != nil:
-		t.Fatal(err)
-	}
-	return code, out.String(), errOut.String()
+	return runWithEnv(t, []string{"XDG_RUNTIME_DIR=" + runtimeDir}, args...)
 }
 
 // serveArgs start plugboard serve on a free port with the fixture.
