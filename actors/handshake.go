@@ -120,7 +120,7 @@ func (s *serverActor) dial() (transports.Downstream, error) {
 	if s.cfg.URL != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
 		defer cancel()
-		return transports.DialRemote(ctx, transports.RemoteSpec{URL: s.cfg.URL, Transport: s.cfg.Transport, Headers: s.cfg.Headers, Handlers: handlers, Quirks: s.quirks, Auth: authSpec(s.cfg)})
+		return transports.DialRemote(ctx, transports.RemoteSpec{URL: s.cfg.URL, Transport: s.cfg.Transport, Headers: s.cfg.Headers, Handlers: handlers, Quirks: s.quirks, Auth: authSpec(s.cfg, s.log)})
 	}
 	return transports.StartProcess(context.Background(), transports.ProcessSpec{
 		Command: s.cfg.Command, Args: s.cfg.Args, Env: s.cfg.Env, InheritEnv: s.cfg.InheritEnv, Dir: s.cfg.Cwd, Handlers: handlers,

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/plugboard/plugboard/config"
@@ -16,9 +17,10 @@ const loginRetry = 10 * time.Second
 
 // authSpec is how the server's connection logs in, should the server ask.
 // A url server without auth settings still gets a login when it asks for
-// a bearer token.
-func authSpec(cfg config.Server) *transports.AuthSpec {
-	spec := &transports.AuthSpec{}
+// a bearer token. A server that wants more scope than the login has gets
+// a login again in the browser, when one can be opened (step-up).
+func authSpec(cfg config.Server, log *slog.Logger) *transports.AuthSpec {
+	spec := &transports.AuthSpec{StepUp: true, Log: log}
 	if a := cfg.Auth; a != nil {
 		spec.ClientID, spec.ClientSecret, spec.Scopes, spec.RedirectPort = a.ClientID, a.ClientSecret, a.Scopes, a.RedirectPort
 		spec.Required = true

@@ -46,11 +46,11 @@ func TestEndedByNeedsLogin(t *testing.T) {
 }
 
 func TestAuthSpec(t *testing.T) {
-	if got := authSpec(config.Server{URL: "https://h"}); got == nil || got.Required || got.ClientID != "" {
+	if got := authSpec(config.Server{URL: "https://h"}, nil); got == nil || got.Required || got.ClientID != "" {
 		t.Errorf("no auth settings: %+v, want a login only if the server asks", got)
 	}
-	got := authSpec(config.Server{URL: "https://h", Auth: &config.Auth{ClientID: "id", ClientSecret: "sec", Scopes: []string{"a"}, RedirectPort: 9}})
-	if !got.Required || got.ClientID != "id" || got.ClientSecret != "sec" || got.Scopes[0] != "a" || got.RedirectPort != 9 {
+	got := authSpec(config.Server{URL: "https://h", Auth: &config.Auth{ClientID: "id", ClientSecret: "sec", Scopes: []string{"a"}, RedirectPort: 9}}, nil)
+	if !got.Required || !got.StepUp || got.ClientID != "id" || got.ClientSecret != "sec" || got.Scopes[0] != "a" || got.RedirectPort != 9 {
 		t.Errorf("with auth settings: %+v", got)
 	}
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client/transport"
@@ -25,6 +28,14 @@ type AuthSpec struct {
 	// Required says the server is known to need a login (it has auth
 	// settings): any 401 means so, not only one asking for a bearer token.
 	Required bool
+	// StepUp lets a request the server refuses with 403 insufficient_scope
+	// log in again in the user's browser, asking for the scopes held and
+	// the scope wanted, when a browser can be opened (CanOpenBrowser); the
+	// request is then sent again, once. Without it, or without a browser,
+	// such a refusal is a NeedsLoginError naming the scope.
+	StepUp bool
+	// Log is where a step-up says what it does; nil is slog.Default().
+	Log *slog.Logger
 }
 
 // NeedsLoginError says that a server refused plugboard for want of a
@@ -64,10 +75,18 @@ type OAuth struct {
 	url     string
 	spec    AuthSpec
 	store   *FileTokenStore
-	handler *transport.OAuthHandler
+	handler atomic.Pointer[transport.OAuthHandler] // replaced after a step-up's login
 
 	refreshMu sync.Mutex // one forced refresh at a time (refresh tokens may be single-use)
+
+	stepUpMu     sync.Mutex           // one step-up login at a time
+	stepUpFailed map[string]time.Time // scope wanted -> when a step-up for it last failed
 }
+
+// stepUpPause is how long after a failed step-up for a scope another is
+// not tried: requests refused meanwhile need a login, and no browser
+// window opens for each of them.
+const stepUpPause = time.Minute
 
 // NewOAuth returns the OAuth client of the server at serverURL, set up
 // from the spec and what the store holds of an earlier login.
@@ -83,8 +102,8 @@ func NewOAuth(serverURL string, spec AuthSpec) (*OAuth, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &OAuth{url: serverURL, spec: spec, store: store}
-	o.handler = o.newHandler(rec, rec.RedirectURI, spec.Scopes)
+	o := &OAuth{url: serverURL, spec: spec, store: store, stepUpFailed: map[string]time.Time{}}
+	o.handler.Store(o.newHandler(rec, rec.RedirectURI, spec.Scopes))
 	return o, nil
 }
 
@@ -126,7 +145,7 @@ func (o *OAuth) newHandler(rec *LoginRecord, redirectURI string, scopes []string
 // stored (the server may not need one), a NeedsLoginError when the one
 // stored has expired and cannot be refreshed.
 func (o *OAuth) header(ctx context.Context) (string, error) {
-	h, err := o.handler.GetAuthorizationHeader(ctx)
+	h, err := o.handler.Load().GetAuthorizationHeader(ctx)
 	switch {
 	case err == nil:
 		return h, nil
@@ -154,7 +173,7 @@ func (o *OAuth) refreshAfter(ctx context.Context, sent string) (string, error) {
 	if err != nil || tok.RefreshToken == "" {
 		return "", &NeedsLoginError{Why: "the server refused the stored token"}
 	}
-	fresh, err := o.handler.RefreshToken(ctx, tok.RefreshToken)
+	fresh, err := o.handler.Load().RefreshToken(ctx, tok.RefreshToken)
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", ctx.Err()
@@ -172,6 +191,52 @@ func (o *OAuth) noteStepUp(scope string) {
 	_ = o.store.Update(func(rec *LoginRecord) {
 		rec.StepUpScope = strings.Join(unionScopes(splitScopes(rec.StepUpScope), splitScopes(scope)), " ")
 	})
+}
+
+// stepUp answers a 403 insufficient_scope to a request sent with header
+// sent: when the spec allows it and a browser can be opened, it logs in
+// again in the browser (the login asks for the scopes noted, scope among
+// them) and returns the header to send the request with again. Another
+// request's step-up since sent is used as it is. Otherwise, or when the
+// login fails, it returns a NeedsLoginError naming scope.
+func (o *OAuth) stepUp(ctx context.Context, sent, scope string) (string, error) {
+	refused := &NeedsLoginError{Why: "the server wants a scope the login lacks", Scope: scope}
+	if !o.spec.StepUp || !CanOpenBrowser() {
+		return "", refused
+	}
+	o.stepUpMu.Lock()
+	defer o.stepUpMu.Unlock()
+	if now, err := o.header(ctx); err == nil && now != "" && now != sent {
+		return now, nil
+	}
+	if at, ok := o.stepUpFailed[scope]; ok && time.Since(at) < stepUpPause {
+		return "", refused
+	}
+	log := o.spec.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Info("the server asks for more scope than the login has: logging in again in the browser", "scope", scope)
+	ctx, cancel := context.WithTimeout(ctx, LoginTimeout)
+	defer cancel()
+	err := o.BrowserLogin(ctx, func(authURL string) {
+		log.Info("open this URL to log in, if no browser opened", "url", authURL)
+	}, os.Stderr)
+	if err != nil {
+		o.stepUpFailed[scope] = time.Now()
+		log.Warn("logging in again for more scope failed", "scope", scope, "err", err)
+		return "", refused
+	}
+	delete(o.stepUpFailed, scope)
+	// The login may have registered another client: the handler that
+	// refreshes is made again from what the login stored.
+	rec, err := o.store.Load()
+	if err != nil {
+		return "", fmt.Errorf("reading the login: %w", err)
+	}
+	o.handler.Store(o.newHandler(rec, rec.RedirectURI, o.spec.Scopes))
+	log.Info("logged in again with more scope", "scope", scope)
+	return o.header(ctx)
 }
 
 // RoundTripper returns base with the server's login added: every request
@@ -246,9 +311,8 @@ func (t *authRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) 
 	if err != nil {
 		return nil, err
 	}
-	challenge := parseBearerChallenge(resp.Header.Values("WWW-Authenticate"))
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized:
+	if resp.StatusCode == http.StatusUnauthorized {
+		challenge := parseBearerChallenge(resp.Header.Values("WWW-Authenticate"))
 		if header == "" {
 			if !challenge.bearer && !t.oauth.spec.Required {
 				return resp, nil // a refusal of another kind: not for a login to fix
@@ -256,42 +320,58 @@ func (t *authRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) 
 			sseDiscard(resp)
 			return nil, &NeedsLoginError{Why: "no login is stored", Scope: challenge.scope}
 		}
-		if req.Body != nil && req.GetBody == nil {
-			sseDiscard(resp)
+		sseDiscard(resp)
+		if !replayable(req) {
 			return nil, &NeedsLoginError{Why: "the server refused the stored token"}
 		}
-		sseDiscard(resp)
-		retry, err := t.oauth.refreshAfter(ctx, header)
-		if err != nil {
+		if header, err = t.oauth.refreshAfter(ctx, header); err != nil {
 			return nil, err
 		}
-		if resp, err = t.send(req, retry, true); err != nil {
+		if resp, err = t.send(req, header, true); err != nil {
 			return nil, err
 		}
 		if resp.StatusCode == http.StatusUnauthorized {
 			sseDiscard(resp)
 			return nil, &NeedsLoginError{Why: "the server refused a freshly refreshed token"}
 		}
-		return t.checkScope(resp)
-	case resp.StatusCode == http.StatusForbidden:
-		return t.checkScope(resp)
+	}
+	scope, short := insufficientScope(resp)
+	if !short {
+		return resp, nil
+	}
+	sseDiscard(resp)
+	t.oauth.noteStepUp(scope)
+	if !replayable(req) {
+		return nil, &NeedsLoginError{Why: "the server wants a scope the login lacks", Scope: scope}
+	}
+	// Step-up: a new login with the scope, then the request once more.
+	if header, err = t.oauth.stepUp(ctx, header, scope); err != nil {
+		return nil, err
+	}
+	if resp, err = t.send(req, header, true); err != nil {
+		return nil, err
+	}
+	if scope, short := insufficientScope(resp); short {
+		sseDiscard(resp)
+		t.oauth.noteStepUp(scope)
+		return nil, &NeedsLoginError{Why: "the server wants a scope the login lacks, even after logging in again", Scope: scope}
 	}
 	return resp, nil
 }
 
-// checkScope turns a 403 insufficient_scope into a NeedsLoginError and
-// remembers the scope for the next login.
-func (t *authRoundTripper) checkScope(resp *http.Response) (*http.Response, error) {
+// insufficientScope says whether resp is a 403 insufficient_scope (RFC
+// 6750 §3.1), and the scope it asks for.
+func insufficientScope(resp *http.Response) (scope string, short bool) {
 	if resp.StatusCode != http.StatusForbidden {
-		return resp, nil
+		return "", false
 	}
 	challenge := parseBearerChallenge(resp.Header.Values("WWW-Authenticate"))
-	if challenge.err != "insufficient_scope" {
-		return resp, nil
-	}
-	sseDiscard(resp)
-	t.oauth.noteStepUp(challenge.scope)
-	return nil, &NeedsLoginError{Why: "the server wants a scope the login lacks", Scope: challenge.scope}
+	return challenge.scope, challenge.err == "insufficient_scope"
+}
+
+// replayable says whether req can be sent a second time.
+func replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 }
 
 // send sends req, or a copy with the Authorization header; again sends

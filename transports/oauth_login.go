@@ -170,33 +170,76 @@ func httpURLOf(raw string) string {
 }
 
 // probe asks the server without a token, and returns its bearer
-// challenge and whether it refused (401 or 403): an initialize POST, or
-// for a WebSocket server its upgrade GET.
+// challenge and whether it refused (401 or 403): an initialize POST, and
+// when the server lets that in, a tools/list in the session it opened (a
+// server may let anyone initialize, and ask for a login, with the scope
+// it wants, only after); for a WebSocket server its upgrade GET.
 func probe(ctx context.Context, client *http.Client, serverURL string) (bearerChallenge, bool, error) {
-	var req *http.Request
-	var err error
 	if u, _ := url.Parse(serverURL); u != nil && (u.Scheme == "ws" || u.Scheme == "wss") {
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, httpURLOf(serverURL), nil)
-	} else {
-		body := fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":%q,"capabilities":{},"clientInfo":{"name":"plugboard","version":"login"}}}`, mcp.LATEST_PROTOCOL_VERSION)
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, serverURL, bytes.NewReader([]byte(body)))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Accept", "application/json, text/event-stream")
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, httpURLOf(serverURL), nil)
+		if err != nil {
+			return bearerChallenge{}, false, errors.New("the server's url is not valid")
+		}
+		challenge, refused, _, err := probeWith(client, req)
+		return challenge, refused, err
+	}
+	initialize := fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":%q,"capabilities":{},"clientInfo":{"name":"plugboard","version":"login"}}}`, mcp.LATEST_PROTOCOL_VERSION)
+	req, err := probePost(ctx, serverURL, initialize, "")
+	if err != nil {
+		return bearerChallenge{}, false, err
+	}
+	challenge, refused, session, err := probeWith(client, req)
+	if err != nil || refused {
+		return challenge, refused, err
+	}
+	if req, err = probePost(ctx, serverURL, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`, session); err != nil {
+		return bearerChallenge{}, false, err
+	}
+	challenge, refused, _, err = probeWith(client, req)
+	if session != "" {
+		if end, err := http.NewRequestWithContext(ctx, http.MethodDelete, serverURL, nil); err == nil {
+			end.Header.Set("Mcp-Session-Id", session)
+			if resp, err := client.Do(end); err == nil {
+				sseDiscard(resp)
+			}
 		}
 	}
 	if err != nil {
-		return bearerChallenge{}, false, errors.New("the server's url is not valid")
+		// The server let plugboard initialize: what the second request
+		// says is a hint, not a reason to fail the login.
+		return bearerChallenge{}, false, nil
 	}
+	return challenge, refused, nil
+}
+
+// probePost is a POST of a JSON-RPC message to the server, in session if
+// one is given.
+func probePost(ctx context.Context, serverURL, body, session string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, serverURL, bytes.NewReader([]byte(body)))
+	if err != nil {
+		return nil, errors.New("the server's url is not valid")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if session != "" {
+		req.Header.Set("Mcp-Session-Id", session)
+		req.Header.Set("Mcp-Protocol-Version", mcp.LATEST_PROTOCOL_VERSION)
+	}
+	return req, nil
+}
+
+// probeWith sends req and returns the bearer challenge and whether the
+// server refused it (401 or 403), and the session it opened, if any.
+func probeWith(client *http.Client, req *http.Request) (challenge bearerChallenge, refused bool, session string, err error) {
 	resp, err := client.Do(req)
 	if err != nil {
-		return bearerChallenge{}, false, fmt.Errorf("asking the server: %w", sseUnwrapURLError(err))
+		return bearerChallenge{}, false, "", fmt.Errorf("asking the server: %w", sseUnwrapURLError(err))
 	}
 	defer sseDiscard(resp)
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-		return parseBearerChallenge(resp.Header.Values("WWW-Authenticate")), true, nil
+		return parseBearerChallenge(resp.Header.Values("WWW-Authenticate")), true, "", nil
 	}
-	return bearerChallenge{}, false, nil
+	return bearerChallenge{}, false, resp.Header.Get("Mcp-Session-Id"), nil
 }
 
 // protectedResource is what plugboard reads of RFC 9728 protected

@@ -36,11 +36,7 @@ const clientSuiteRevision = "2025-11-25"
 // expectedClientFailures are the client scenarios that fail today, each
 // with why. A scenario listed here that passes fails the test too, so the
 // list stays true.
-var expectedClientFailures = map[string]string{
-	"auth/scope-step-up": "plugboard does not re-authorize by itself on 403 insufficient_scope: it marks the server " +
-		"\"needs login\" and remembers the scope, which the next plugboard login asks for; the scenario expects the " +
-		"client to run the authorization again on its own",
-}
+var expectedClientFailures = map[string]string{}
 
 // noLoginReason is why every auth/* scenario fails while plugboard has no
 // login command; the harness prints the same.

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plugboard/plugboard/transports"
 )
 
 func TestBrowserCommand(t *testing.T) {
@@ -29,8 +31,8 @@ func TestBrowserCommand(t *testing.T) {
 		{"sh -c echo(%s)", []string{"sh", "-c", "echo(" + u + ")"}},
 	}
 	for _, tt := range tests {
-		if got := browserCommand(tt.entry, u); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("browserCommand(%q) = %q, want %q", tt.entry, got, tt.want)
+		if got := transports.BrowserCommand(tt.entry, u); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("BrowserCommand(%q) = %q, want %q", tt.entry, got, tt.want)
 		}
 	}
 }

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -36,6 +41,10 @@ type protectedOptions struct {
 	ChallengeScopes []string
 	// MetadataScopes are the metadata's scopes_supported.
 	MetadataScopes []string
+	// CallScopes, when set, are the scopes a tools/call needs besides: a
+	// token without them gets 403 insufficient_scope asking for them
+	// (step-up, RFC 6750 §3.1).
+	CallScopes []string
 }
 
 // protectedTool is the protected server's one tool, an echo.
@@ -68,7 +77,7 @@ func startProtectedServer(t *testing.T, as *authServer, opts protectedOptions) *
 		return &auth.TokenInfo{Scopes: scopes, Expiration: expires}, nil
 	}
 	requireToken := auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: metadataURL, Scopes: opts.ChallengeScopes})
-	mux.Handle("/mcp", ps.counting(requireToken(handler)))
+	mux.Handle("/mcp", ps.counting(requireToken(ps.callScopes(as, opts.CallScopes, metadataURL, handler))))
 
 	metadata := auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
 		Resource:               ps.URL,
@@ -79,6 +88,40 @@ func startProtectedServer(t *testing.T, as *authServer, opts protectedOptions) *
 	mux.Handle("/.well-known/oauth-protected-resource", metadata)
 	mux.Handle("/.well-known/oauth-protected-resource/mcp", metadata)
 	return ps
+}
+
+// callScopes answers a tools/call whose token lacks one of scopes with
+// 403 insufficient_scope, as a server that wants more for calls than for
+// lists does; other requests go to next.
+func (ps *protectedServer) callScopes(as *authServer, scopes []string, metadataURL string, next http.Handler) http.Handler {
+	if len(scopes) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var msg struct {
+			Method string `json:"method"`
+		}
+		_ = json.Unmarshal(body, &msg)
+		if msg.Method == "tools/call" {
+			token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			held, _, _ := as.Verify(token, ps.URL)
+			for _, want := range scopes {
+				if !slices.Contains(held, want) {
+					w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="insufficient_scope", scope=%q, resource_metadata=%q`,
+						strings.Join(scopes, " "), metadataURL))
+					http.Error(w, "insufficient scope", http.StatusForbidden)
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Counts returns how many requests to /mcp bore a valid token and how many

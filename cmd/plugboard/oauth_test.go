@@ -613,3 +613,69 @@ func lineWith(text, first, then string) bool {
 	}
 	return false
 }
+
+// withCallScopes is a world whose server wants scope b besides a for a
+// tools/call (step-up), where the login first asks for a only.
+var withCallScopes = oauthWorldOptions{Protected: protectedOptions{
+	ChallengeScopes: []string{"a"}, MetadataScopes: []string{"a", "b"}, CallScopes: []string{"a", "b"}}}
+
+// A call the server refuses with 403 insufficient_scope gets a login
+// again in the browser, for the scopes held and the one wanted, and is
+// then answered; the next call needs no login.
+func TestOAuthStepUpLogsInAgainForTheScopeACallNeeds(t *testing.T) {
+	w := newOAuthWorld(t, withCallScopes)
+	w.login("prot", w.config)
+	c := w.stdio(w.config)
+	m := w.call(c, "prot__echo")
+	if m.Error != nil {
+		t.Fatalf("the call that needed a step-up failed: %s\nstderr of plugboard:\n%s", m.raw, c.stderr.String())
+	}
+	if got := textOf(t, m.Result); got != "protected echo: hi" {
+		t.Errorf("the call answered %q", got)
+	}
+	authorize := w.as.Requests("/authorize")
+	if len(authorize) != 2 {
+		t.Fatalf("%d authorization requests, want 2 (the login, the step-up)", len(authorize))
+	}
+	if a, b := authorize[0].Query.Get("scope"), authorize[1].Query.Get("scope"); a != "a" || b != "a b" {
+		t.Errorf("the login asked for scope %q and the step-up for %q; want \"a\", then \"a b\"", a, b)
+	}
+	w.answers(func(tool string) *message { return w.call(c, tool) }, "prot__echo", "protected echo: hi")
+	if n := len(w.as.Requests("/authorize")); n != 2 {
+		t.Errorf("%d authorization requests after a second call, want still 2", n)
+	}
+	if !strings.Contains(c.stderr.String(), "logged in again with more scope") {
+		t.Errorf("plugboard's log does not say it logged in again:\n%s", c.stderr.String())
+	}
+}
+
+// Without a browser to open, a step-up is a needs-login error naming the
+// scope, the other servers carry on, and the next plugboard login asks
+// for the scope the server wanted.
+func TestOAuthStepUpWithoutABrowserNeedsLogin(t *testing.T) {
+	w := newOAuthWorld(t, withCallScopes)
+	w.login("prot", w.config)
+	browser := os.Getenv("BROWSER")
+	t.Setenv("BROWSER", "")
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	c := w.stdio(w.config)
+	call := func(tool string) *message { return w.call(c, tool) }
+	w.needsLogin(call, "prot__echo", "prot")
+	if m := call("prot__echo"); m.Error == nil || !strings.Contains(m.Error.Message, `scope "a b"`) {
+		t.Errorf("the needs-login error does not name the scope wanted: %s", m.raw)
+	}
+	w.answers(call, "local__echo", "hi")
+	if n := len(w.as.Requests("/authorize")); n != 1 {
+		t.Errorf("%d authorization requests, want 1: no browser, no step-up", n)
+	}
+
+	t.Setenv("BROWSER", browser)
+	w.login("prot", w.config)
+	authorize := w.as.Requests("/authorize")
+	if got := authorize[len(authorize)-1].Query.Get("scope"); got != "a b" {
+		t.Errorf("the login after the refusal asked for scope %q, want \"a b\"", got)
+	}
+	again := w.stdio(w.config)
+	w.answers(func(tool string) *message { return w.call(again, tool) }, "prot__echo", "protected echo: hi")
+}
