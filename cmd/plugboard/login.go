@@ -104,7 +104,7 @@ func login(ctx context.Context, o *transports.OAuth, stdout, stderr io.Writer) e
 	defer srv.Close()
 
 	fmt.Fprintf(stdout, "open this URL to log in: %s\n", l.AuthorizationURL())
-	browserDone := openBrowser(l.AuthorizationURL(), stderr)
+	browserDone := openBrowser(l.AuthorizationURL(), "plugboard login", stderr)
 	defer func() {
 		// The browser command writes to stderr: let it end before the
 		// caller reads or closes it (bounded: a browser may stay open).
@@ -182,15 +182,12 @@ func oneLine(s string) string {
 	return s
 }
 
-// openBrowser opens url, in the background: with each command of
-// $BROWSER in turn until one succeeds (entries separated by the path list
+// browserCommands are the commands that open url, in turn until one
+// succeeds: each command of $BROWSER (entries separated by the path list
 // separator, a %s in one replaced by the URL, else the URL appended, as
-// Python's webbrowser and git do), else with the system's opener when
-// there is a display. Its output goes to stderr: stdout is the login's.
-// openBrowser returns a channel closed once the commands it tried are
-// done.
-func openBrowser(url string, stderr io.Writer) <-chan struct{} {
-	done := make(chan struct{})
+// Python's webbrowser and git do), else the system's opener when there is
+// a display; none without either.
+func browserCommands(url string) [][]string {
 	var commands [][]string
 	if env := os.Getenv("BROWSER"); env != "" {
 		for _, entry := range strings.Split(env, string(os.PathListSeparator)) {
@@ -198,14 +195,23 @@ func openBrowser(url string, stderr io.Writer) <-chan struct{} {
 				commands = append(commands, args)
 			}
 		}
-	} else {
-		switch {
-		case runtime.GOOS == "darwin":
-			commands = [][]string{{"open", url}}
-		case os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "":
-			commands = [][]string{{"xdg-open", url}}
-		}
+		return commands
 	}
+	switch {
+	case runtime.GOOS == "darwin":
+		commands = [][]string{{"open", url}}
+	case os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "":
+		commands = [][]string{{"xdg-open", url}}
+	}
+	return commands
+}
+
+// openBrowser opens url in the background with browserCommands. Their
+// output goes to stderr: stdout is the command's (who's). openBrowser
+// returns a channel closed once the commands it tried are done.
+func openBrowser(url, who string, stderr io.Writer) <-chan struct{} {
+	done := make(chan struct{})
+	commands := browserCommands(url)
 	if len(commands) == 0 {
 		close(done)
 		return done
@@ -219,7 +225,7 @@ func openBrowser(url string, stderr io.Writer) <-chan struct{} {
 				return
 			}
 		}
-		fmt.Fprintln(stderr, "plugboard login: could not open a browser; open the URL above yourself")
+		fmt.Fprintln(stderr, who+": could not open a browser; open the URL above yourself")
 	}()
 	return done
 }
