@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -358,4 +359,76 @@ func TestDashboardGivesStrangersOnlyTheLoginAndRefusesCrossSitePosts(t *testing.
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// With --no-auth the dashboard asks for no login, but a change still
+// needs the session's CSRF token: another local page cannot make one.
+func TestDashboardWithoutAuthStillNeedsItsCSRFToken(t *testing.T) {
+	d := startServe(t, writeConfig(t, "servers:\n"+fixtureServer("alpha", "--demo")))
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	resp, err := browser.Get(d.url + "/ui/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(mustRead(t, resp.Body))
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(page, `src="/ui/app.js"`) {
+		t.Fatalf("GET /ui/ with --no-auth: HTTP %d\n%s", resp.StatusCode, page)
+	}
+	cookie := resp.Header.Get("Set-Cookie")
+	for _, attr := range []string{"plugboard_ui=", "HttpOnly", "SameSite=Strict", "Path=/ui"} {
+		if !strings.Contains(cookie, attr) {
+			t.Errorf("the session cookie %q lacks %s", cookie, attr)
+		}
+	}
+	resp, err = browser.Get(d.url + "/ui/api/session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var session struct{ CSRF, Auth string }
+	if err := json.NewDecoder(resp.Body).Decode(&session); err != nil || session.CSRF == "" || session.Auth != "none" {
+		t.Fatalf("GET /ui/api/session: %v %+v", err, session)
+	}
+	resp.Body.Close()
+
+	disable := func(csrf string) int {
+		req, _ := http.NewRequest("POST", d.url+"/ui/api/tools", strings.NewReader(`{"names":["alpha__echo"],"enabled":false}`))
+		req.Header.Set("Content-Type", "application/json")
+		if csrf != "" {
+			req.Header.Set("X-Plugboard-CSRF", csrf)
+		}
+		resp, err := browser.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if status := disable(""); status != http.StatusForbidden {
+		t.Errorf("a change without the CSRF token: HTTP %d, want 403", status)
+	}
+	if status := disable("0123"); status != http.StatusForbidden {
+		t.Errorf("a change with a wrong CSRF token: HTTP %d, want 403", status)
+	}
+	if status := disable(session.CSRF); status != http.StatusOK {
+		t.Errorf("a change with the CSRF token: HTTP %d, want 200", status)
+	}
+	var catalog struct {
+		Tools []entryJSON `json:"tools"`
+	}
+	resp, err = browser.Get(d.url + "/ui/api/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state map[string]json.RawMessage
+	if err := json.NewDecoder(resp.Body).Decode(&state); err != nil || json.Unmarshal(state["catalog"], &catalog) != nil {
+		t.Fatalf("GET /ui/api/state: %v", err)
+	}
+	resp.Body.Close()
+	for _, tool := range catalog.Tools {
+		if tool.Disabled != (tool.Name == "alpha__echo") {
+			t.Errorf("after one accepted change, %s disabled: %v", tool.Name, tool.Disabled)
+		}
+	}
 }
