@@ -285,6 +285,10 @@ type sessionJSON struct {
 }
 
 func (d *Dashboard) serveSession(w http.ResponseWriter, r *http.Request, b *browserSession) {
+	if how, _ := d.authenticate(r); how == openAccess {
+		// --no-auth, and no session yet (or one of a daemon since restarted).
+		b = d.startSession(w, r)
+	}
 	if b == nil {
 		writeJSONError(w, http.StatusBadRequest, "only a browser session has a CSRF token; with the bearer token none is needed")
 		return

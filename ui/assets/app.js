@@ -171,6 +171,7 @@ function connect() {
     // Logged out, or the daemon restarted: the page asks for the login.
     const res = await fetch("/ui/api/session", { credentials: "same-origin" }).catch(() => null);
     if (res && res.status === 401) location.reload();
+    if (res && res.ok) csrf = (await res.json()).csrf;
   };
 }
 
