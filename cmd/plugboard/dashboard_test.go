@@ -274,6 +274,27 @@ func TestDashboardShowsAndControlsTheDaemon(t *testing.T) {
 	c.waitNotification("notifications/tools/list_changed", 10*time.Second)
 	eventually(t, 10*time.Second, "the client lists focus's servers", func() bool { return samePrefixes(c.prefixes(), "alpha") })
 	b.waitFor("focus shown as the default", `document.querySelector('tr[data-workspace-row="focus"]').innerText.includes("default")`, 5*time.Second)
+	c.drain(300 * time.Millisecond)
+	b.do("back to every server", chromedp.Click(chromedp.CSS(`button[data-workspace=""]`)))
+	c.waitNotification("notifications/tools/list_changed", 10*time.Second)
+	eventually(t, 20*time.Second, "the client lists every server again", func() bool { return samePrefixes(c.prefixes(), "alpha", "beta", "sdk") })
+
+	// Restart: the server runs as a new process.
+	sdkPID := func() int {
+		var st statusJSON
+		if err := json.Unmarshal(dashboardState(t, d.url)["status"], &st); err != nil {
+			t.Fatal(err)
+		}
+		if s := statusOf(st, "sdk"); s != nil && s.State == "ready" {
+			return s.PID
+		}
+		return 0
+	}
+	var before int
+	eventually(t, 20*time.Second, "sdk ready", func() bool { before = sdkPID(); return before != 0 })
+	b.do("opening the servers", chromedp.Click(chromedp.CSS(`nav a[data-view="servers"]`)),
+		chromedp.Click(chromedp.CSS(`button[data-restart="sdk"]`)))
+	eventually(t, 20*time.Second, "sdk restarted as a new process", func() bool { pid := sdkPID(); return pid != 0 && pid != before })
 
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Errorf("the page wrote errors to the console:\n%s", strings.Join(errs, "\n"))
