@@ -112,8 +112,10 @@ func runUI(socket string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// dashboard is the dashboard of a plugboard serve: --no-auth serves it
-// without a login, but its changes still need its CSRF token.
+// newDashboard returns the dashboard of a plugboard serve, asking for
+// token ("" with --no-auth: no login, but changes still need the page's
+// CSRF token). Calls per second and latency show as unknown until
+// something gives ui.Options.Traffic.
 func newDashboard(parts daemonParts, token string) *ui.Dashboard {
 	return ui.New(ui.Options{Daemon: dashboardDaemon{parts: parts}, Token: token, Log: parts.log})
 }
