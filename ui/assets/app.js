@@ -66,7 +66,9 @@ function renderServers(d) {
     const t = d.traffic ? d.traffic[s.name] : null;
     let state = s.state;
     if (s.state === "restarting" && s.retry_in_seconds) state += " in " + seconds(s.retry_in_seconds);
-    const restarts = s.restarts ? s.restarts + (s.restarts_over_seconds ? " in " + seconds(s.restarts_over_seconds) : "") : "0";
+    let restarts = String(s.restarts);
+    if (s.restarts === 1) restarts += " (" + seconds(s.restarts_over_seconds) + " ago)";
+    else if (s.restarts > 1) restarts += " in " + seconds(s.restarts_over_seconds);
     const failure = s.last_failure ? seconds(s.last_failure_seconds_ago) + " ago: " + s.last_failure : "—";
     rows.push(el("tr", { "data-server": s.name, "data-state": s.state },
       el("td", { text: s.name, title: s.transport + " " + s.target }),
