@@ -192,8 +192,12 @@ func (r *routerActor) expect(ctx actor.Context, msg *messages.ExpectServers) {
 		changed, notes := r.catalog.configureServer(s.Name, s.Prefix, s.Filters)
 		r.logNotes(notes)
 		r.changed(ctx, changed)
-		if rs := r.servers[s.Name]; s.Enabled && !r.needs(s.Name) {
-			rs.pid, rs.status, rs.reason = nil, statusIdle, "" // the fleet does not run it
+		if rs := r.servers[s.Name]; s.Enabled && !r.needs(s.Name) && rs.pid == nil {
+			// The fleet does not run it. One it runs stays routable until
+			// its idle grace is over and the fleet asks (mayStopIdle): a
+			// switch back within the grace finds it as it was, not
+			// "starting" with nothing to start it.
+			rs.status, rs.reason = statusIdle, ""
 		} else if s.Enabled && rs.status == statusIdle {
 			rs.pid, rs.status, rs.reason, rs.triedOnce = nil, statusStarting, "", false
 		}

@@ -40,6 +40,10 @@ type HTTPOptions struct {
 	// with sessions that see workspace NAME: it returns their opener, or
 	// false for a workspace that does not exist.
 	Workspace func(name string) (SessionOpener, bool)
+	// Dashboard, if set, serves /ui and everything under it, behind the
+	// Host and Origin checks but not the bearer token: it authenticates
+	// browsers itself (a login page, then a cookie).
+	Dashboard http.Handler
 }
 
 // HTTPFront serves MCP clients over HTTP: Streamable HTTP at /mcp, the
@@ -92,6 +96,10 @@ func (h *HTTPFront) Handler() http.Handler {
 		mux.Handle("/w/{workspace}/mcp", h.guard(h.inWorkspace(http.HandlerFunc(h.serveStreamable))))
 		mux.Handle("/w/{workspace}/sse", h.guard(h.inWorkspace(http.HandlerFunc(h.serveSSE))))
 		mux.Handle("/w/{workspace}/ws", h.guard(h.inWorkspace(http.HandlerFunc(h.serveWebSocket))))
+	}
+	if h.opts.Dashboard != nil {
+		mux.Handle("/ui", h.guardHostOrigin(h.opts.Dashboard))
+		mux.Handle("/ui/", h.guardHostOrigin(h.opts.Dashboard))
 	}
 	return mux
 }
@@ -196,9 +204,9 @@ func (h *HTTPFront) expireIdle(now time.Time) {
 	}
 }
 
-// guard checks Host, Origin and the bearer token before a handler runs:
-// protection against DNS rebinding and against other local users' browsers.
-func (h *HTTPFront) guard(next http.Handler) http.Handler {
+// guardHostOrigin checks Host and Origin before a handler runs:
+// protection against DNS rebinding and against other sites' pages.
+func (h *HTTPFront) guardHostOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !h.hostAllowed(r.Host) {
 			httpError(w, http.StatusForbidden, "host "+strconv.Quote(r.Host)+" is not allowed (see --allowed-hosts)")
@@ -208,6 +216,14 @@ func (h *HTTPFront) guard(next http.Handler) http.Handler {
 			httpError(w, http.StatusForbidden, "origin "+strconv.Quote(origin)+" is not allowed (see --allowed-origins)")
 			return
 		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// guard checks Host, Origin and the bearer token before a handler runs:
+// protection against DNS rebinding and against other local users' browsers.
+func (h *HTTPFront) guard(next http.Handler) http.Handler {
+	return h.guardHostOrigin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h.opts.AuthToken != "" {
 			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(h.opts.AuthToken)) != 1 {
@@ -217,7 +233,7 @@ func (h *HTTPFront) guard(next http.Handler) http.Handler {
 			}
 		}
 		next.ServeHTTP(w, r)
-	})
+	}))
 }
 
 // IsLoopbackHost reports whether a host name (without port) is a loopback

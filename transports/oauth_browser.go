@@ -19,9 +19,9 @@ import (
 // log in and the browser to come back.
 const LoginTimeout = 5 * time.Minute
 
-// browserWait bounds how long a login waits, once done, for the browser
+// BrowserWait bounds how long a login waits, once done, for the browser
 // command to end.
-const browserWait = 5 * time.Second
+const BrowserWait = 5 * time.Second
 
 // BrowserLogin runs the authorization code flow with PKCE in the user's
 // browser: it listens for the redirect on a loopback port, starts the
@@ -46,13 +46,13 @@ func (o *OAuth) BrowserLogin(ctx context.Context, show func(authURL string), std
 	defer srv.Close()
 
 	show(l.AuthorizationURL())
-	browserDone := OpenBrowser(l.AuthorizationURL(), stderr)
+	browserDone := OpenBrowser(l.AuthorizationURL(), "plugboard login", stderr)
 	defer func() {
 		// The browser command writes to stderr: let it end before the
 		// caller reads or closes it (bounded: a browser may stay open).
 		select {
 		case <-browserDone:
-		case <-time.After(browserWait):
+		case <-time.After(BrowserWait):
 		}
 	}()
 
@@ -132,17 +132,18 @@ func textLine(s string) string {
 
 // CanOpenBrowser says whether OpenBrowser has a command to try: $BROWSER
 // is set, or the system has an opener and a display.
-func CanOpenBrowser() bool { return len(browserCommands("x")) > 0 }
+func CanOpenBrowser() bool { return len(BrowserCommands("x")) > 0 }
 
 // OpenBrowser opens url, in the background: with each command of
 // $BROWSER in turn until one succeeds (entries separated by the path list
 // separator, a %s in one replaced by the URL, else the URL appended, as
 // Python's webbrowser and git do), else with the system's opener when
-// there is a display. The commands' output goes to stderr. OpenBrowser
-// returns a channel closed once the commands it tried are done.
-func OpenBrowser(url string, stderr io.Writer) <-chan struct{} {
+// there is a display. The commands' output goes to stderr, where who (the
+// command) says when none of them worked. OpenBrowser returns a channel
+// closed once the commands it tried are done.
+func OpenBrowser(url, who string, stderr io.Writer) <-chan struct{} {
 	done := make(chan struct{})
-	commands := browserCommands(url)
+	commands := BrowserCommands(url)
 	if len(commands) == 0 {
 		close(done)
 		return done
@@ -156,13 +157,14 @@ func OpenBrowser(url string, stderr io.Writer) <-chan struct{} {
 				return
 			}
 		}
-		fmt.Fprintln(stderr, "plugboard: could not open a browser; open the login URL yourself")
+		fmt.Fprintln(stderr, who+": could not open a browser; open the URL above yourself")
 	}()
 	return done
 }
 
-// browserCommands are the command lines OpenBrowser tries for url.
-func browserCommands(url string) [][]string {
+// BrowserCommands are the command lines OpenBrowser tries for url; none
+// when there is neither $BROWSER nor a display.
+func BrowserCommands(url string) [][]string {
 	var commands [][]string
 	if env := os.Getenv("BROWSER"); env != "" {
 		for _, entry := range strings.Split(env, string(os.PathListSeparator)) {

@@ -183,6 +183,20 @@ configuration. --auth-token or PLUGBOARD_AUTH_TOKEN given to serve replace it.`,
 		},
 	}
 
+	uiCmd := &cobra.Command{
+		Use:   "ui",
+		Short: "Open the dashboard of a running plugboard serve",
+		Long: `Print the address of the dashboard of a running plugboard serve (/ui on its
+HTTP listener) and open it, logged in, in a browser: with $BROWSER when set,
+else the system's opener when there is a display. The login link it opens
+works once, within a minute; without a browser it is printed instead.`,
+		Args: cobra.NoArgs,
+	}
+	uiSocket := uiCmd.Flags().String("socket", defaultSocket(), "the unix socket of plugboard serve")
+	uiCmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		return exit(runUI(*uiSocket, stdout, stderr))
+	}
+
 	status := &cobra.Command{
 		Use:   "status",
 		Short: "Show the servers of a running plugboard serve",
@@ -338,7 +352,7 @@ then on, and shows it as needing a login once the server refuses it.`,
 		return exit(runLogout(cmd.Flags(), args[0], stdout, stderr))
 	}
 
-	root.AddCommand(stdioCmd, tools, serve, attach, token, status, logs, reload, restart, workspace, loginCmd, logoutCmd, version)
+	root.AddCommand(stdioCmd, tools, serve, attach, token, status, uiCmd, logs, reload, restart, workspace, loginCmd, logoutCmd, version)
 	return root
 }
 

@@ -76,9 +76,15 @@ func login(ctx context.Context, o *transports.OAuth, stdout, stderr io.Writer) e
 }
 
 // openBrowser opens url with $BROWSER or the system's opener, in the
-// background (transports.OpenBrowser).
-func openBrowser(url string, stderr io.Writer) <-chan struct{} {
-	return transports.OpenBrowser(url, stderr)
+// background, for the command who (transports.OpenBrowser).
+func openBrowser(url, who string, stderr io.Writer) <-chan struct{} {
+	return transports.OpenBrowser(url, who, stderr)
+}
+
+// browserCommands are the commands openBrowser tries for url; none when
+// there is neither $BROWSER nor a display.
+func browserCommands(url string) [][]string {
+	return transports.BrowserCommands(url)
 }
 
 // runLogout deletes the stored login to one server.

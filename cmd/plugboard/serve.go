@@ -101,15 +101,19 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 	opts := actors.Options{Offer: json.RawMessage(serveOffer), EraCache: eraCachePath(), Children: children}
 	app.options(&opts)
 	sys := actors.Start(cfg, log, opts)
-	front := transports.NewHTTPFront(sys, transports.HTTPOptions{
-		AuthToken: token, AllowedHosts: cfg.HTTP.AllowedHosts, AllowedOrigins: cfg.HTTP.AllowedOrigins,
-		SessionIdle: cfg.HTTP.SessionIdle, MaxSessions: cfg.HTTP.MaxSessions, Log: log,
-		Workspace: func(name string) (transports.SessionOpener, bool) { return sys.InWorkspace(name) },
-	})
 	watching, stopWatching := context.WithCancel(context.Background())
 	defer stopWatching()
 	reloads := startReloading(watching, cfg, fs, sys, log, app)
 	app.start(watching, sys, reloads)
+	parts := daemonParts{sys: sys, reloads: reloads, log: log, app: app, dashboardURL: dashboardURL(ln.Addr())}
+	parts.dashboard = newDashboard(parts, token)
+	defer parts.dashboard.Close()
+	front := transports.NewHTTPFront(sys, transports.HTTPOptions{
+		AuthToken: token, AllowedHosts: cfg.HTTP.AllowedHosts, AllowedOrigins: cfg.HTTP.AllowedOrigins,
+		SessionIdle: cfg.HTTP.SessionIdle, MaxSessions: cfg.HTTP.MaxSessions, Log: log,
+		Workspace: func(name string) (transports.SessionOpener, bool) { return sys.InWorkspace(name) },
+		Dashboard: parts.dashboard.Handler(),
+	})
 	srv := &http.Server{Handler: front.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go front.Run()
 	go func() {
@@ -126,11 +130,12 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 		log.Info("HTTP requires the bearer token that `plugboard token` prints", "file", filepath.Join(stateDir, transports.TokenFile))
 	}
 	log.Info("listening", "url", "http://"+ln.Addr().String()+"/mcp", "auth", token != "")
+	log.Info("dashboard", "url", parts.dashboardURL)
 	var streams *socketSessions
 	if sockLn != nil {
 		log.Info("listening", "socket", *socket)
 		streams = newSocketSessions()
-		go streams.accept(sockLn, daemonParts{sys: sys, reloads: reloads, log: log, app: app})
+		go streams.accept(sockLn, parts)
 	}
 
 	signals := make(chan os.Signal, 1)
@@ -138,6 +143,7 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 	defer signal.Stop(signals)
 	log.Info("shutting down", "signal", (<-signals).String())
 	grace, _ := fs.GetDuration("grace")
+	parts.dashboard.Close() // its event streams would hold the HTTP server's shutdown
 	// Stop accepting: the socket file goes with its listener, and the
 	// HTTP server closes its listener and idle connections at once.
 	if sockLn != nil {

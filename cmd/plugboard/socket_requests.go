@@ -14,6 +14,7 @@ import (
 
 	"github.com/plugboard/plugboard/actors"
 	"github.com/plugboard/plugboard/transports"
+	"github.com/plugboard/plugboard/ui"
 )
 
 // maxRequestLine bounds a request line on the unix socket.
@@ -31,6 +32,9 @@ type daemonParts struct {
 	reloads *reloader
 	log     *slog.Logger
 	app     *appSource // nil without a plugged.in key
+	// dashboard serves /ui on the HTTP listener, at dashboardURL.
+	dashboard    *ui.Dashboard
+	dashboardURL string
 }
 
 // socketRequests are the requests the socket serves beside MCP sessions.
@@ -41,6 +45,7 @@ var socketRequests = map[string]socketRequest{
 	toolsRequest:      answerTools,
 	restartRequest:    answerRestart,
 	workspaceRequest:  answerWorkspace,
+	uiRequest:         answerUI,
 }
 
 // answerRequest reads a request line and answers it.

@@ -166,3 +166,32 @@ func TestStdioWorkspaceFlagStartsOnlyItsServers(t *testing.T) {
 		t.Errorf("an unknown --workspace: exit %d, %q", code, stderr)
 	}
 }
+
+// A switch away and back within the idle grace finds the servers running:
+// a list answers at once. (The router once took a server that was no
+// longer needed for stopped at the switch, and on the way back waited
+// for it to start, which it never did.)
+func TestWorkspaceSwitchBackWithinTheIdleGraceListsAtOnce(t *testing.T) {
+	needLinux(t)
+	socket := shortSocket(t)
+	path := writeConfig(t, "servers:\n"+fixtureServer("alpha", "--demo")+fixtureServer("beta", "--demo")+"workspaces:\n  focus: [alpha]\n")
+	startServe(t, path, "--socket", socket)
+	c := attachClient(t, socket)
+	eventually(t, 15*time.Second, "both servers listed", func() bool { return samePrefixes(c.prefixes(), "alpha", "beta") })
+	for _, args := range [][]string{{"use", "focus"}, {"use", "--default"}} {
+		c.drain(300 * time.Millisecond)
+		if _, stderr, code := plugboardCommand(t, append(append([]string{"workspace"}, args...), "--socket", socket)...); code != 0 {
+			t.Fatalf("workspace %v: exit %d, %q", args, code, stderr)
+		}
+		c.waitNotification("notifications/tools/list_changed", 10*time.Second)
+	}
+	id, answer := c.send("tools/list", nil)
+	select {
+	case m := <-answer:
+		if got := c.prefixes(); m.Error != nil || !samePrefixes(got, "alpha", "beta") {
+			t.Errorf("back on every server the client lists %v (%s)", got, m.raw)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("tools/list (id %s) unanswered 10 s after switching back", id)
+	}
+}
