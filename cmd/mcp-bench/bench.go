@@ -36,7 +36,13 @@ func runBench(ctx context.Context, opts options) (*benchReport, error) {
 	if pids := stdioPIDs(sessions); len(pids) > 0 {
 		sampler = startRSSSampler(pids)
 	}
+	cpu := startCPUMeter(stdioPIDs(sessions), opts.warmup)
+	var watchedCPU *cpuMeter
+	if opts.watchPID > 0 {
+		watchedCPU = startCPUMeter([]int{opts.watchPID}, opts.warmup)
+	}
 	m := runWorkload(ctx, sessions, opts.concurrency, w)
+	cpuUsed, watchedCPUUsed := cpu.finish(m.tally.ok), watchedCPU.finish(m.tally.ok)
 	r := &benchReport{
 		Mode:        opts.mode,
 		Target:      t.info(),
@@ -53,6 +59,8 @@ func runBench(ctx context.Context, opts options) (*benchReport, error) {
 		Tools:       m.tally.tools,
 		Pages:       m.tally.pages,
 		Unsent:      m.unsent,
+		CPU:         cpuUsed,
+		WatchedCPU:  watchedCPUUsed,
 	}
 	if opts.mode == modeCall {
 		r.Tool = opts.tool
