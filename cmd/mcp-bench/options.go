@@ -22,6 +22,7 @@ const (
 	modeList    mode = "list"    // whole tools/list latency
 	modeStartup mode = "startup" // time to the first complete tools/list
 	modeIdle    mode = "idle"    // memory with sessions open and idle
+	modeRelist  mode = "relist"  // time to list anew after a call changes the tools
 )
 
 // options are the parsed and validated command line.
@@ -93,7 +94,9 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	timeout := fs.Duration("timeout", 30*time.Second, "how long a call may take before it counts as a timeout")
 	list := fs.Bool("list", false, "measure whole tools/list listings, following nextCursor, instead of tools/call")
 	startup := fs.Bool("startup", false, "measure the time from exec (stdio) or first connect (HTTP) to the first complete tools/list")
-	runs := fs.Int("runs", 5, "with --startup, how many times to start")
+	runs := fs.Int("runs", 5, "with --startup, how many times to start; with --relist-after, how many changes to time")
+	relistAfter := fs.String("relist-after", "", "measure the time from calling this tool, which changes the tool list, to the first whole tools/list "+
+		"whose count differs, --runs times (--args are its arguments)")
 	idle := fs.Duration("idle", 0, "open the sessions, list the tools once on the first, hold them all open this long without calls, "+
 		"and report the memory of the stdio targets and of --watch-pid")
 	rate := fs.Float64("rate", 0, "pace the calls to this many a second in all, measuring each from when it was due; 0 is as fast as the callers go")
@@ -171,20 +174,22 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	}
 
 	modes := 0
-	for _, on := range []bool{*list, *startup, fs.Changed("idle")} {
+	for _, on := range []bool{*list, *startup, fs.Changed("idle"), fs.Changed("relist-after")} {
 		if on {
 			modes++
 		}
 	}
 	switch {
 	case modes > 1:
-		return options{}, errors.New("--list, --startup and --idle are different modes: give one")
+		return options{}, errors.New("--list, --startup, --idle and --relist-after are different modes: give one")
 	case *list:
 		o.mode = modeList
 	case *startup:
 		o.mode = modeStartup
 	case fs.Changed("idle"):
 		o.mode = modeIdle
+	case fs.Changed("relist-after"):
+		o.mode, o.tool = modeRelist, *relistAfter
 	}
 	if fs.Changed("count") {
 		if fs.Changed("duration") {
@@ -212,7 +217,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 		{o.runs < 1, "--runs must be at least 1"},
 		{o.tool == "", "--tool must not be empty"},
 		{o.rate < 0, "--rate must not be negative"},
-		{o.rate > 0 && (o.mode == modeStartup || o.mode == modeIdle), "--rate paces calls: it does not go with --startup or --idle"},
+		{o.rate > 0 && (o.mode == modeStartup || o.mode == modeIdle || o.mode == modeRelist), "--rate paces calls: it does not go with --startup, --idle or --relist-after"},
 		{o.mode == modeIdle && o.idle <= 0, "--idle must be positive"},
 		{o.watchPID < 0, "--watch-pid must be a process id"},
 		{o.noKeepAlive && o.url == "", "--no-keepalive is for HTTP targets (--url)"},
