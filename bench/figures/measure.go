@@ -36,6 +36,23 @@ type settings struct {
 	catalogServers  int
 	catalogTools    int
 	catalogDuration time.Duration
+
+	echoLevels        []int // echo flat out, both fronts
+	httpLatencyRounds int
+	httpSleepLevels   []int
+
+	inFlightCalls int
+	inFlightSleep time.Duration
+
+	growthDuration       time.Duration
+	growthServers        []int
+	growthSessions       []int
+	growthTools          []int // in all, over growthCatalogServers
+	growthCatalogServers int
+	relistRuns           int
+
+	// peersDir holds other proxies' binaries to measure alike; "" for none.
+	peersDir string
 }
 
 func newSettings(quick bool) settings {
@@ -53,13 +70,27 @@ func newSettings(quick bool) settings {
 		httpRounds:         3,
 		idleHold:           3 * time.Second,
 		startupRuns:        5,
-		startupSizes:       []int{1, 5, 20, 50},
+		startupSizes:       []int{1, 5, 20, 50, 200},
 		startupDelay:       100 * time.Millisecond,
 		startupSlowDelay:   300 * time.Millisecond,
 		rssServers:         20,
 		catalogServers:     50,
 		catalogTools:       40,
 		catalogDuration:    5 * time.Second,
+
+		echoLevels:        []int{16, 64},
+		httpLatencyRounds: 3,
+		httpSleepLevels:   []int{256},
+
+		inFlightCalls: 512, // a session's and a server's cap
+		inFlightSleep: 2 * time.Second,
+
+		growthDuration:       3 * time.Second,
+		growthServers:        []int{1, 10, 100, 500},
+		growthSessions:       []int{1, 100, 5000},
+		growthTools:          []int{100, 1000, 5000, 20000},
+		growthCatalogServers: 10,
+		relistRuns:           5,
 	}
 	if quick {
 		s.warmup = 300 * time.Millisecond
@@ -68,6 +99,10 @@ func newSettings(quick bool) settings {
 		s.httpDuration, s.httpRounds, s.idleHold = time.Second, 1, time.Second
 		s.startupRuns = 2
 		s.catalogDuration = time.Second
+		s.httpLatencyRounds = 1
+		s.inFlightSleep = time.Second
+		s.growthDuration, s.relistRuns = time.Second, 2
+		s.growthServers = []int{1, 10, 100}
 	}
 	return s
 }
@@ -93,6 +128,13 @@ func measure(ctx context.Context, r *runner, s settings, quick bool) *results {
 	res.OwnRSS, _ = measureOwnRSS(ctx, r, s, builtin)
 	if builtin > 0 {
 		res.Catalog, _ = measureCatalog(ctx, r, s, builtin)
+	}
+	res.EchoThroughput, _ = measureEchoThroughput(ctx, r, s)
+	res.HTTPFront, _ = measureHTTPFront(ctx, r, s)
+	res.InFlight, _ = measureInFlight(ctx, r, s)
+	res.Growth, _ = measureGrowth(ctx, r, s)
+	if s.peersDir != "" {
+		res.Peers = measurePeers(ctx, r, s, s.peersDir)
 	}
 
 	res.Env.LoadAfter = loadAverage()
@@ -355,7 +397,7 @@ func measureOwnRSS(ctx context.Context, r *runner, s settings, builtin int) (*ow
 func measureCatalog(ctx context.Context, r *runner, s settings, builtin int) (*catalogResults, error) {
 	servers := fixtureServers(s.catalogServers, "--extra-tools", strconv.Itoa(s.catalogTools))
 	for i := range servers {
-		servers[i].include = "tool_*" // only the generated tools: catalogTools each
+		servers[i].include = []string{"tool_*"} // only the generated tools: catalogTools each
 	}
 	cfg, err := r.writeConfig("catalog.yaml", servers)
 	if err != nil {

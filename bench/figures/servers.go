@@ -37,6 +37,12 @@ type httpServer struct {
 // until its stderr has said where it listens and, when readyText is not
 // empty, a line containing readyText.
 func startHTTPServer(ctx context.Context, name string, argv []string, readyText string) (*httpServer, error) {
+	return startHTTPServerAt(ctx, name, argv, readyText, "")
+}
+
+// startHTTPServerAt is startHTTPServer for a server whose URL is known
+// beforehand, url, which then waits for readyText alone.
+func startHTTPServerAt(ctx context.Context, name string, argv []string, readyText, url string) (*httpServer, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
@@ -53,7 +59,7 @@ func startHTTPServer(ctx context.Context, name string, argv []string, readyText 
 	}
 	s := &httpServer{name: name, cmd: cmd, exited: make(chan struct{})}
 	urls := make(chan string, 1)
-	go s.readStderr(stderr, readyText, urls)
+	go s.readStderr(stderr, readyText, url, urls)
 
 	timer := time.NewTimer(serverReadyTimeout)
 	defer timer.Stop()
@@ -73,8 +79,8 @@ func startHTTPServer(ctx context.Context, name string, argv []string, readyText 
 
 // readStderr keeps the tail of the server's stderr, sends its URL once it
 // is ready, and reaps the process when stderr ends.
-func (s *httpServer) readStderr(stderr io.Reader, readyText string, urls chan<- string) {
-	url, ready, sent := "", readyText == "", false
+func (s *httpServer) readStderr(stderr io.Reader, readyText, url string, urls chan<- string) {
+	ready, sent := readyText == "", false
 	lines := bufio.NewScanner(stderr)
 	lines.Buffer(make([]byte, 64<<10), 1<<20)
 	for lines.Scan() {
