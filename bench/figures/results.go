@@ -47,8 +47,8 @@ type httpFrontResults struct {
 // inFlightResults are plugboard's memory with many calls of sleep in
 // flight at once over one stdio session.
 type inFlightResults struct {
-	Calls   int   `json:"calls"`
-	SleepMS int   `json:"sleep_ms"`
+	Calls   int `json:"calls"`
+	SleepMS int `json:"sleep_ms"`
 	// BeforeBytes is plugboard's VmRSS as the calls began, PeakBytes its
 	// VmHWM at the end.
 	BeforeBytes int64 `json:"before_bytes"`
