@@ -32,6 +32,13 @@ func runBench(ctx context.Context, opts options) (*benchReport, error) {
 		watched.finish()
 		return nil, err
 	}
+	if opts.listFirst {
+		if listing := listAll(ctx, sessions[0].caller(0)); listing.kind != outcomeOK {
+			watched.finish()
+			closeSessions(sessions)
+			return nil, fmt.Errorf("tools/list before the calls: %s", listing.describe())
+		}
+	}
 	var sampler *rssSampler
 	if pids := stdioPIDs(sessions); len(pids) > 0 {
 		sampler = startRSSSampler(pids)

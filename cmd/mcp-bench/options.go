@@ -51,6 +51,9 @@ type options struct {
 	// watchPID is a process whose memory is sampled, such as a server
 	// that serves the URL; 0 for none.
 	watchPID int
+	// listFirst lists the tools once on the first session before the
+	// warmup, for a target that holds its list until its servers are up.
+	listFirst bool
 	// noKeepAlive sends every HTTP request on a connection of its own,
 	// closed after it: sessions are then held without open connections.
 	noKeepAlive bool
@@ -101,6 +104,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 		"and report the memory of the stdio targets and of --watch-pid")
 	rate := fs.Float64("rate", 0, "pace the calls to this many a second in all, measuring each from when it was due; 0 is as fast as the callers go")
 	watchPID := fs.Int("watch-pid", 0, "also sample the memory of this process (and its descendants), such as the server behind --url")
+	listFirst := fs.Bool("list-first", false, "list the tools once before the warmup, which waits for a proxy's servers to be up before the calls begin")
 	noKeepAlive := fs.Bool("no-keepalive", false, "HTTP: send every request on a new connection and close it after, so that sessions are held without open connections (what --idle then measures is the sessions alone)")
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of a table")
 	targetStderr := fs.Bool("target-stderr", false, "pass the stdio server's stderr through instead of keeping its tail for errors")
@@ -127,6 +131,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 		idle:         *idle,
 		watchPID:     *watchPID,
 		noKeepAlive:  *noKeepAlive,
+		listFirst:    *listFirst,
 		json:         *jsonOut,
 	}
 

@@ -55,6 +55,11 @@ func TestParseOptions(t *testing.T) {
 				t.Errorf("command = %q", o.command)
 			}
 		}},
+		{"list first", []string{"--list-first", "--tool", "fx__echo", "--", "srv"}, func(t *testing.T, o options) {
+			if !o.listFirst || o.mode != modeCall {
+				t.Errorf("options = %+v", o)
+			}
+		}},
 		{"relist after a tool", []string{"--relist-after", "fx__toggle_tools", "--args", "{}", "--runs", "3", "--", "srv"},
 			func(t *testing.T, o options) {
 				if o.mode != modeRelist || o.tool != "fx__toggle_tools" || o.runs != 3 || string(o.args) != "{}" {
