@@ -85,7 +85,7 @@ func newSettings(quick bool) settings {
 		inFlightCalls: 512, // a session's and a server's cap
 		inFlightSleep: 2 * time.Second,
 
-		growthDuration:       3 * time.Second,
+		growthDuration:       2 * time.Second,
 		growthServers:        []int{1, 10, 100, 500},
 		growthSessions:       []int{1, 100, 5000},
 		growthTools:          []int{100, 1000, 5000, 20000},
@@ -103,6 +103,9 @@ func newSettings(quick bool) settings {
 		s.inFlightSleep = time.Second
 		s.growthDuration, s.relistRuns = time.Second, 2
 		s.growthServers = []int{1, 10, 100}
+		s.growthSessions = []int{1, 5000}
+		s.growthTools = []int{100, 20000}
+		s.startupSizes = []int{1, 20, 200}
 	}
 	return s
 }

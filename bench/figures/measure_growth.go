@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 )
 
 // measureGrowth measures what a call and a listing cost through
@@ -32,12 +31,11 @@ func measureGrowth(ctx context.Context, r *runner, s settings) (*growthResults, 
 			r.note("how cost grows: %v", err)
 			return res, err
 		}
-		// The warmup covers the start of every server, which the calls do
-		// not wait for but share the machine with.
-		warmup := max(s.warmup, time.Duration(n)*10*time.Millisecond)
+		// The listing first waits for every server to be up, so that the
+		// calls share the machine with idle servers, not starting ones.
 		p := front{target: []string{"--", r.path("plugboard"), "--config", cfg}, prefix: servers[0].name + "__"}
 		what := fmt.Sprintf("echo to 1 of %d servers, plugboard", n)
-		out, err := r.call(ctx, what, p.args("echo", append(flags, "--warmup", seconds(warmup))...)...)
+		out, err := r.call(ctx, what, p.args("echo", append(flags, "--list-first", "--warmup", seconds(s.warmup))...)...)
 		if err != nil {
 			return res, err
 		}
@@ -80,9 +78,9 @@ func measureCatalogSize(ctx context.Context, r *runner, s settings, tools int) (
 	fixture := []string{"--", r.path("mcp-fixture"), "--name", "fx", "--legacy-only", "--extra-tools", strconv.Itoa(tools), "--page-size", "1000"}
 	what := fmt.Sprintf("catalog of %d tools", tools)
 
-	// The first listing waits for every server: a long warmup keeps it
-	// out of the measurement.
-	list := []string{"--list", "--duration", seconds(s.growthDuration), "--warmup", seconds(2 * s.warmup)}
+	// The first listing waits for every server, and is kept out of the
+	// measurement.
+	list := []string{"--list", "--list-first", "--duration", seconds(s.growthDuration), "--warmup", seconds(s.warmup)}
 	d, err := r.call(ctx, what+", tools/list, direct", append(list, fixture...)...)
 	if err != nil {
 		return row, err
