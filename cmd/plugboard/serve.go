@@ -108,6 +108,7 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 	})
 	watching, stopWatching := context.WithCancel(context.Background())
 	defer stopWatching()
+	go trimWhenIdle(watching)
 	reloads := startReloading(watching, cfg, fs, sys, log, app)
 	app.start(watching, sys, reloads)
 	srv := &http.Server{Handler: front.Handler(), ReadHeaderTimeout: 10 * time.Second}
