@@ -50,6 +50,7 @@ const (
 const shutdownGrace = 10 * time.Second
 
 func main() {
+	shrinkActorRegistry()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -5,7 +5,19 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
+
+	cmap "github.com/orcaman/concurrent-map"
 )
+
+// shrinkActorRegistry makes protoactor's process registry small before
+// the actor system makes it. The registry is 1024 buckets, each a
+// concurrent map of cmap.SHARD_COUNT (32) shards, each shard a Go map and
+// a lock: 32,768 maps and 2.5 MiB of heap for the dozens of actors
+// plugboard runs. One shard a bucket still spreads lookups over 1024
+// locks. Called first thing in main, before anything reads the setting.
+func shrinkActorRegistry() {
+	cmap.SHARD_COUNT = 1
+}
 
 // Returning memory to the system when plugboard falls idle.
 //
