@@ -18,7 +18,8 @@ import (
 
 // peer describes how to run one proxy in front of one stdio fixture.
 type peer struct {
-	name string // its binary's name in the peers' directory
+	name  string // its binary's name in the peers' directory
+	title string // what the table calls it
 	// start writes what it needs into work and returns its command line,
 	// the text on stderr that says it is ready, and its URL.
 	start func(bin, work, fixture string, port int) (argv []string, readyText, url string, err error)
@@ -26,7 +27,8 @@ type peer struct {
 
 // knownPeers are the proxies bench/run knows how to build and run.
 var knownPeers = []peer{
-	{name: "mcp-proxy", start: startTBXarkProxy},
+	{name: "mcp-proxy", title: "mcp-proxy (TBXark, Go)", start: startTBXarkProxy},
+	{name: "mcp-proxy-ts", title: "mcp-proxy (punkpeye, TypeScript)", start: startPunkpeyeProxy},
 }
 
 // startTBXarkProxy configures github.com/TBXark/mcp-proxy (Go) with one
@@ -49,6 +51,16 @@ func startTBXarkProxy(bin, work, fixture string, port int) ([]string, string, st
 	}
 	// It logs each tool it adds once the server has listed them.
 	return []string{bin, "--config", path}, "Adding tool echo", "http://" + addr + "/fx/mcp", nil
+}
+
+// startPunkpeyeProxy runs the npm package mcp-proxy (TypeScript,
+// github.com/punkpeye/mcp-proxy) in front of the fixture, with its
+// defaults but for the address and only its Streamable HTTP endpoint,
+// /mcp; its options are in its --help.
+func startPunkpeyeProxy(bin, _, fixture string, port int) ([]string, string, string, error) {
+	argv := []string{bin, "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--server", "stream",
+		"--", fixture, "--name", "fx", "--legacy-only"}
+	return argv, "starting server on port", fmt.Sprintf("http://127.0.0.1:%d/mcp", port), nil
 }
 
 // freePort asks the kernel for a loopback port nothing listens on.
@@ -100,34 +112,35 @@ func measurePeers(ctx context.Context, r *runner, s settings, peersDir string) *
 	for _, p := range knownPeers {
 		bin := filepath.Join(peersDir, p.name)
 		version := strings.TrimSpace(readFile(bin + ".version"))
+		failed := func(problem string) { res.Rows = append(res.Rows, peerRow{Name: p.title, Version: version, Problem: problem}) }
 		if problem := strings.TrimSpace(readFile(bin + ".error")); problem != "" {
-			res.Rows = append(res.Rows, peerRow{Name: p.name, Version: version, Problem: "not built: " + oneLine(problem)})
+			failed("not built: " + oneLine(problem))
 			continue
 		}
 		if _, err := os.Stat(bin); err != nil {
-			res.Rows = append(res.Rows, peerRow{Name: p.name, Version: version, Problem: "not built: no binary in " + peersDir})
+			failed("not built: no binary in " + peersDir)
 			continue
 		}
 		port, err := freePort()
 		if err != nil {
-			res.Rows = append(res.Rows, peerRow{Name: p.name, Version: version, Problem: err.Error()})
+			failed(err.Error())
 			continue
 		}
 		argv, readyText, url, err := p.start(bin, r.work, r.path("mcp-fixture"), port)
 		if err != nil {
-			res.Rows = append(res.Rows, peerRow{Name: p.name, Version: version, Problem: err.Error()})
+			failed(err.Error())
 			continue
 		}
 		r.commands = append(r.commands, r.display(argv)+" &")
-		srv, err := startHTTPServerAt(ctx, p.name, argv, readyText, url)
+		srv, err := startHTTPServerAt(ctx, p.title, argv, readyText, url)
 		if err != nil {
 			r.note("peers: %v", err)
-			res.Rows = append(res.Rows, peerRow{Name: p.name, Version: version, Problem: oneLine(err.Error())})
+			failed(oneLine(err.Error()))
 			continue
 		}
 		r.alias(url, fmt.Sprintf("$%s_URL", strings.ToUpper(strings.ReplaceAll(p.name, "-", "_"))))
 		r.alias(strconv.Itoa(srv.pid()), fmt.Sprintf("$%s_PID", strings.ToUpper(strings.ReplaceAll(p.name, "-", "_"))))
-		res.Rows = append(res.Rows, measureOne(p.name, version, srv, ""))
+		res.Rows = append(res.Rows, measureOne(p.title, version, srv, ""))
 		stopServer(r, srv)
 	}
 	return res
