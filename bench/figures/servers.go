@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -34,8 +35,8 @@ type httpServer struct {
 }
 
 // startHTTPServer starts argv in a process group of its own and waits
-// until its stderr has said where it listens and, when readyText is not
-// empty, a line containing readyText.
+// until its output (stderr and stdout, read as one) has said where it
+// listens and, when readyText is not empty, a line containing readyText.
 func startHTTPServer(ctx context.Context, name string, argv []string, readyText string) (*httpServer, error) {
 	return startHTTPServerAt(ctx, name, argv, readyText, "")
 }
@@ -45,18 +46,27 @@ func startHTTPServer(ctx context.Context, name string, argv []string, readyText 
 func startHTTPServerAt(ctx context.Context, name string, argv []string, readyText, url string) (*httpServer, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stderr, err := cmd.StderrPipe()
+	// One pipe for both: some servers (punkpeye's mcp-proxy) say they
+	// are ready on stdout, where an HTTP server has nothing else to say.
+	output, writeEnd, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
+	cmd.Stdout, cmd.Stderr = writeEnd, writeEnd
 	// stdin stays open, and empty, for as long as the server runs: the
 	// fixture ends when it closes.
 	if _, err := cmd.StdinPipe(); err != nil {
+		output.Close()
+		writeEnd.Close()
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	writeEnd.Close() // the child has its copy; EOF comes when it exits
+	if err != nil {
+		output.Close()
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
+	stderr := output
 	s := &httpServer{name: name, cmd: cmd, exited: make(chan struct{})}
 	urls := make(chan string, 1)
 	go s.readStderr(stderr, readyText, url, urls)
@@ -101,6 +111,9 @@ func (s *httpServer) readStderr(stderr io.Reader, readyText, url string, urls ch
 			urls <- url
 			sent = true
 		}
+	}
+	if c, ok := stderr.(io.Closer); ok {
+		c.Close()
 	}
 	_ = s.cmd.Wait()
 	close(s.exited)
