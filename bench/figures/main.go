@@ -21,6 +21,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -32,7 +34,7 @@ func main() {
 }
 
 const usage = `usage:
-  figures measure --bin DIR --work DIR --out FILE [--quick] [--peers DIR]
+  figures measure --bin DIR --work DIR --out FILE [--quick] [--peers DIR] [--only SCENARIO,...]
   figures render --results FILE --gobench FILE --doc FILE [--seconds N] [--stdout]
 `
 
@@ -69,6 +71,8 @@ func runMeasure(ctx context.Context, args []string, stderr io.Writer) error {
 	out := fs.String("out", "", "where to write the results (JSON)")
 	quick := fs.Bool("quick", false, "short runs, to check that everything works")
 	peers := fs.String("peers", "", "a directory of other proxies' binaries to measure alike (see bench/run); none when empty")
+	only := fs.String("only", "", "run only these scenarios, comma-separated ("+strings.Join(scenarioNames, ", ")+
+		"); the others' tables say they were not measured")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,6 +90,16 @@ func runMeasure(ctx context.Context, args []string, stderr io.Writer) error {
 	r := &runner{bin: *bin, work: *work}
 	s := newSettings(*quick)
 	s.peersDir = *peers
+	if *only != "" {
+		s.only = map[string]bool{}
+		for _, name := range strings.Split(*only, ",") {
+			name = strings.TrimSpace(name)
+			if !slices.Contains(scenarioNames, name) {
+				return fmt.Errorf("--only: no scenario %q (there are %s)", name, strings.Join(scenarioNames, ", "))
+			}
+			s.only[name] = true
+		}
+	}
 	res := measure(ctx, r, s, *quick)
 	if ctx.Err() != nil {
 		return ctx.Err()

@@ -53,6 +53,8 @@ type settings struct {
 
 	// peersDir holds other proxies' binaries to measure alike; "" for none.
 	peersDir string
+	// only names the scenarios to run; nil runs them all.
+	only map[string]bool
 }
 
 func newSettings(quick bool) settings {
@@ -113,6 +115,10 @@ func newSettings(quick bool) settings {
 // seconds writes d as mcp-bench takes it.
 func seconds(d time.Duration) string { return d.String() }
 
+// scenarioNames are the scenarios of measure, in their order, as
+// --only names them.
+var scenarioNames = []string{"latency", "throughput", "http", "startup", "own-rss", "catalog", "echo", "http-front", "in-flight", "growth", "peers"}
+
 // measure runs every scenario in turn. A scenario that fails is noted in
 // the results' problems and the others still run.
 func measure(ctx context.Context, r *runner, s settings, quick bool) *results {
@@ -124,20 +130,33 @@ func measure(ctx context.Context, r *runner, s settings, quick bool) *results {
 		r.note("counting the fixture's tools: %v", err)
 	}
 	// A scenario that fails has said why in r.problems; the rest go on.
-	res.Latency, _ = measureLatency(ctx, r, s)
-	res.Throughput, _ = measureThroughput(ctx, r, s)
-	res.HTTP, _ = measureHTTP(ctx, r, s)
-	res.Startup, _ = measureStartup(ctx, r, s, builtin)
-	res.OwnRSS, _ = measureOwnRSS(ctx, r, s, builtin)
-	if builtin > 0 {
-		res.Catalog, _ = measureCatalog(ctx, r, s, builtin)
-	}
-	res.EchoThroughput, _ = measureEchoThroughput(ctx, r, s)
-	res.HTTPFront, _ = measureHTTPFront(ctx, r, s)
-	res.InFlight, _ = measureInFlight(ctx, r, s)
-	res.Growth, _ = measureGrowth(ctx, r, s)
-	if s.peersDir != "" {
-		res.Peers = measurePeers(ctx, r, s, s.peersDir)
+	for _, sc := range []struct {
+		name string
+		run  func()
+	}{
+		{"latency", func() { res.Latency, _ = measureLatency(ctx, r, s) }},
+		{"throughput", func() { res.Throughput, _ = measureThroughput(ctx, r, s) }},
+		{"http", func() { res.HTTP, _ = measureHTTP(ctx, r, s) }},
+		{"startup", func() { res.Startup, _ = measureStartup(ctx, r, s, builtin) }},
+		{"own-rss", func() { res.OwnRSS, _ = measureOwnRSS(ctx, r, s, builtin) }},
+		{"catalog", func() {
+			if builtin > 0 {
+				res.Catalog, _ = measureCatalog(ctx, r, s, builtin)
+			}
+		}},
+		{"echo", func() { res.EchoThroughput, _ = measureEchoThroughput(ctx, r, s) }},
+		{"http-front", func() { res.HTTPFront, _ = measureHTTPFront(ctx, r, s) }},
+		{"in-flight", func() { res.InFlight, _ = measureInFlight(ctx, r, s) }},
+		{"growth", func() { res.Growth, _ = measureGrowth(ctx, r, s) }},
+		{"peers", func() {
+			if s.peersDir != "" {
+				res.Peers = measurePeers(ctx, r, s, s.peersDir)
+			}
+		}},
+	} {
+		if s.only == nil || s.only[sc.name] {
+			sc.run()
+		}
 	}
 
 	res.Env.LoadAfter = loadAverage()

@@ -112,7 +112,9 @@ func measurePeers(ctx context.Context, r *runner, s settings, peersDir string) *
 	for _, p := range knownPeers {
 		bin := filepath.Join(peersDir, p.name)
 		version := strings.TrimSpace(readFile(bin + ".version"))
-		failed := func(problem string) { res.Rows = append(res.Rows, peerRow{Name: p.title, Version: version, Problem: problem}) }
+		failed := func(problem string) {
+			res.Rows = append(res.Rows, peerRow{Name: p.title, Version: version, Problem: problem})
+		}
 		if problem := strings.TrimSpace(readFile(bin + ".error")); problem != "" {
 			failed("not built: " + oneLine(problem))
 			continue
