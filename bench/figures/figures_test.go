@@ -109,7 +109,7 @@ func sampleResults() *results {
 		Peers: &peerResults{Seconds: 3, Rows: []peerRow{
 			{Name: "plugboard serve", Version: "this commit", Serial: latencySample{P50: 310, P99: 800, CPUPerCallUS: 60},
 				Parallel: latencySample{Throughput: 9000}, IdleBytes: 20 << 20},
-			{Name: "mcp-proxy", Version: "github.com/tbxark/mcp-proxy at 4f78891", Serial: latencySample{P50: 330, P99: 1200, CPUPerCallUS: 90},
+			{Name: "mcp-proxy (TBXark, Go)", Version: "github.com/tbxark/mcp-proxy at 4f78891", Serial: latencySample{P50: 330, P99: 1200, CPUPerCallUS: 90},
 				Parallel: latencySample{Throughput: 4000}, IdleBytes: 15 << 20},
 			{Name: "other", Problem: "not built: 403 Forbidden"},
 		}},

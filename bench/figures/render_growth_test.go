@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -33,7 +34,7 @@ func TestRenderPeersAndFronts(t *testing.T) {
 	peers := renderPeers(res.Peers)
 	for _, want := range []string{
 		"| plugboard serve | this commit | 310 µs | 800 µs | 60 µs | 9000 calls/s | 20.0 MiB |  |",
-		"| mcp-proxy | github.com/tbxark/mcp-proxy at 4f78891 | 330 µs | 1.20 ms | 90 µs | 4000 calls/s | 15.0 MiB |  |",
+		"| mcp-proxy (TBXark, Go) | github.com/tbxark/mcp-proxy at 4f78891 | 330 µs | 1.20 ms | 90 µs | 4000 calls/s | 15.0 MiB |  |",
 		"| other |  | — | — | — | — | — | not built: 403 Forbidden |",
 	} {
 		if !strings.Contains(peers, want) {
@@ -53,5 +54,23 @@ func TestRenderPeersAndFronts(t *testing.T) {
 	}
 	if got := renderPeers(nil); !strings.Contains(got, "not measured") {
 		t.Errorf("peers not run: %q", got)
+	}
+}
+
+// TestTheDocumentHasEveryBlock splices a run into the repository's own
+// BENCHMARKS.md: every generated block needs its markers there.
+func TestTheDocumentHasEveryBlock(t *testing.T) {
+	doc, err := os.ReadFile("../../BENCHMARKS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := splice(string(doc), renderBlocks(sampleResults(), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## How cost grows", "| 5000 | 330 µs | +180 µs |", "mcp-proxy (TBXark, Go)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the spliced document lacks %q", want)
+		}
 	}
 }
