@@ -92,7 +92,7 @@ func newSettings(quick bool) settings {
 		growthSessions:       []int{1, 100, 5000},
 		growthTools:          []int{100, 1000, 5000, 20000},
 		growthCatalogServers: 10,
-		relistRuns:           5,
+		relistRuns:           3,
 	}
 	if quick {
 		s.warmup = 300 * time.Millisecond

@@ -148,7 +148,7 @@ func measureHTTPFront(ctx context.Context, r *runner, s settings) (*httpFrontRes
 	direct, plugboard := httpFront(servers.fixture, ""), httpFront(servers.plugboard, "fx__")
 	res := &httpFrontResults{}
 	if res.Latency, err = measureLatencyRounds(ctx, r, "added latency over Streamable HTTP", s.httpLatencyRounds,
-		s.latencyDuration, s.warmup, direct, plugboard); err != nil {
+		s.throughputDuration, s.warmup, direct, plugboard); err != nil {
 		return res, err
 	}
 	if res.Echo, err = measureLevels(ctx, r, levelsWork{what: "echo throughput over Streamable HTTP", tool: "echo", levels: s.echoLevels,
