@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -75,7 +77,11 @@ func startHTTPServerAt(ctx context.Context, name string, argv []string, readyTex
 	defer timer.Stop()
 	select {
 	case s.url = <-urls:
-		return s, nil
+		// Some say they start before they listen: wait for the port.
+		if err = waitForListener(ctx, s.url, timer.C); err == nil {
+			return s, nil
+		}
+		err = fmt.Errorf("%s said it was ready but %w: %s", name, err, s.stderrTail())
 	case <-s.exited:
 		return nil, fmt.Errorf("%s exited before it was ready: %s", name, s.stderrTail())
 	case <-timer.C:
@@ -85,6 +91,28 @@ func startHTTPServerAt(ctx context.Context, name string, argv []string, readyTex
 	}
 	s.stop()
 	return nil, err
+}
+
+// waitForListener connects to the host and port of url until one
+// connection succeeds, or until timeout fires or ctx ends.
+func waitForListener(ctx context.Context, rawURL string, timeout <-chan time.Time) error {
+	u, err := neturl.Parse(rawURL)
+	if err != nil {
+		return err
+	}
+	for {
+		conn, err := net.DialTimeout("tcp", u.Host, time.Second)
+		if err == nil {
+			return conn.Close()
+		}
+		select {
+		case <-timeout:
+			return fmt.Errorf("nothing listened on %s within %s", u.Host, serverReadyTimeout)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // readStderr keeps the tail of the server's stderr, sends its URL once it
