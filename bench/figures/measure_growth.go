@@ -35,7 +35,9 @@ func measureGrowth(ctx context.Context, r *runner, s settings) (*growthResults, 
 		// calls share the machine with idle servers, not starting ones.
 		p := front{target: []string{"--", r.path("plugboard"), "--config", cfg}, prefix: servers[0].name + "__"}
 		what := fmt.Sprintf("echo to 1 of %d servers, plugboard", n)
-		out, err := r.call(ctx, what, p.args("echo", append(flags, "--list-first", "--warmup", seconds(s.warmup))...)...)
+		// A first listing of hundreds of servers may take longer than a
+		// call's default timeout.
+		out, err := r.call(ctx, what, p.args("echo", append(flags, "--list-first", "--timeout", "120s", "--warmup", seconds(s.warmup))...)...)
 		if err != nil {
 			return res, err
 		}
@@ -80,7 +82,7 @@ func measureCatalogSize(ctx context.Context, r *runner, s settings, tools int) (
 
 	// The first listing waits for every server, and is kept out of the
 	// measurement.
-	list := []string{"--list", "--list-first", "--duration", seconds(s.growthDuration), "--warmup", seconds(s.warmup)}
+	list := []string{"--list", "--list-first", "--timeout", "120s", "--duration", seconds(s.growthDuration), "--warmup", seconds(s.warmup)}
 	d, err := r.call(ctx, what+", tools/list, direct", append(list, fixture...)...)
 	if err != nil {
 		return row, err
