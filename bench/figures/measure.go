@@ -428,9 +428,9 @@ func measureCatalog(ctx context.Context, r *runner, s settings, builtin int) (*c
 	}
 	total := s.catalogServers * s.catalogTools
 	res := &catalogResults{Servers: s.catalogServers, ToolsPerServer: s.catalogTools, Seconds: s.catalogDuration.Seconds()}
-	// The first listing waits for every server to start: a long warmup
-	// keeps it out of the measurement.
-	common := []string{"--list", "--duration", seconds(s.catalogDuration), "--warmup", seconds(2 * s.warmup)}
+	// The first listing waits for every server to start, and is kept out
+	// of the measurement.
+	common := []string{"--list", "--list-first", "--timeout", "120s", "--duration", seconds(s.catalogDuration), "--warmup", seconds(2 * s.warmup)}
 	// Directly: one fixture listing as many tools, in pages as large as
 	// plugboard's default page_size (1000).
 	direct := append(append([]string{}, common...), "--", r.path("mcp-fixture"), "--name", "fx",
