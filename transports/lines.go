@@ -28,14 +28,25 @@ type LineReader struct {
 	buf []byte
 }
 
+// lineReadBuffer is how much a LineReader reads at once. Every stdio
+// server and client has one, resident once a long line has passed; 16 KiB
+// still holds a hundred small frames arriving together, and a longer line
+// is read in more pieces into the line's own buffer.
+const lineReadBuffer = 16 << 10
+
 // NewLineReader reads frames of at most max bytes from r.
 func NewLineReader(r io.Reader, max int) *LineReader {
-	return &LineReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
+	return &LineReader{r: bufio.NewReaderSize(r, lineReadBuffer), max: max}
 }
 
 // Next returns the next non-empty line without its line ending. The slice
 // is valid until the next call.
 func (l *LineReader) Next() ([]byte, error) {
+	if cap(l.buf) > lineReadBuffer {
+		// A long line (a list) is rare: its room is not kept for the
+		// small frames that follow, but made again for the next one.
+		l.buf = nil
+	}
 	for {
 		l.buf = l.buf[:0]
 		tooLarge := false

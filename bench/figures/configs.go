@@ -13,15 +13,16 @@ import (
 type fixtureServer struct {
 	name    string
 	args    []string
-	include string // a glob of tool names; "" for all
+	include []string // globs of tool names; none for all
 }
 
-// fixtureServers names count fixtures fx01, fx02, ... with the same
-// flags.
+// fixtureServers names count fixtures fx01, fx02, ... (fx001, ... from
+// 100 on) with the same flags.
 func fixtureServers(count int, args ...string) []fixtureServer {
 	servers := make([]fixtureServer, count)
+	digits := len(fmt.Sprint(count))
 	for i := range servers {
-		servers[i] = fixtureServer{name: fmt.Sprintf("fx%02d", i+1), args: args}
+		servers[i] = fixtureServer{name: fmt.Sprintf("fx%0*d", max(digits, 2), i+1), args: args}
 	}
 	return servers
 }
@@ -42,8 +43,12 @@ func configYAML(fixture string, servers []fixtureServer) string {
 			quoted[i] = fmt.Sprintf("%q", a)
 		}
 		fmt.Fprintf(&b, "  %s:\n    command: %q\n    args: [%s]\n", s.name, fixture, strings.Join(quoted, ", "))
-		if s.include != "" {
-			fmt.Fprintf(&b, "    tools: {include: [%q]}\n", s.include)
+		if len(s.include) > 0 {
+			globs := make([]string, len(s.include))
+			for i, g := range s.include {
+				globs[i] = fmt.Sprintf("%q", g)
+			}
+			fmt.Fprintf(&b, "    tools: {include: [%s]}\n", strings.Join(globs, ", "))
 		}
 	}
 	return b.String()

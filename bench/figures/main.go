@@ -2,7 +2,7 @@
 // same fixture servers and writes the results into BENCHMARKS.md. It is
 // what bench/run calls, in two steps:
 //
-//	figures measure --bin DIR --work DIR --out results.json [--quick]
+//	figures measure --bin DIR --work DIR --out results.json [--quick] [--peers DIR]
 //	figures render --results results.json --gobench gobench.txt --doc BENCHMARKS.md [--seconds N]
 //
 // measure runs mcp-bench, plugboard and mcp-fixture from --bin through
@@ -21,6 +21,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -32,7 +34,7 @@ func main() {
 }
 
 const usage = `usage:
-  figures measure --bin DIR --work DIR --out FILE [--quick]
+  figures measure --bin DIR --work DIR --out FILE [--quick] [--peers DIR] [--only SCENARIO,...]
   figures render --results FILE --gobench FILE --doc FILE [--seconds N] [--stdout]
 `
 
@@ -68,6 +70,9 @@ func runMeasure(ctx context.Context, args []string, stderr io.Writer) error {
 	work := fs.String("work", "", "a directory for the configurations")
 	out := fs.String("out", "", "where to write the results (JSON)")
 	quick := fs.Bool("quick", false, "short runs, to check that everything works")
+	peers := fs.String("peers", "", "a directory of other proxies' binaries to measure alike (see bench/run); none when empty")
+	only := fs.String("only", "", "run only these scenarios, comma-separated ("+strings.Join(scenarioNames, ", ")+
+		"); the others' tables say they were not measured")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -83,7 +88,19 @@ func runMeasure(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	r := &runner{bin: *bin, work: *work}
-	res := measure(ctx, r, newSettings(*quick), *quick)
+	s := newSettings(*quick)
+	s.peersDir = *peers
+	if *only != "" {
+		s.only = map[string]bool{}
+		for _, name := range strings.Split(*only, ",") {
+			name = strings.TrimSpace(name)
+			if !slices.Contains(scenarioNames, name) {
+				return fmt.Errorf("--only: no scenario %q (there are %s)", name, strings.Join(scenarioNames, ", "))
+			}
+			s.only[name] = true
+		}
+	}
+	res := measure(ctx, r, s, *quick)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}

@@ -28,8 +28,26 @@ type benchOut struct {
 		Total    int64             `json:"total"`
 		Examples map[string]string `json:"examples"`
 	} `json:"errors"`
-	Tools int      `json:"tools"`
-	Pages int      `json:"pages"`
+	Tools      int      `json:"tools"`
+	Pages      int      `json:"pages"`
+	RSS        *rssOut  `json:"rss"`
+	Watched    *rssOut  `json:"watched"`
+	CPU        *cpuOut  `json:"cpu"`
+	WatchedCPU *cpuOut  `json:"watched_cpu"`
+	Notes      []string `json:"notes"`
+}
+
+// cpuOut is processor time over the measuring time.
+type cpuOut struct {
+	PerCallUS float64 `json:"per_call_us"`
+}
+
+// relistOut is a --relist-after report.
+type relistOut struct {
+	Tools    int `json:"tools"`
+	RelistMS struct {
+		Median float64 `json:"median"`
+	} `json:"relist_ms"`
 	Notes []string `json:"notes"`
 }
 
@@ -53,6 +71,7 @@ type idleOut struct {
 }
 
 type rssOut struct {
+	PeakBytes     int64 `json:"peak_bytes"`
 	FirstBytes    int64 `json:"first_bytes"`
 	LastBytes     int64 `json:"last_bytes"`
 	TreeLastBytes int64 `json:"tree_last_bytes"`
@@ -61,10 +80,18 @@ type rssOut struct {
 	TreeProcesses int   `json:"tree_processes"`
 }
 
-// sample turns a call report into a latency sample.
+// sample turns a call report into a latency sample; its processor time
+// is the stdio target's, or else the watched server's.
 func (b benchOut) sample() latencySample {
-	return latencySample{P50: b.LatencyUS.P50, P90: b.LatencyUS.P90, P99: b.LatencyUS.P99, P999: b.LatencyUS.P999,
+	s := latencySample{P50: b.LatencyUS.P50, P90: b.LatencyUS.P90, P99: b.LatencyUS.P99, P999: b.LatencyUS.P999,
 		Throughput: b.Throughput, Calls: b.OK}
+	switch {
+	case b.CPU != nil:
+		s.CPUPerCallUS = b.CPU.PerCallUS
+	case b.WatchedCPU != nil:
+		s.CPUPerCallUS = b.WatchedCPU.PerCallUS
+	}
+	return s
 }
 
 // problems describes what went wrong in a call report, if anything.

@@ -36,6 +36,25 @@ type settings struct {
 	catalogServers  int
 	catalogTools    int
 	catalogDuration time.Duration
+
+	echoLevels        []int // echo flat out, both fronts
+	httpLatencyRounds int
+	httpSleepLevels   []int
+
+	inFlightCalls int
+	inFlightSleep time.Duration
+
+	growthDuration       time.Duration
+	growthServers        []int
+	growthSessions       []int
+	growthTools          []int // in all, over growthCatalogServers
+	growthCatalogServers int
+	relistRuns           int
+
+	// peersDir holds other proxies' binaries to measure alike; "" for none.
+	peersDir string
+	// only names the scenarios to run; nil runs them all.
+	only map[string]bool
 }
 
 func newSettings(quick bool) settings {
@@ -53,13 +72,27 @@ func newSettings(quick bool) settings {
 		httpRounds:         3,
 		idleHold:           3 * time.Second,
 		startupRuns:        5,
-		startupSizes:       []int{1, 5, 20, 50},
+		startupSizes:       []int{1, 5, 20, 50, 200},
 		startupDelay:       100 * time.Millisecond,
 		startupSlowDelay:   300 * time.Millisecond,
 		rssServers:         20,
 		catalogServers:     50,
 		catalogTools:       40,
 		catalogDuration:    5 * time.Second,
+
+		echoLevels:        []int{16, 64},
+		httpLatencyRounds: 3,
+		httpSleepLevels:   []int{256},
+
+		inFlightCalls: 512, // a session's and a server's cap
+		inFlightSleep: 2 * time.Second,
+
+		growthDuration:       2 * time.Second,
+		growthServers:        []int{1, 10, 100, 500},
+		growthSessions:       []int{1, 100, 5000},
+		growthTools:          []int{100, 1000, 5000, 20000},
+		growthCatalogServers: 10,
+		relistRuns:           3,
 	}
 	if quick {
 		s.warmup = 300 * time.Millisecond
@@ -68,12 +101,23 @@ func newSettings(quick bool) settings {
 		s.httpDuration, s.httpRounds, s.idleHold = time.Second, 1, time.Second
 		s.startupRuns = 2
 		s.catalogDuration = time.Second
+		s.httpLatencyRounds = 1
+		s.inFlightSleep = time.Second
+		s.growthDuration, s.relistRuns = time.Second, 2
+		s.growthServers = []int{1, 10, 100}
+		s.growthSessions = []int{1, 5000}
+		s.growthTools = []int{100, 20000}
+		s.startupSizes = []int{1, 20, 200}
 	}
 	return s
 }
 
 // seconds writes d as mcp-bench takes it.
 func seconds(d time.Duration) string { return d.String() }
+
+// scenarioNames are the scenarios of measure, in their order, as
+// --only names them.
+var scenarioNames = []string{"latency", "throughput", "http", "startup", "own-rss", "catalog", "echo", "http-front", "in-flight", "growth", "peers"}
 
 // measure runs every scenario in turn. A scenario that fails is noted in
 // the results' problems and the others still run.
@@ -86,13 +130,33 @@ func measure(ctx context.Context, r *runner, s settings, quick bool) *results {
 		r.note("counting the fixture's tools: %v", err)
 	}
 	// A scenario that fails has said why in r.problems; the rest go on.
-	res.Latency, _ = measureLatency(ctx, r, s)
-	res.Throughput, _ = measureThroughput(ctx, r, s)
-	res.HTTP, _ = measureHTTP(ctx, r, s)
-	res.Startup, _ = measureStartup(ctx, r, s, builtin)
-	res.OwnRSS, _ = measureOwnRSS(ctx, r, s, builtin)
-	if builtin > 0 {
-		res.Catalog, _ = measureCatalog(ctx, r, s, builtin)
+	for _, sc := range []struct {
+		name string
+		run  func()
+	}{
+		{"latency", func() { res.Latency, _ = measureLatency(ctx, r, s) }},
+		{"throughput", func() { res.Throughput, _ = measureThroughput(ctx, r, s) }},
+		{"http", func() { res.HTTP, _ = measureHTTP(ctx, r, s) }},
+		{"startup", func() { res.Startup, _ = measureStartup(ctx, r, s, builtin) }},
+		{"own-rss", func() { res.OwnRSS, _ = measureOwnRSS(ctx, r, s, builtin) }},
+		{"catalog", func() {
+			if builtin > 0 {
+				res.Catalog, _ = measureCatalog(ctx, r, s, builtin)
+			}
+		}},
+		{"echo", func() { res.EchoThroughput, _ = measureEchoThroughput(ctx, r, s) }},
+		{"http-front", func() { res.HTTPFront, _ = measureHTTPFront(ctx, r, s) }},
+		{"in-flight", func() { res.InFlight, _ = measureInFlight(ctx, r, s) }},
+		{"growth", func() { res.Growth, _ = measureGrowth(ctx, r, s) }},
+		{"peers", func() {
+			if s.peersDir != "" {
+				res.Peers = measurePeers(ctx, r, s, s.peersDir)
+			}
+		}},
+	} {
+		if s.only == nil || s.only[sc.name] {
+			sc.run()
+		}
 	}
 
 	res.Env.LoadAfter = loadAverage()
@@ -355,7 +419,7 @@ func measureOwnRSS(ctx context.Context, r *runner, s settings, builtin int) (*ow
 func measureCatalog(ctx context.Context, r *runner, s settings, builtin int) (*catalogResults, error) {
 	servers := fixtureServers(s.catalogServers, "--extra-tools", strconv.Itoa(s.catalogTools))
 	for i := range servers {
-		servers[i].include = "tool_*" // only the generated tools: catalogTools each
+		servers[i].include = []string{"tool_*"} // only the generated tools: catalogTools each
 	}
 	cfg, err := r.writeConfig("catalog.yaml", servers)
 	if err != nil {
@@ -364,9 +428,9 @@ func measureCatalog(ctx context.Context, r *runner, s settings, builtin int) (*c
 	}
 	total := s.catalogServers * s.catalogTools
 	res := &catalogResults{Servers: s.catalogServers, ToolsPerServer: s.catalogTools, Seconds: s.catalogDuration.Seconds()}
-	// The first listing waits for every server to start: a long warmup
-	// keeps it out of the measurement.
-	common := []string{"--list", "--duration", seconds(s.catalogDuration), "--warmup", seconds(2 * s.warmup)}
+	// The first listing waits for every server to start, and is kept out
+	// of the measurement.
+	common := []string{"--list", "--list-first", "--timeout", "120s", "--duration", seconds(s.catalogDuration), "--warmup", seconds(2 * s.warmup)}
 	// Directly: one fixture listing as many tools, in pages as large as
 	// plugboard's default page_size (1000).
 	direct := append(append([]string{}, common...), "--", r.path("mcp-fixture"), "--name", "fx",

@@ -7,7 +7,7 @@ import (
 
 func TestConfigYAML(t *testing.T) {
 	servers := fixtureServers(2, "--startup-delay", "100ms")
-	servers[1].include = "tool_*"
+	servers[1].include = []string{"tool_*", "toggle_tools"}
 	got := configYAML("/b/mcp-fixture", servers)
 	want := `startup_timeout: 60s
 servers:
@@ -17,7 +17,7 @@ servers:
   fx02:
     command: "/b/mcp-fixture"
     args: ["--name", "fx02", "--legacy-only", "--startup-delay", "100ms"]
-    tools: {include: ["tool_*"]}
+    tools: {include: ["tool_*", "toggle_tools"]}
 `
 	if got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)

@@ -11,8 +11,12 @@ func renderBlocks(res *results, goBench string) map[string]string {
 	return map[string]string{
 		"environment": renderEnvironment(res),
 		"summary":     renderSummary(headlineFigures(res)),
-		"latency":     renderLatency(res.Latency),
-		"throughput":  renderThroughput(res.Throughput),
+		"latency":     renderLatency(res.Latency, "one stdio session"),
+		"throughput":  renderThroughput(res.Throughput, "one stdio session") + "\n" + renderThroughput(res.EchoThroughput, "one stdio session"),
+		"http-front":  renderHTTPFront(res.HTTPFront),
+		"in-flight":   renderInFlight(res.InFlight),
+		"growth":      renderGrowth(res.Growth, res.HTTPFront),
+		"peers":       renderPeers(res.Peers),
 		"http":        renderHTTP(res.HTTP),
 		"startup":     renderStartup(res.Startup),
 		"own-rss":     renderOwnRSS(res.OwnRSS),
@@ -90,7 +94,7 @@ func orDash(s string) string {
 	return s
 }
 
-func renderLatency(l *latencyResults) string {
+func renderLatency(l *latencyResults, how string) string {
 	if l == nil || len(l.Rounds) == 0 {
 		return notRun("Added latency")
 	}
@@ -102,6 +106,7 @@ func renderLatency(l *latencyResults) string {
 			fmt.Sprintf("+%s / +%s / +%s", formatMicros(r.Plugboard.P50-r.Direct.P50), formatMicros(r.Plugboard.P90-r.Direct.P90),
 				formatMicros(r.Plugboard.P99-r.Direct.P99)),
 			fmt.Sprintf("%.0f / %.0f", r.Direct.Throughput, r.Plugboard.Throughput),
+			cpuPair(r),
 		})
 	}
 	d50, p50v, a50 := roundMedians(l.Rounds, p50)
@@ -113,17 +118,35 @@ func renderLatency(l *latencyResults) string {
 		fmt.Sprintf("%s / %s / %s", formatMicros(p50v), formatMicros(p90v), formatMicros(p99v)),
 		fmt.Sprintf("+%s / +%s / +%s", formatMicros(a50), formatMicros(a90), formatMicros(a99)),
 		fmt.Sprintf("%.0f / %.0f", dt, pt),
+		cpuMedians(l.Rounds),
 	})
-	return fmt.Sprintf("%s of %.0f s each way, concurrency 1, one stdio session; the direct and plugboard runs of a round "+
-		"follow each other, and the added latency is the median of the rounds' differences.\n\n", plural(len(l.Rounds), "round"), l.Seconds) +
-		table([]string{"round", "direct p50 / p90 / p99", "plugboard p50 / p90 / p99", "added", "calls/s direct / plugboard"}, rows)
+	return fmt.Sprintf("%s of %.0f s each way, concurrency 1, %s; the direct and plugboard runs of a round "+
+		"follow each other, and the added latency is the median of the rounds' differences. CPU is the server process's "+
+		"user and system time per call over the measuring time (plugboard's own, without its servers).\n\n",
+		plural(len(l.Rounds), "round"), l.Seconds, how) +
+		table([]string{"round", "direct p50 / p90 / p99", "plugboard p50 / p90 / p99", "added", "calls/s direct / plugboard",
+			"CPU per call direct / plugboard"}, rows)
+}
+
+// cpuPair writes a round's processor time per call, direct / plugboard.
+func cpuPair(r pair) string {
+	if r.Plugboard.CPUPerCallUS == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%s / %s", formatMicros(r.Direct.CPUPerCallUS), formatMicros(r.Plugboard.CPUPerCallUS))
+}
+
+// cpuMedians writes the rounds' median processor time per call.
+func cpuMedians(rounds []pair) string {
+	d, p, _ := roundMedians(rounds, cpuPerCall)
+	return cpuPair(pair{Direct: latencySample{CPUPerCallUS: d}, Plugboard: latencySample{CPUPerCallUS: p}})
 }
 
 func percentiles(s latencySample) string {
 	return fmt.Sprintf("%s / %s / %s", formatMicros(s.P50), formatMicros(s.P90), formatMicros(s.P99))
 }
 
-func renderThroughput(t *throughputResults) string {
+func renderThroughput(t *throughputResults, how string) string {
 	if t == nil || len(t.Levels) == 0 {
 		return notRun("Throughput")
 	}
@@ -139,16 +162,25 @@ func renderThroughput(t *throughputResults) string {
 			formatRate(d), formatRate(p),
 			formatPercent(100 * roundRatio(level.Rounds, throughput)),
 			fmt.Sprintf("%s / %s", formatMicros(dp99), formatMicros(pp99)),
-			formatRate(float64(level.Concurrency) * 1000 / float64(t.SleepMS)),
+			cpuMedians(level.Rounds),
 		})
+		if t.Tool != "echo" {
+			rows[len(rows)-1] = append(rows[len(rows)-1], formatRate(float64(level.Concurrency)*1000/float64(t.SleepMS)))
+		}
 	}
 	rounds := 0
 	if len(t.Levels) > 0 {
 		rounds = len(t.Levels[0].Rounds)
 	}
-	return fmt.Sprintf("Tool `sleep` with `{\"ms\":%d}`, one stdio session, %s of %.0f s each way per concurrency; "+
-		"medians over rounds.\n\n", t.SleepMS, plural(rounds, "round"), t.Seconds) +
-		table([]string{"concurrency", "direct", "plugboard", "plugboard / direct", "p99 direct / plugboard", "ideal (C / sleep)"}, rows)
+	header := []string{"concurrency", "direct", "plugboard", "plugboard / direct", "p99 direct / plugboard", "CPU per call direct / plugboard"}
+	call := fmt.Sprintf("Tool `sleep` with `{\"ms\":%d}`", t.SleepMS)
+	if t.Tool == "echo" {
+		call = "Tool `echo`, each caller calling again as soon as answered"
+	} else {
+		header = append(header, "ideal (C / sleep)")
+	}
+	return fmt.Sprintf("%s, %s, %s of %.0f s each way per concurrency; medians over rounds.\n\n", call, how, plural(rounds, "round"), t.Seconds) +
+		table(header, rows)
 }
 
 func renderHTTP(h *httpResults) string {

@@ -22,6 +22,98 @@ type results struct {
 	Startup    *startupResults    `json:"startup,omitempty"`
 	OwnRSS     *ownRSSResults     `json:"own_rss,omitempty"`
 	Catalog    *catalogResults    `json:"catalog,omitempty"`
+
+	// EchoThroughput is tool echo flat out over stdio at each
+	// concurrency: what plugboard's own work per call allows.
+	EchoThroughput *throughputResults `json:"echo_throughput,omitempty"`
+	// HTTPFront is plugboard serve, with a stdio fixture behind it,
+	// against the same fixture serving Streamable HTTP itself.
+	HTTPFront *httpFrontResults `json:"http_front,omitempty"`
+	InFlight  *inFlightResults  `json:"in_flight,omitempty"`
+	Growth    *growthResults    `json:"growth,omitempty"`
+	// Peers are other proxies measured with the same client and fixture.
+	Peers *peerResults `json:"peers,omitempty"`
+}
+
+// httpFrontResults are one session over Streamable HTTP.
+type httpFrontResults struct {
+	Latency *latencyResults    `json:"latency"`       // echo at concurrency 1
+	Echo    *throughputResults `json:"echo"`          // echo flat out
+	Sleep   *throughputResults `json:"sleep"`         // sleep, at high concurrency
+	Growth  []sessionsRow      `json:"growth"`        // with more sessions open
+	Direct  latencySample      `json:"growth_direct"` // the fixture's own, one session, for Growth
+}
+
+// inFlightResults are plugboard's memory with many calls of sleep in
+// flight at once over one stdio session.
+type inFlightResults struct {
+	Calls   int `json:"calls"`
+	SleepMS int `json:"sleep_ms"`
+	// BeforeBytes is plugboard's VmRSS as the calls began, PeakBytes its
+	// VmHWM at the end.
+	BeforeBytes int64 `json:"before_bytes"`
+	PeakBytes   int64 `json:"peak_bytes"`
+	OK          int64 `json:"ok"`
+}
+
+// growthResults are how plugboard's cost per call grows with the work
+// it holds: servers configured, HTTP sessions open, tools catalogued.
+type growthResults struct {
+	Seconds float64 `json:"seconds"`
+	// Direct is echo at concurrency 1 over stdio straight to one fixture,
+	// what Servers' added latency is counted from.
+	Direct   latencySample `json:"direct"`
+	Servers  []serversRow  `json:"servers"`
+	Catalogs []catalogRow  `json:"catalogs"`
+}
+
+// serversRow is echo at concurrency 1 to the first of Servers fixtures.
+type serversRow struct {
+	Servers  int           `json:"servers"`
+	Sample   latencySample `json:"sample"`
+	RSSBytes int64         `json:"rss_bytes"` // plugboard's own, at the end
+}
+
+// sessionsRow is echo at concurrency 1 on one session of Sessions open.
+type sessionsRow struct {
+	Sessions int           `json:"sessions"`
+	Sample   latencySample `json:"sample"`
+	RSSBytes int64         `json:"rss_bytes"` // plugboard serve's, at the end
+}
+
+// catalogRow is a catalog of Tools tools from Servers fixtures.
+type catalogRow struct {
+	Servers int  `json:"servers"`
+	Tools   int  `json:"tools"`
+	Listing pair `json:"listing"` // whole tools/list; direct is one fixture of as many tools
+	// IdleBytes is plugboard's VmRSS, idle, with the catalog listed once.
+	IdleBytes int64 `json:"idle_bytes"`
+	// RelistMS is the median time from a call that changes one server's
+	// tools to the first whole listing that shows the change, through
+	// plugboard and directly.
+	RelistMS       float64 `json:"relist_ms"`
+	DirectRelistMS float64 `json:"direct_relist_ms"`
+}
+
+// peerResults are other MCP proxies, built from their public sources,
+// each with the fixture behind it over stdio and measured over
+// Streamable HTTP like plugboard serve.
+type peerResults struct {
+	Seconds float64 `json:"seconds"`
+	// Rows are plugboard serve, the fixture's own HTTP and each peer.
+	Rows []peerRow `json:"rows"`
+}
+
+// peerRow is one HTTP server: echo at concurrency 1 and 16, its CPU and
+// idle memory.
+type peerRow struct {
+	Name      string        `json:"name"`
+	Version   string        `json:"version"`
+	Serial    latencySample `json:"c1"`
+	Parallel  latencySample `json:"c16"`
+	IdleBytes int64         `json:"idle_bytes"`
+	// Problem says why the row is empty, when it is.
+	Problem string `json:"problem,omitempty"`
 }
 
 // environment describes where and when the run happened.
@@ -45,6 +137,10 @@ type latencySample struct {
 	P999       float64 `json:"p99_9_us"`
 	Throughput float64 `json:"calls_per_sec"`
 	Calls      int64   `json:"calls"`
+	// CPUPerCallUS is the server process's user and system time over the
+	// measuring time per successful call, in µs: the stdio target's own
+	// (not its children's), or the HTTP server's.
+	CPUPerCallUS float64 `json:"cpu_per_call_us,omitempty"`
 }
 
 // pair is the same workload run directly against the fixture and
@@ -62,6 +158,9 @@ type latencyResults struct {
 
 // throughputResults are rounds of the sleep workload at each concurrency.
 type throughputResults struct {
+	// Tool is "sleep", with SleepMS, or "echo" (shown as sleep when empty,
+	// in results written before there was a choice).
+	Tool    string            `json:"tool,omitempty"`
 	SleepMS int               `json:"sleep_ms"`
 	Seconds float64           `json:"seconds"`
 	Levels  []throughputLevel `json:"levels"`

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	neturl "net/url"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -34,32 +37,51 @@ type httpServer struct {
 }
 
 // startHTTPServer starts argv in a process group of its own and waits
-// until its stderr has said where it listens and, when readyText is not
-// empty, a line containing readyText.
+// until its output (stderr and stdout, read as one) has said where it
+// listens and, when readyText is not empty, a line containing readyText.
 func startHTTPServer(ctx context.Context, name string, argv []string, readyText string) (*httpServer, error) {
+	return startHTTPServerAt(ctx, name, argv, readyText, "")
+}
+
+// startHTTPServerAt is startHTTPServer for a server whose URL is known
+// beforehand, url, which then waits for readyText alone.
+func startHTTPServerAt(ctx context.Context, name string, argv []string, readyText, url string) (*httpServer, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stderr, err := cmd.StderrPipe()
+	// One pipe for both: some servers (punkpeye's mcp-proxy) say they
+	// are ready on stdout, where an HTTP server has nothing else to say.
+	output, writeEnd, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
+	cmd.Stdout, cmd.Stderr = writeEnd, writeEnd
 	// stdin stays open, and empty, for as long as the server runs: the
 	// fixture ends when it closes.
 	if _, err := cmd.StdinPipe(); err != nil {
+		output.Close()
+		writeEnd.Close()
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	writeEnd.Close() // the child has its copy; EOF comes when it exits
+	if err != nil {
+		output.Close()
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
+	stderr := output
 	s := &httpServer{name: name, cmd: cmd, exited: make(chan struct{})}
 	urls := make(chan string, 1)
-	go s.readStderr(stderr, readyText, urls)
+	go s.readStderr(stderr, readyText, url, urls)
 
 	timer := time.NewTimer(serverReadyTimeout)
 	defer timer.Stop()
 	select {
 	case s.url = <-urls:
-		return s, nil
+		// Some say they start before they listen: wait for the port.
+		if err = waitForListener(ctx, s.url, timer.C); err == nil {
+			return s, nil
+		}
+		err = fmt.Errorf("%s said it was ready but %w: %s", name, err, s.stderrTail())
 	case <-s.exited:
 		return nil, fmt.Errorf("%s exited before it was ready: %s", name, s.stderrTail())
 	case <-timer.C:
@@ -71,10 +93,32 @@ func startHTTPServer(ctx context.Context, name string, argv []string, readyText 
 	return nil, err
 }
 
+// waitForListener connects to the host and port of url until one
+// connection succeeds, or until timeout fires or ctx ends.
+func waitForListener(ctx context.Context, rawURL string, timeout <-chan time.Time) error {
+	u, err := neturl.Parse(rawURL)
+	if err != nil {
+		return err
+	}
+	for {
+		conn, err := net.DialTimeout("tcp", u.Host, time.Second)
+		if err == nil {
+			return conn.Close()
+		}
+		select {
+		case <-timeout:
+			return fmt.Errorf("nothing listened on %s within %s", u.Host, serverReadyTimeout)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // readStderr keeps the tail of the server's stderr, sends its URL once it
 // is ready, and reaps the process when stderr ends.
-func (s *httpServer) readStderr(stderr io.Reader, readyText string, urls chan<- string) {
-	url, ready, sent := "", readyText == "", false
+func (s *httpServer) readStderr(stderr io.Reader, readyText, url string, urls chan<- string) {
+	ready, sent := readyText == "", false
 	lines := bufio.NewScanner(stderr)
 	lines.Buffer(make([]byte, 64<<10), 1<<20)
 	for lines.Scan() {
@@ -95,6 +139,9 @@ func (s *httpServer) readStderr(stderr io.Reader, readyText string, urls chan<- 
 			urls <- url
 			sent = true
 		}
+	}
+	if c, ok := stderr.(io.Closer); ok {
+		c.Close()
 	}
 	_ = s.cmd.Wait()
 	close(s.exited)

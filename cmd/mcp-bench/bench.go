@@ -32,11 +32,24 @@ func runBench(ctx context.Context, opts options) (*benchReport, error) {
 		watched.finish()
 		return nil, err
 	}
+	if opts.listFirst {
+		if listing := listAll(ctx, sessions[0].caller(0)); listing.kind != outcomeOK {
+			watched.finish()
+			closeSessions(sessions)
+			return nil, fmt.Errorf("tools/list before the calls: %s", listing.describe())
+		}
+	}
 	var sampler *rssSampler
 	if pids := stdioPIDs(sessions); len(pids) > 0 {
 		sampler = startRSSSampler(pids)
 	}
+	cpu := startCPUMeter(stdioPIDs(sessions), opts.warmup)
+	var watchedCPU *cpuMeter
+	if opts.watchPID > 0 {
+		watchedCPU = startCPUMeter([]int{opts.watchPID}, opts.warmup)
+	}
 	m := runWorkload(ctx, sessions, opts.concurrency, w)
+	cpuUsed, watchedCPUUsed := cpu.finish(m.tally.ok), watchedCPU.finish(m.tally.ok)
 	r := &benchReport{
 		Mode:        opts.mode,
 		Target:      t.info(),
@@ -53,6 +66,8 @@ func runBench(ctx context.Context, opts options) (*benchReport, error) {
 		Tools:       m.tally.tools,
 		Pages:       m.tally.pages,
 		Unsent:      m.unsent,
+		CPU:         cpuUsed,
+		WatchedCPU:  watchedCPUUsed,
 	}
 	if opts.mode == modeCall {
 		r.Tool = opts.tool

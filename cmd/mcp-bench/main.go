@@ -55,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		r, err = runStartup(ctx, opts)
 	case modeIdle:
 		r, err = runIdle(ctx, opts)
+	case modeRelist:
+		r, err = runRelist(ctx, opts)
 	default:
 		r, err = runBench(ctx, opts)
 	}

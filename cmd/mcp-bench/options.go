@@ -22,6 +22,7 @@ const (
 	modeList    mode = "list"    // whole tools/list latency
 	modeStartup mode = "startup" // time to the first complete tools/list
 	modeIdle    mode = "idle"    // memory with sessions open and idle
+	modeRelist  mode = "relist"  // time to list anew after a call changes the tools
 )
 
 // options are the parsed and validated command line.
@@ -50,6 +51,9 @@ type options struct {
 	// watchPID is a process whose memory is sampled, such as a server
 	// that serves the URL; 0 for none.
 	watchPID int
+	// listFirst lists the tools once on the first session before the
+	// warmup, for a target that holds its list until its servers are up.
+	listFirst bool
 	// noKeepAlive sends every HTTP request on a connection of its own,
 	// closed after it: sessions are then held without open connections.
 	noKeepAlive bool
@@ -93,11 +97,14 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	timeout := fs.Duration("timeout", 30*time.Second, "how long a call may take before it counts as a timeout")
 	list := fs.Bool("list", false, "measure whole tools/list listings, following nextCursor, instead of tools/call")
 	startup := fs.Bool("startup", false, "measure the time from exec (stdio) or first connect (HTTP) to the first complete tools/list")
-	runs := fs.Int("runs", 5, "with --startup, how many times to start")
+	runs := fs.Int("runs", 5, "with --startup, how many times to start; with --relist-after, how many changes to time")
+	relistAfter := fs.String("relist-after", "", "measure the time from calling this tool, which changes the tool list, to the first whole tools/list "+
+		"whose count differs, --runs times (--args are its arguments)")
 	idle := fs.Duration("idle", 0, "open the sessions, list the tools once on the first, hold them all open this long without calls, "+
 		"and report the memory of the stdio targets and of --watch-pid")
 	rate := fs.Float64("rate", 0, "pace the calls to this many a second in all, measuring each from when it was due; 0 is as fast as the callers go")
 	watchPID := fs.Int("watch-pid", 0, "also sample the memory of this process (and its descendants), such as the server behind --url")
+	listFirst := fs.Bool("list-first", false, "list the tools once before the warmup, which waits for a proxy's servers to be up before the calls begin")
 	noKeepAlive := fs.Bool("no-keepalive", false, "HTTP: send every request on a new connection and close it after, so that sessions are held without open connections (what --idle then measures is the sessions alone)")
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of a table")
 	targetStderr := fs.Bool("target-stderr", false, "pass the stdio server's stderr through instead of keeping its tail for errors")
@@ -124,6 +131,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 		idle:         *idle,
 		watchPID:     *watchPID,
 		noKeepAlive:  *noKeepAlive,
+		listFirst:    *listFirst,
 		json:         *jsonOut,
 	}
 
@@ -171,20 +179,22 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	}
 
 	modes := 0
-	for _, on := range []bool{*list, *startup, fs.Changed("idle")} {
+	for _, on := range []bool{*list, *startup, fs.Changed("idle"), fs.Changed("relist-after")} {
 		if on {
 			modes++
 		}
 	}
 	switch {
 	case modes > 1:
-		return options{}, errors.New("--list, --startup and --idle are different modes: give one")
+		return options{}, errors.New("--list, --startup, --idle and --relist-after are different modes: give one")
 	case *list:
 		o.mode = modeList
 	case *startup:
 		o.mode = modeStartup
 	case fs.Changed("idle"):
 		o.mode = modeIdle
+	case fs.Changed("relist-after"):
+		o.mode, o.tool = modeRelist, *relistAfter
 	}
 	if fs.Changed("count") {
 		if fs.Changed("duration") {
@@ -212,7 +222,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 		{o.runs < 1, "--runs must be at least 1"},
 		{o.tool == "", "--tool must not be empty"},
 		{o.rate < 0, "--rate must not be negative"},
-		{o.rate > 0 && (o.mode == modeStartup || o.mode == modeIdle), "--rate paces calls: it does not go with --startup or --idle"},
+		{o.rate > 0 && (o.mode == modeStartup || o.mode == modeIdle || o.mode == modeRelist), "--rate paces calls: it does not go with --startup, --idle or --relist-after"},
 		{o.mode == modeIdle && o.idle <= 0, "--idle must be positive"},
 		{o.watchPID < 0, "--watch-pid must be a process id"},
 		{o.noKeepAlive && o.url == "", "--no-keepalive is for HTTP targets (--url)"},

@@ -55,6 +55,17 @@ func TestParseOptions(t *testing.T) {
 				t.Errorf("command = %q", o.command)
 			}
 		}},
+		{"list first", []string{"--list-first", "--tool", "fx__echo", "--", "srv"}, func(t *testing.T, o options) {
+			if !o.listFirst || o.mode != modeCall {
+				t.Errorf("options = %+v", o)
+			}
+		}},
+		{"relist after a tool", []string{"--relist-after", "fx__toggle_tools", "--args", "{}", "--runs", "3", "--", "srv"},
+			func(t *testing.T, o options) {
+				if o.mode != modeRelist || o.tool != "fx__toggle_tools" || o.runs != 3 || string(o.args) != "{}" {
+					t.Errorf("options = %+v", o)
+				}
+			}},
 		{"count replaces duration", []string{"--count", "200", "--concurrency", "8", "--url", "http://127.0.0.1:1/mcp"},
 			func(t *testing.T, o options) {
 				if o.count != 200 || o.duration != 0 || o.concurrency != 8 || o.url != "http://127.0.0.1:1/mcp" {

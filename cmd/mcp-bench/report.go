@@ -37,7 +37,11 @@ type benchReport struct {
 	RSS   *rssReport `json:"rss,omitempty"`
 	// Watched is the memory of the process --watch-pid named.
 	Watched *rssReport `json:"watched,omitempty"`
-	Notes   []string   `json:"notes,omitempty"`
+	// CPU is the processor time of the stdio targets in the measuring
+	// time, WatchedCPU that of the --watch-pid process.
+	CPU        *cpuReport `json:"cpu,omitempty"`
+	WatchedCPU *cpuReport `json:"watched_cpu,omitempty"`
+	Notes      []string   `json:"notes,omitempty"`
 }
 
 // idleReport is the result of --idle.
@@ -135,9 +139,20 @@ func (r *benchReport) writeTable(w io.Writer) {
 			formatBytes(r.RSS.PeakBytes), formatBytes(r.RSS.TreePeakBytes), plural(r.RSS.TreeProcesses, "process"), r.RSS.Samples)
 	}
 	writeWatched(w, r.Watched, r.Sessions)
+	writeCPU(w, "cpu", r.CPU)
+	writeCPU(w, "watched cpu", r.WatchedCPU)
 	for _, n := range r.Notes {
 		line(w, "note", "%s", n)
 	}
+}
+
+// writeCPU describes processor time over the measuring time.
+func writeCPU(w io.Writer, label string, r *cpuReport) {
+	if r == nil {
+		return
+	}
+	line(w, label, "%.2fs user, %.2fs system in %s: %.1f µs per call",
+		r.UserSec, r.SystemSec, plural(r.Processes, "process"), r.PerCallUS)
 }
 
 func (r *idleReport) writeTable(w io.Writer) {

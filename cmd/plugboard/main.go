@@ -50,6 +50,7 @@ const (
 const shutdownGrace = 10 * time.Second
 
 func main() {
+	shrinkActorRegistry()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -125,6 +126,7 @@ func runStdio(fs *pflag.FlagSet, stdin io.Reader, stdout, stderr io.Writer) int 
 	sys := actors.Start(cfg, log, opts)
 	watching, stopWatching := context.WithCancel(context.Background())
 	defer stopWatching()
+	go trimWhenIdle(watching)
 	app.start(watching, sys, startReloading(watching, cfg, fs, sys, log, app))
 	done := sys.ServeStream(stdin, stdout, transports.DefaultMaxFrame)
 

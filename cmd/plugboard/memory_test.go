@@ -1,0 +1,24 @@
+package main
+
+import "testing"
+
+func TestTrimDecision(t *testing.T) {
+	const mib = 1 << 20
+	tests := []struct {
+		name               string
+		now, last, trimmed uint64
+		want               bool
+	}{
+		{"idle after start-up", 30 * mib, 30*mib - 1000, 0, true},
+		{"still allocating", 30 * mib, 20 * mib, 0, false},
+		{"idle, nothing new since the last trim", 30 * mib, 30 * mib, 30*mib - 1000, false},
+		{"idle again after a burst", 80 * mib, 80*mib - 10, 30 * mib, true},
+		{"at the idle threshold", 30 * mib, 30*mib - idleAllocs, 0, true},
+		{"just over it", 30 * mib, 30*mib - idleAllocs - 1, 0, false},
+	}
+	for _, tt := range tests {
+		if got := trimDecision(tt.now, tt.last, tt.trimmed); got != tt.want {
+			t.Errorf("%s: trimDecision(%d, %d, %d) = %v, want %v", tt.name, tt.now, tt.last, tt.trimmed, got, tt.want)
+		}
+	}
+}
