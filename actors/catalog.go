@@ -107,6 +107,8 @@ type catalog struct {
 	// viewItems are the items each workspace's view holds, by name,
 	// dropped on every change.
 	viewItems map[string][numKinds][]catalogItem
+	// stale says lists were stored since the last rebuild (storeLists).
+	stale bool
 }
 
 func newCatalog(pageSize int) *catalog {
@@ -128,6 +130,14 @@ func (c *catalog) configureServer(name, prefix string, filters [numKinds]func(st
 
 // setLists replaces the lists of the kinds marked in which.
 func (c *catalog) setLists(name string, lists messages.ServerLists, which [numKinds]bool) (changed [numKinds]bool, notes []string) {
+	c.storeLists(name, lists, which)
+	return c.rebuild()
+}
+
+// storeLists sets a server's lists without rebuilding the catalog, which
+// is then stale until settle: servers that arrive together cost one
+// rebuild, not one each (a rebuild renames every server's items).
+func (c *catalog) storeLists(name string, lists messages.ServerLists, which [numKinds]bool) {
 	s := c.servers[name]
 	if s == nil {
 		s = &catalogServer{prefix: name}
@@ -137,6 +147,14 @@ func (c *catalog) setLists(name string, lists messages.ServerLists, which [numKi
 		if which[k] {
 			s.setList(messages.Kind(k), lists[k])
 		}
+	}
+	c.stale = true
+}
+
+// settle rebuilds a stale catalog; it changes nothing when none is.
+func (c *catalog) settle() (changed [numKinds]bool, notes []string) {
+	if !c.stale {
+		return changed, nil
 	}
 	return c.rebuild()
 }
@@ -350,6 +368,7 @@ func identify(raw json.RawMessage) (itemFields, error) {
 // rebuild recomputes every client-facing list from the servers' lists and
 // reports which kinds changed, with notes on what it renamed or dropped.
 func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
+	c.stale = false
 	names := make([]string, 0, len(c.servers))
 	for name := range c.servers {
 		names = append(names, name)

@@ -88,6 +88,11 @@ func newRouterProps(pageSize int, log *slog.Logger, headerTools *atomic.Pointer[
 
 // Receive handles the router's messages.
 func (r *routerActor) Receive(ctx actor.Context) {
+	if _, arriving := ctx.Message().(*messages.ServerReady); !arriving && r.catalog.stale {
+		// Servers that became ready since the last message: their lists
+		// go into the catalog before anything reads it.
+		r.settle(ctx)
+	}
 	switch msg := ctx.Message().(type) {
 	case *messages.ExpectServers:
 		r.expect(ctx, msg)
@@ -139,6 +144,8 @@ func (r *routerActor) Receive(ctx actor.Context) {
 		r.releaseIfStarted(ctx) // a reload may have moved the deadline
 	case *flushListChanged:
 		r.flush(ctx)
+	case *settleCatalog:
+		r.releaseIfStarted(ctx) // settled above; the last server to start may release requests held
 	}
 }
 
@@ -253,13 +260,32 @@ func (r *routerActor) ready(ctx actor.Context, msg *messages.ServerReady) {
 	}
 	rs.pid, rs.incarnation, rs.status, rs.reason, rs.triedOnce = msg.PID, msg.Incarnation, statusReady, "", true
 	r.instructions[msg.Server] = msg.Instructions
-	changed, notes := r.catalog.setLists(msg.Server, msg.Lists, [numKinds]bool{true, true, true, true})
-	r.logNotes(notes)
-	r.changed(ctx, changed)
+	// The catalog is rebuilt once for the servers whose ServerReady is
+	// queued together (Receive settles it before any other message):
+	// at start-up, one rebuild per arrival made the cost grow with the
+	// square of the servers.
+	r.catalog.storeLists(msg.Server, msg.Lists, [numKinds]bool{true, true, true, true})
+	ctx.Send(ctx.Self(), &settleCatalog{})
 	if msg.Incarnation > 1 {
+		r.settle(ctx)
 		r.reapply(ctx, msg.Server, msg.PID)
 	}
-	r.releaseIfStarted(ctx)
+	if !r.startingUp() {
+		r.settle(ctx)
+		r.releaseIfStarted(ctx)
+	}
+}
+
+// settleCatalog asks the router to rebuild its catalog, if lists arrived
+// since it last did; Receive does it before any message but ServerReady.
+type settleCatalog struct{}
+
+// settle rebuilds the catalog with the lists stored since the last
+// rebuild, and announces what changed.
+func (r *routerActor) settle(ctx actor.Context) {
+	changed, notes := r.catalog.settle()
+	r.logNotes(notes)
+	r.changed(ctx, changed)
 }
 
 func (r *routerActor) listsChanged(ctx actor.Context, msg *messages.ServerListsChanged) {
