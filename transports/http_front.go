@@ -40,6 +40,26 @@ type HTTPOptions struct {
 	// with sessions that see workspace NAME: it returns their opener, or
 	// false for a workspace that does not exist.
 	Workspace func(name string) (SessionOpener, bool)
+	// Guarded are handlers served beside the fronts, by path pattern
+	// (/metrics), behind the same Host, Origin and bearer token checks.
+	Guarded map[string]http.Handler
+	// Refused, if set, is told of each session or message the fronts
+	// refuse themselves: RefusedOverloaded, RefusedTooLarge, RefusedBadInput.
+	Refused func(reason string)
+}
+
+// Reasons the fronts refuse a session or a message, for HTTPOptions.Refused.
+const (
+	RefusedOverloaded = "overloaded" // too many sessions
+	RefusedTooLarge   = "too_large"  // a message over the frame limit
+	RefusedBadInput   = "bad_input"  // not JSON, or not a JSON-RPC message
+)
+
+// refused tells HTTPOptions.Refused, if set, of a refusal.
+func (h *HTTPFront) refused(reason string) {
+	if h.opts.Refused != nil {
+		h.opts.Refused(reason)
+	}
 }
 
 // HTTPFront serves MCP clients over HTTP: Streamable HTTP at /mcp, the
@@ -88,6 +108,9 @@ func (h *HTTPFront) Handler() http.Handler {
 	mux.Handle("/sse", h.guard(http.HandlerFunc(h.serveSSE)))
 	mux.Handle("/message", h.guard(http.HandlerFunc(h.serveMessage)))
 	mux.Handle("/ws", h.guard(http.HandlerFunc(h.serveWebSocket)))
+	for pattern, handler := range h.opts.Guarded {
+		mux.Handle(pattern, h.guard(handler))
+	}
 	if h.opts.Workspace != nil {
 		mux.Handle("/w/{workspace}/mcp", h.guard(h.inWorkspace(http.HandlerFunc(h.serveStreamable))))
 		mux.Handle("/w/{workspace}/sse", h.guard(h.inWorkspace(http.HandlerFunc(h.serveSSE))))
@@ -335,7 +358,8 @@ func newSessionID() string {
 }
 
 // tooManySessions answers a request that would open a session past the cap.
-func tooManySessions(w http.ResponseWriter) {
+func (h *HTTPFront) tooManySessions(w http.ResponseWriter) {
+	h.refused(RefusedOverloaded)
 	w.Header().Set("Retry-After", "5")
 	httpError(w, http.StatusServiceUnavailable, "too many sessions; retry later")
 }
