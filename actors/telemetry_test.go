@@ -1,0 +1,61 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/plugboard/plugboard/messages"
+	"github.com/plugboard/plugboard/metrics"
+	"github.com/plugboard/plugboard/tracing"
+)
+
+func TestWithTraceContextEditsOnlyMeta(t *testing.T) {
+	tc := tracing.Parent{Traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+	tp := `"traceparent":"` + tc.Traceparent + `"`
+	for _, c := range []struct{ params, want string }{
+		{`{"name":"x","arguments":{"n":1.50}}`, `{"_meta":{` + tp + `},"name":"x","arguments":{"n":1.50}}`},
+		{`{"name":"x","_meta":{"progressToken":7,"vendor/k":[1]}}`, `{"name":"x","_meta":{` + tp + `,"progressToken":7,"vendor/k":[1]}}`},
+		{`{"_meta":{"traceparent":"00-old-old-00","tracestate":"a=1"}}`, `{"_meta":{` + tp + `,"tracestate":"a=1"}}`},
+		{`{"_meta":null}`, `{"_meta":{` + tp + `}}`},
+		{``, `{"_meta":{` + tp + `}}`},
+		{`null`, `{"_meta":{` + tp + `}}`},
+		{`[1,2]`, `[1,2]`},
+	} {
+		if got := string(withTraceContext(json.RawMessage(c.params), tc)); got != c.want {
+			t.Errorf("withTraceContext(%s) = %s, want %s", c.params, got, c.want)
+		}
+	}
+	withState := withTraceContext(json.RawMessage(`{}`), tracing.Parent{Traceparent: "tp", Tracestate: "s=1"})
+	if got := traceParent(withState); got.Traceparent != "tp" || got.Tracestate != "s=1" {
+		t.Errorf("traceParent(%s) = %+v", withState, got)
+	}
+	if got := traceParent(json.RawMessage(`{"_meta":{"traceparent":3}}`)); got != (tracing.Parent{}) {
+		t.Errorf("a traceparent that is not a string was read: %+v", got)
+	}
+}
+
+func TestCallOutcome(t *testing.T) {
+	for _, c := range []struct {
+		method string
+		done   callDone
+		want   metrics.Outcome
+	}{
+		{"tools/call", callDone{result: json.RawMessage(`{"content":[]}`)}, metrics.OK},
+		{"tools/call", callDone{result: json.RawMessage(`{"content":[],"isError":true}`)}, metrics.ToolError},
+		{"tools/call", callDone{result: json.RawMessage(`{"content":[], "isError" : true }`)}, metrics.ToolError},
+		{"tools/call", callDone{result: json.RawMessage(`{"content":[],"isError":false}`)}, metrics.OK},
+		// A text that mentions isError is not the result's member.
+		{"tools/call", callDone{result: json.RawMessage(`{"content":[{"type":"text","text":"\"isError\":true"}]}`)}, metrics.OK},
+		{"tools/call", callDone{rpcErr: &messages.RPCError{Code: -32603, Message: "boom"}}, metrics.Error},
+		{"tools/call", callDone{err: context.DeadlineExceeded}, metrics.Timeout},
+		{"tools/call", callDone{err: errors.New("HTTP 500")}, metrics.Failed},
+		{"completion/complete", callDone{rpcErr: &messages.RPCError{Code: messages.CodeMethodNotFound}}, metrics.OK},
+		{"resources/read", callDone{result: json.RawMessage(`{"contents":[],"isError":true}`)}, metrics.OK},
+	} {
+		if got, _ := callOutcome(c.method, &c.done); got != c.want {
+			t.Errorf("callOutcome(%s, %+v) = %s, want %s", c.method, c.done, got, c.want)
+		}
+	}
+}
