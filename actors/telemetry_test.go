@@ -9,6 +9,8 @@ import (
 	"github.com/plugboard/plugboard/messages"
 	"github.com/plugboard/plugboard/metrics"
 	"github.com/plugboard/plugboard/tracing"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 func TestWithTraceContextEditsOnlyMeta(t *testing.T) {
@@ -58,4 +60,18 @@ func TestCallOutcome(t *testing.T) {
 			t.Errorf("callOutcome(%s, %+v) = %s, want %s", c.method, c.done, got, c.want)
 		}
 	}
+}
+
+// BenchmarkToolsCallRoundTripObserved is BenchmarkToolsCallRoundTrip with
+// metrics on, and with metrics and traces on (spans exported to nowhere):
+// what recording adds to a call, against BenchmarkToolsCallRoundTrip.
+func BenchmarkToolsCallRoundTripObserved(b *testing.B) {
+	b.Run("metrics", func(b *testing.B) {
+		benchToolsCallRoundTrip(b, Options{Metrics: metrics.New(metrics.Options{})})
+	})
+	b.Run("metrics+traces", func(b *testing.B) {
+		tracer := tracing.New(sdktrace.NewBatchSpanProcessor(tracetest.NewNoopExporter()), "bench")
+		defer tracer.Shutdown(context.Background())
+		benchToolsCallRoundTrip(b, Options{Metrics: metrics.New(metrics.Options{}), Tracer: tracer})
+	})
 }
