@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugboard/plugboard/config"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -231,5 +232,15 @@ func TestMetricsLabelToolNamesOnlyWhenAsked(t *testing.T) {
 	// by its catalog, not by what clients send.
 	if got, ok := sample(families, "plugboard_server_tool_calls_total", map[string]string{"server": "alpha", "tool": "echo", "outcome": "ok"}); !ok || got != 3 {
 		t.Errorf("plugboard_server_tool_calls_total{tool=echo} = %v (present %v), want 3", got, ok)
+	}
+}
+
+func TestAReloadSaysMetricsAreReadOnlyAtStart(t *testing.T) {
+	old, changed := &config.Config{}, &config.Config{Metrics: config.Metrics{ToolLabels: true}}
+	if got := restartOnlySettings(old, changed); len(got) != 1 || got[0] != "metrics" {
+		t.Errorf("restartOnlySettings = %v, want [metrics]", got)
+	}
+	if got := restartOnlySettings(old, &config.Config{}); len(got) != 0 {
+		t.Errorf("restartOnlySettings of equal settings = %v", got)
 	}
 }
