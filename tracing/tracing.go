@@ -19,7 +19,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	semconv "go.opentelemetry.io/otel/semconv/v1.39.0"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -97,8 +97,8 @@ type Span struct {
 
 // StartRequest starts the span of a client's request for method, in the
 // trace of parent when the client sent one (it is ignored when invalid).
-func (t *Tracer) StartRequest(method string, parent Parent, attrs ...attribute.KeyValue) *Span {
-	return t.start(method, parent, trace.SpanKindServer, attrs)
+func (t *Tracer) StartRequest(method string, parent Parent) *Span {
+	return t.start(method, parent, trace.SpanKindServer, []attribute.KeyValue{attribute.String("mcp.method.name", method)})
 }
 
 // StartCall starts the span of a request for method sent to server, as a
