@@ -94,6 +94,7 @@ func NewHTTPFront(opener SessionOpener, opts HTTPOptions) *HTTPFront {
 	}
 	h := &HTTPFront{opts: opts, opener: opener, sessions: map[string]*httpSession{}, workspaces: map[string]*workspaceFront{}, closed: make(chan struct{})}
 	h.modern = newModernCalls(opener, opts.MaxSessions, h.closed)
+	h.modern.refused = opts.Refused
 	return h
 }
 
@@ -142,6 +143,7 @@ func (h *HTTPFront) inWorkspace(next http.Handler) http.Handler {
 		wf := h.workspaces[name]
 		if wf == nil || wf.opener != opener {
 			wf = &workspaceFront{opener: opener, modern: newModernCalls(opener, h.opts.MaxSessions, h.closed)}
+			wf.modern.refused = h.opts.Refused
 			h.workspaces[name] = wf
 		}
 		h.mu.Unlock()

@@ -244,3 +244,41 @@ func TestAReloadSaysMetricsAreReadOnlyAtStart(t *testing.T) {
 		t.Errorf("restartOnlySettings of equal settings = %v", got)
 	}
 }
+
+func TestMetricsCountWhatTheFrontsRefuse(t *testing.T) {
+	const token = "sesame"
+	d := startServe(t, writeConfig(t, "servers:\n"+fixtureServer("alpha")), "--auth-token", token, "--max-sessions", "1")
+	first := newHTTPSession(t, d.url)
+	first.header.Set("Authorization", "Bearer "+token)
+	first.initialize(map[string]any{})
+	post := func(body string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, d.url+"/mcp", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"second","version":"1"}}}`
+	if code := post(initialize); code != http.StatusServiceUnavailable {
+		t.Fatalf("a second session past --max-sessions 1: HTTP %d, want 503", code)
+	}
+	huge := `{"jsonrpc":"2.0","id":2,"method":"ping","params":{"pad":"` + strings.Repeat("x", 17<<20) + `"}}`
+	if code := post(huge); code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a 17 MiB message: HTTP %d, want 413", code)
+	}
+	families := scrape(t, d, token)
+	for reason, want := range map[string]float64{"overloaded": 1, "too_large": 1, "bad_input": 0} {
+		if got, _ := sample(families, "plugboard_front_refused_total", map[string]string{"reason": reason}); got != want {
+			t.Errorf("plugboard_front_refused_total{reason=%s} = %v, want %v", reason, got, want)
+		}
+	}
+	if got, _ := sample(families, "plugboard_front_sessions_open", map[string]string{"transport": "streamable"}); got != 1 {
+		t.Errorf("plugboard_front_sessions_open{transport=streamable} = %v, want 1", got)
+	}
+}
