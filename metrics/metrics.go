@@ -98,11 +98,6 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, EnableOpenMetrics: true})
 }
 
-// Register adds a collector to the registry.
-func (m *Metrics) Register(c prometheus.Collector) error {
-	return m.registry.Register(c)
-}
-
 // Outcome is how a client request to a server ended.
 type Outcome uint8
 
