@@ -35,9 +35,11 @@ type Metrics struct {
 	refused   *prometheus.CounterVec
 	refusedBy map[string]prometheus.Counter // the refused counter of each known reason, resolved at New
 
-	mu      sync.Mutex // guards servers and fronts; never taken on the call path
+	mu      sync.Mutex // guards servers; taken when a server actor starts, never per call
 	servers map[string]*Server
-	fronts  map[string]*Front
+	// fronts are the transports' handles: a 2026-07-28 request opens a
+	// session of its own, so this is read per request, without a lock.
+	fronts sync.Map // transport -> *Front
 }
 
 // New returns a registry with plugboard's metrics and the Go runtime's and
@@ -47,7 +49,6 @@ func New(opts Options) *Metrics {
 		registry:   prometheus.NewRegistry(),
 		toolLabels: opts.ToolLabels,
 		servers:    map[string]*Server{},
-		fronts:     map[string]*Front{},
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plugboard_server_calls_total",
 			Help: "Client requests sent to a server (or refused for it), by method and outcome.",
@@ -266,15 +267,12 @@ func (m *Metrics) Front(transport string) *Front {
 	if m == nil {
 		return nil
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	f := m.fronts[transport]
-	if f == nil {
-		f = &Front{sessions: m.sessions.WithLabelValues(transport),
-			in: m.framesIn.WithLabelValues(transport), out: m.framesOut.WithLabelValues(transport)}
-		m.fronts[transport] = f
+	if f, ok := m.fronts.Load(transport); ok {
+		return f.(*Front)
 	}
-	return f
+	f, _ := m.fronts.LoadOrStore(transport, &Front{sessions: m.sessions.WithLabelValues(transport),
+		in: m.framesIn.WithLabelValues(transport), out: m.framesOut.WithLabelValues(transport)})
+	return f.(*Front)
 }
 
 // SessionOpened counts a session open.
