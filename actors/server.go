@@ -555,13 +555,7 @@ func (s *serverActor) cancel(ctx actor.Context, msg *messages.Cancel) {
 	key := keyOf(msg.Session, msg.ClientID)
 	id, ok := s.byClient[key]
 	if !ok {
-		s.calls.withdraw(key.session, func(f *messages.Forward) bool {
-			matches := bytes.Equal(f.ClientID, msg.ClientID)
-			if matches {
-				s.meter.Called(f.Method, "", metrics.Cancelled, 0) // telemetry
-			}
-			return matches
-		})
+		s.calls.withdraw(key.session, func(f *messages.Forward) bool { return bytes.Equal(f.ClientID, msg.ClientID) && s.observeWithdrawn(f) }) // telemetry: observeWithdrawn
 		return
 	}
 	p := s.inflight[id]

@@ -73,6 +73,13 @@ func (s *serverActor) observeEnd(p *pendingCall, outcome metrics.Outcome, failur
 	p.observed.span.End(outcome.String(), failure)
 }
 
+// observeWithdrawn counts a queued request the client cancelled; it is
+// always true, for use in withdraw's match.
+func (s *serverActor) observeWithdrawn(f *messages.Forward) bool {
+	s.meter.Called(f.Method, "", metrics.Cancelled, 0)
+	return true
+}
+
 // callOutcome classifies a call's answer.
 func callOutcome(method string, msg *callDone) (metrics.Outcome, string) {
 	switch {
