@@ -4,8 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/plugboard/plugboard/config"
 	"github.com/plugboard/plugboard/messages"
 	"github.com/plugboard/plugboard/metrics"
 	"github.com/plugboard/plugboard/tracing"
@@ -74,4 +80,93 @@ func BenchmarkToolsCallRoundTripObserved(b *testing.B) {
 		defer tracer.Shutdown(context.Background())
 		benchToolsCallRoundTrip(b, Options{Metrics: metrics.New(metrics.Options{}), Tracer: tracer})
 	})
+}
+
+func TestTelemetryRecordsTimeoutsAndCancellations(t *testing.T) {
+	bin := buildFixture(t)
+	meter := metrics.New(metrics.Options{})
+	recorder := tracetest.NewSpanRecorder()
+	server := fixtureConfig(bin, "fx")
+	server.Timeout = 300 * time.Millisecond
+	cfg := &config.Config{StartupTimeout: 10 * time.Second, PageSize: 100, Servers: []config.Server{server}}
+	sys := Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{Metrics: meter, Tracer: tracing.New(recorder, "test")})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = sys.Shutdown(ctx)
+	})
+	s := openSession(t, sys, `{}`, nil)
+	s.call("tools/list", `{}`)
+
+	if line := s.call("tools/call", `{"name":"fx__hang","arguments":{}}`); !strings.Contains(line, "timed out") {
+		t.Fatalf("fx__hang: %s, want a timeout", line)
+	}
+	s.write(`{"jsonrpc":"2.0","id":"sleepy","method":"tools/call","params":{"name":"fx__sleep","arguments":{"ms":20000}}}`)
+	s.write(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"sleepy","reason":"changed my mind"}}`)
+
+	scraped := func() string {
+		rec := httptest.NewRecorder()
+		meter.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String()
+	}
+	want := []string{
+		`plugboard_server_calls_total{method="tools/call",outcome="timeout",server="fx"} 1`,
+		`plugboard_server_calls_total{method="tools/call",outcome="cancelled",server="fx"} 1`,
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		text, missing := scraped(), ""
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				missing = w
+			}
+		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s in\n%s", missing, text)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if traffic := meter.ServerTraffic()["fx"]; traffic.Calls != 2 || traffic.Errors != 2 || traffic.LatencyCount != 2 {
+		t.Errorf("ServerTraffic = %+v, want 2 calls, both errors, both timed", traffic)
+	}
+
+	// Each call has its span, ended with its outcome, under the span of
+	// the client's request (the cancelled one's ends just after it is
+	// counted).
+	linked := func() (map[string]string, map[string]bool) {
+		outcomes, requests := map[string]string{}, map[string]bool{}
+		for _, span := range recorder.Ended() {
+			switch span.Name() {
+			case "tools/call fx":
+				for _, a := range span.Attributes() {
+					if a.Key == "plugboard.outcome" {
+						outcomes[a.Value.AsString()] = span.Parent().SpanID().String()
+					}
+				}
+			case "tools/call":
+				requests[span.SpanContext().SpanID().String()] = true
+			}
+		}
+		return outcomes, requests
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		outcomes, requests := linked()
+		ok := true
+		for _, o := range []string{"timeout", "cancelled"} {
+			if parent, ended := outcomes[o]; !ended || !requests[parent] {
+				ok = false
+			}
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("call spans by outcome %v (their parents), request spans %v: want a timeout and a cancelled call, each under a request's span", outcomes, requests)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
