@@ -123,9 +123,16 @@ func (s *Span) Context() Parent {
 	if s == nil {
 		return Parent{}
 	}
-	carrier := propagation.MapCarrier{}
-	propagation.TraceContext{}.Inject(trace.ContextWithSpan(context.Background(), s.span), carrier)
-	return Parent{Traceparent: carrier["traceparent"], Tracestate: carrier["tracestate"]}
+	sc := s.span.SpanContext()
+	if !sc.IsValid() {
+		return Parent{}
+	}
+	// W3C trace context, version 00: what propagation.TraceContext
+	// writes, without a carrier map.
+	return Parent{
+		Traceparent: "00-" + sc.TraceID().String() + "-" + sc.SpanID().String() + "-" + sc.TraceFlags().String(),
+		Tracestate:  sc.TraceState().String(),
+	}
 }
 
 // End ends the span; a non-empty failure marks it failed, saying why.

@@ -1,9 +1,11 @@
 package tracing
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -51,6 +53,16 @@ func TestSpansAreLinkedThroughTheirTraceContext(t *testing.T) {
 	}
 	if callSpan.Status().Description != "the server failed" || !strings.Contains(tc.Traceparent, callSpan.SpanContext().SpanID().String()) {
 		t.Errorf("call span status %+v; propagated %s", callSpan.Status(), tc.Traceparent)
+	}
+}
+
+func TestContextIsWhatTheW3CPropagatorWrites(t *testing.T) {
+	tr := New(tracetest.NewSpanRecorder(), "test")
+	span := tr.StartRequest("tools/call", Parent{Traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", Tracestate: "a=1,b=2"})
+	carrier := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(trace.ContextWithSpan(context.Background(), span.span), carrier)
+	if got := span.Context(); got.Traceparent != carrier["traceparent"] || got.Tracestate != carrier["tracestate"] {
+		t.Errorf("Context() = %+v, the propagator writes %v", got, carrier)
 	}
 }
 
