@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/plugboard/plugboard/actors"
@@ -22,6 +23,12 @@ func startTracing(log *slog.Logger) (tracer *tracing.Tracer, stop func()) {
 	}
 	if tracer == nil {
 		return nil, func() {}
+	}
+	for _, v := range []string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
+		if p := os.Getenv(v); p != "" && p != "http/protobuf" {
+			log.Warn("traces go over OTLP/HTTP with protobuf only; "+v+" is ignored", "protocol", p)
+			break
+		}
 	}
 	log.Info("sending traces over OTLP, as OTEL_EXPORTER_OTLP_* say")
 	return tracer, func() {
