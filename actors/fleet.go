@@ -56,6 +56,7 @@ type fleetActor struct {
 	sessions map[string]map[string]*actor.PID
 	activity ActivitySink           // where calls to the plugged.in App's servers are reported
 	stderr   map[string]*stderrRing // each server's standard error, kept across restarts (fleet_logs.go)
+	tel      telemetry              // what its servers record into
 }
 
 type fleetChild struct {
@@ -65,10 +66,10 @@ type fleetChild struct {
 
 // newFleetProps returns the fleet's props. offer is what servers are
 // offered of the client's capabilities; nil waits for the first client.
-func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff, offer json.RawMessage, eras *eraCache, records *transports.ChildRecords, activity ActivitySink) *actor.Props {
+func newFleetProps(router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, b backoff, offer json.RawMessage, eras *eraCache, records *transports.ChildRecords, activity ActivitySink, tel telemetry) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &fleetActor{router: router, procs: procs, log: log, backoff: b, children: map[string]fleetChild{}, offer: offer, eras: eras, records: records,
-			restarts: map[string]*messages.SupervisedServer{}, incarnations: map[string]*atomic.Uint64{}, idleTokens: map[string]uint64{}, sessions: map[string]map[string]*actor.PID{}, activity: activity}
+			restarts: map[string]*messages.SupervisedServer{}, incarnations: map[string]*atomic.Uint64{}, idleTokens: map[string]uint64{}, sessions: map[string]map[string]*actor.PID{}, activity: activity, tel: tel}
 	})
 }
 
@@ -172,7 +173,7 @@ func (f *fleetActor) startNeeded(ctx actor.Context) {
 			count = new(atomic.Uint64)
 			f.incarnations[name] = count
 		}
-		pid := ctx.SpawnPrefix(newServerProps(cfg, nil, count, f.router, f.procs, f.log, f.eras, f.records, f.activity), "server:"+name)
+		pid := ctx.SpawnPrefix(newServerProps(cfg, nil, count, f.router, f.procs, f.log, f.eras, f.records, f.activity, f.tel), "server:"+name)
 		f.children[name] = fleetChild{cfg: cfg, pid: pid}
 		if f.restarts[name] == nil {
 			f.restarts[name] = &messages.SupervisedServer{Name: name, Transport: cfg.Transport, Target: shownTarget(cfg)}

@@ -48,7 +48,8 @@ type frontActor struct {
 	listening bool
 	// transport and clientName describe the session in status.
 	transport, clientName string
-	workspace             string // the one the session chose; "" for the default
+	workspace             string         // the one the session chose; "" for the default
+	tel                   frontTelemetry // telemetry.go
 }
 
 // clientCall is a client request not yet answered.
@@ -63,8 +64,8 @@ type questionRoute struct {
 	token   string
 }
 
-func newFront(router *actor.PID, log *slog.Logger, out *outQueue, credits <-chan struct{}, workspace string) *frontActor {
-	return &frontActor{router: router, log: log, out: out, credits: credits, workspace: workspace,
+func newFront(router *actor.PID, log *slog.Logger, out *outQueue, credits <-chan struct{}, workspace string, tel frontTelemetry) *frontActor {
+	return &frontActor{router: router, log: log, out: out, credits: credits, workspace: workspace, tel: tel,
 		inflight: map[string]clientCall{}, questions: map[string]questionRoute{}, byToken: map[string]string{}, logLevel: -1}
 }
 
@@ -76,6 +77,7 @@ func (f *frontActor) Receive(ctx actor.Context) {
 	case *clientFrame:
 		f.handle(ctx, &msg.frame)
 	case *clientFrameError:
+		f.observeRejected(msg.err) // telemetry
 		f.write(transports.ErrorFrame(msg.err.ID, &messages.RPCError{Code: msg.err.Code, Message: msg.err.Message}), msg.err.ID)
 	case *messages.Reply:
 		f.answer(msg)
@@ -91,6 +93,7 @@ func (f *frontActor) Receive(ctx actor.Context) {
 		f.listening = true
 	case *sessionTransport:
 		f.transport = msg.name
+		f.observeTransport(msg.name) // telemetry
 	case *messages.SessionInfoRequest:
 		ctx.Respond(f.info())
 	case *clientAbandoned:
@@ -98,12 +101,14 @@ func (f *frontActor) Receive(ctx actor.Context) {
 	case *clientEnded:
 		f.end(ctx)
 	case *actor.Stopped:
+		f.tel.frames.SessionClosed() // telemetry
 		f.refuseQuestions(ctx)
 		f.out.close()
 	}
 }
 
 func (f *frontActor) handle(ctx actor.Context, fr *transports.Frame) {
+	f.tel.frames.Received() // telemetry
 	switch {
 	case fr.IsRequest():
 		f.request(ctx, fr)
@@ -120,6 +125,9 @@ func (f *frontActor) request(ctx actor.Context, fr *transports.Frame) {
 		f.write(transports.ErrorFrame(fr.ID, &messages.RPCError{Code: messages.CodeInvalidRequest, Message: "invalid request: id " + key + " is already in use by a request in flight"}), fr.ID)
 		<-f.credits
 		return
+	}
+	if f.tel.tracer != nil {
+		f.traceRequest(fr) // telemetry: the request's span
 	}
 	f.inflight[key] = clientCall{method: fr.Method, params: fr.Params}
 	f.adoptModernMeta(fr.Params)
@@ -214,6 +222,9 @@ func (f *frontActor) answer(r *messages.Reply) {
 		return
 	}
 	delete(f.inflight, key)
+	if f.tel.spans != nil {
+		f.traceAnswered(key, outcomeOf(r), r.Error) // telemetry
+	}
 	if r.Error != nil {
 		f.write(transports.ErrorFrame(r.ClientID, r.Error), r.ClientID)
 	} else {
@@ -226,6 +237,7 @@ func (f *frontActor) answer(r *messages.Reply) {
 // answers are bounded by credits.
 func (f *frontActor) write(frame []byte, responseTo []byte) {
 	f.out.push(transports.Outbound{Frame: frame, ResponseTo: responseTo})
+	f.tel.frames.Sent() // telemetry
 }
 
 // cancelCall cancels a client request in flight: the client's
@@ -238,6 +250,9 @@ func (f *frontActor) cancelCall(ctx actor.Context, id, reason string) {
 		return // answered already, or not cancellable
 	}
 	delete(f.inflight, id)
+	if f.tel.spans != nil {
+		f.traceAnswered(id, "cancelled", nil) // telemetry
+	}
 	<-f.credits
 	ctx.Send(f.router, &messages.CancelRequest{Session: ctx.Self(), ClientID: json.RawMessage(id), Method: call.method, Params: call.params, Reason: reason})
 }
@@ -256,7 +271,9 @@ func (f *frontActor) end(ctx actor.Context) {
 func (f *frontActor) send(frame []byte, what string, relatedTo json.RawMessage) {
 	if !f.out.offer(transports.Outbound{Frame: frame, RelatedTo: relatedTo}) {
 		f.log.Warn("client is not reading; dropped a message", "method", what)
+		return
 	}
+	f.tel.frames.Sent() // telemetry
 }
 
 func (f *frontActor) notify(msg *messages.Notify) {

@@ -50,7 +50,7 @@ func (f *fleetActor) forwardToOwn(ctx actor.Context, msg *sessionForward) {
 			count = new(atomic.Uint64)
 			f.incarnations[msg.server+"\x00"+key] = count
 		}
-		pid = ctx.SpawnPrefix(newServerProps(cfg, msg.session, count, f.router, f.procs, f.log.With("session", msg.session.Id), f.eras, f.records, f.activity), "server:"+msg.server+":session")
+		pid = ctx.SpawnPrefix(newServerProps(cfg, msg.session, count, f.router, f.procs, f.log.With("session", msg.session.Id), f.eras, f.records, f.activity, f.tel), "server:"+msg.server+":session")
 		if f.sessions[msg.server] == nil {
 			f.sessions[msg.server] = map[string]*actor.PID{}
 		}

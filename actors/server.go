@@ -16,6 +16,8 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/plugboard/plugboard/config"
 	"github.com/plugboard/plugboard/messages"
+	"github.com/plugboard/plugboard/metrics"
+	"github.com/plugboard/plugboard/tracing"
 	"github.com/plugboard/plugboard/transports"
 )
 
@@ -70,6 +72,8 @@ type serverActor struct {
 	caller   *actor.PID                    // the session that most recently called this server
 	revision string                        // the protocol revision the incarnation negotiated
 	fleet    *actor.PID                    // its supervisor, which keeps its standard error
+	meter    *metrics.Server               // telemetry.go: nil when metrics are off
+	tracer   *tracing.Tracer               // telemetry.go: nil when traces are off
 }
 
 // serverFeatures are the optional capabilities a server declared.
@@ -107,6 +111,7 @@ type pendingCall struct {
 	activity *pendingActivity
 	conn     transports.Downstream // the connection it went on
 	cancel   context.CancelFunc
+	observed callObservation // telemetry.go: for its metrics and span
 }
 
 // progressRoute is where a downstream progress token's notifications go.
@@ -194,7 +199,7 @@ type (
 //
 // owner is nil for the instance every session shares, and the session of
 // an instance of its own (isolation: session).
-func newServerProps(cfg config.Server, owner *actor.PID, incarnations *atomic.Uint64, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, eras *eraCache, records *transports.ChildRecords, activity ActivitySink) *actor.Props {
+func newServerProps(cfg config.Server, owner *actor.PID, incarnations *atomic.Uint64, router *actor.PID, procs *sync.WaitGroup, log *slog.Logger, eras *eraCache, records *transports.ChildRecords, activity ActivitySink, tel telemetry) *actor.Props {
 	era := newEraMemory(eras, eraKey(cfg))
 	quirks := transports.NewQuirks(log.With("server", cfg.Name))
 	return actor.PropsFromProducer(func() actor.Actor {
@@ -215,6 +220,8 @@ func newServerProps(cfg config.Server, owner *actor.PID, incarnations *atomic.Ui
 			progress:    map[string]*progressRoute{},
 			asked:       map[string]*pendingQuestion{},
 			listens:     map[string]*resourceListen{},
+			meter:       tel.metrics.Server(cfg.Name),
+			tracer:      tel.tracer,
 			calls:       newFairQueue[*messages.Forward](orDefault(cfg.MaxInflight, maxInflightPerServer), orDefault(cfg.MaxQueued, maxQueuedPerServer)),
 		}
 	}, inlineDispatch()) // its Receive never blocks: calls run on goroutines of their own
@@ -377,6 +384,7 @@ func (s *serverActor) accept(ctx actor.Context, msg *messages.Forward) {
 	owner := sessionKey(msg.Session)
 	if s.conn == nil || !s.calls.start(owner) {
 		if refused, ok := s.calls.push(owner, msg); ok && refused.Session != nil {
+			s.meter.Called(refused.Method, "", metrics.Overloaded, 0) // telemetry
 			ctx.Send(refused.Session, messages.ErrorReply(refused.ClientID, messages.CodeServerUnavailable,
 				fmt.Sprintf("server %s is overloaded: %d requests in flight and %d queued, shared among the sessions calling it", s.cfg.Name, s.calls.inflight, s.calls.queued)))
 		}
@@ -433,6 +441,7 @@ func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward, owner s
 			params = s.mapProgress(p, id, params)
 		}
 	}
+	params = s.observeSent(p, params) // telemetry: metrics and the call's span
 	callCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
 	p.cancel = cancel
 	p.conn = s.conn
@@ -486,6 +495,7 @@ func (s *serverActor) finishCall(ctx actor.Context, msg *callDone) {
 		return
 	}
 	s.forget(msg.id, p)
+	s.observeDone(p, msg) // telemetry
 	if p.activity != nil {
 		s.reportActivity(p, msg)
 	}
@@ -545,11 +555,12 @@ func (s *serverActor) cancel(ctx actor.Context, msg *messages.Cancel) {
 	key := keyOf(msg.Session, msg.ClientID)
 	id, ok := s.byClient[key]
 	if !ok {
-		s.calls.withdraw(key.session, func(f *messages.Forward) bool { return bytes.Equal(f.ClientID, msg.ClientID) })
+		s.calls.withdraw(key.session, func(f *messages.Forward) bool { return bytes.Equal(f.ClientID, msg.ClientID) && s.observeWithdrawn(f) }) // telemetry: observeWithdrawn
 		return
 	}
 	p := s.inflight[id]
 	s.forget(id, p)
+	s.observeEnd(p, metrics.Cancelled, "cancelled: "+msg.Reason) // telemetry
 	s.cancelDownstream(p.conn, id, msg.Reason)
 	s.drainQueue(ctx)
 }
@@ -626,6 +637,7 @@ func (s *serverActor) fail(ctx actor.Context, reason string, needsLogin bool) {
 func (s *serverActor) answerPending(ctx actor.Context, text string) {
 	for id, p := range s.inflight {
 		s.forget(id, p)
+		s.observeEnd(p, metrics.ServerDown, text) // telemetry
 		if p.activity != nil {
 			s.reportActivity(p, &callDone{err: errors.New(text)})
 		}
@@ -635,6 +647,7 @@ func (s *serverActor) answerPending(ctx actor.Context, text string) {
 	}
 	for _, f := range s.calls.takeQueued() {
 		if f.Session != nil {
+			s.meter.Called(f.Method, "", metrics.ServerDown, 0) // telemetry
 			ctx.Send(f.Session, messages.ErrorReply(f.ClientID, messages.CodeServerUnavailable, text))
 		}
 	}

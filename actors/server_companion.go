@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/plugboard/plugboard/messages"
+	"github.com/plugboard/plugboard/metrics"
 	"github.com/plugboard/plugboard/transports"
 )
 
@@ -59,6 +60,7 @@ func (s *serverActor) viaCompanion(ctx actor.Context, msg *messages.Forward) boo
 	}
 	if len(s.companion.waiting) >= maxCompanionWaiting {
 		if msg.Session != nil {
+			s.meter.Called(msg.Method, "", metrics.Overloaded, 0) // telemetry
 			ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeServerUnavailable,
 				fmt.Sprintf("server %s is overloaded: %d requests wait for its 2026-07-28 connection", s.cfg.Name, len(s.companion.waiting))))
 		}
@@ -137,12 +139,14 @@ func (s *serverActor) companionGone(ctx actor.Context, reason string) {
 	s.log.Warn("2026-07-28 connection ended", "reason", reason)
 	for _, msg := range c.waiting {
 		if msg.Session != nil {
+			s.meter.Called(msg.Method, "", metrics.ServerDown, 0) // telemetry
 			ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeServerUnavailable, text))
 		}
 	}
 	for id, p := range s.inflight {
 		if c.conn != nil && p.conn == c.conn {
 			s.forget(id, p)
+			s.observeEnd(p, metrics.ServerDown, text) // telemetry
 			if p.session != nil {
 				ctx.Send(p.session, messages.ErrorReply(p.clientID, messages.CodeServerUnavailable, text))
 			}

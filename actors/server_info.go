@@ -10,6 +10,7 @@ func (s *serverActor) info() *messages.ServerInfo {
 			out.InFlight++
 		}
 	}
+	out.Queued = s.calls.queued
 	out.InFlight += s.calls.queued
 	if s.conn == nil {
 		return out

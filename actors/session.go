@@ -75,7 +75,7 @@ func (s *System) openIn(workspace string) transports.ClientSession {
 		closed:  make(chan struct{}),
 	}
 	sess.front = s.actors.Root.Spawn(actor.PropsFromProducer(func() actor.Actor {
-		return newFront(s.router, s.log, sess.out, sess.credits, workspace)
+		return newFront(s.router, s.log, sess.out, sess.credits, workspace, frontTelemetry{metrics: s.tel.metrics, tracer: s.tel.tracer})
 	}, inlineDispatch()))
 	return sess
 }

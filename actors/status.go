@@ -39,6 +39,7 @@ type ServerStatus struct {
 	Revision     string        // the protocol revision negotiated, when ready
 	Uptime       time.Duration // since it was last ready; zero when not ready
 	InFlight     int           // clients' requests sent to it or queued, unanswered
+	Queued       int           // of InFlight, those queued
 	Stderr       []string      // the last lines of its standard error, when it is not ready
 }
 
@@ -84,7 +85,7 @@ func addRuntime(out []ServerStatus, list *messages.ServerList, infos map[string]
 	for i := range out {
 		st := &out[i]
 		if info := infos[st.Name]; info != nil {
-			st.ProcessID, st.Revision, st.InFlight = info.ProcessID, info.Revision, info.InFlight
+			st.ProcessID, st.Revision, st.InFlight, st.Queued = info.ProcessID, info.Revision, info.InFlight, info.Queued
 			if !info.ReadySince.IsZero() {
 				st.Uptime = now.Sub(info.ReadySince)
 			}

@@ -17,6 +17,8 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/plugboard/plugboard/config"
 	"github.com/plugboard/plugboard/messages"
+	"github.com/plugboard/plugboard/metrics"
+	"github.com/plugboard/plugboard/tracing"
 	"github.com/plugboard/plugboard/transports"
 )
 
@@ -35,6 +37,7 @@ type System struct {
 	// workspaces are the names of the configuration's workspaces, which
 	// control replaces on every (re)configuration, for sessions opening.
 	workspaces atomic.Pointer[map[string]bool]
+	tel        telemetry
 }
 
 // Options tune a System.
@@ -59,6 +62,11 @@ type Options struct {
 	CatalogChanged chan<- struct{}
 	// OwnTools are tools plugboard answers itself, listed unprefixed.
 	OwnTools []OwnTool
+	// Metrics, if set, records the calls, sessions and frames.
+	Metrics *metrics.Metrics
+	// Tracer, if set, gives each client request and each request sent to
+	// a server a span.
+	Tracer *tracing.Tracer
 }
 
 // Start starts the actors for cfg; the servers start in parallel behind it.
@@ -67,10 +75,10 @@ type Options struct {
 func Start(cfg *config.Config, log *slog.Logger, opts Options) *System {
 	quiet := slog.New(&minLevelHandler{min: slog.LevelWarn, next: log.Handler()}).With("lib", "protoactor")
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
-	s := &System{actors: system, log: log}
+	s := &System{actors: system, log: log, tel: telemetry{metrics: opts.Metrics, tracer: opts.Tracer}}
 	root := system.Root
 	s.router = root.Spawn(newRouterProps(cfg.PageSize, log, &s.headerTools, opts.CatalogChanged))
-	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff(), opts.Offer, loadEraCache(opts.EraCache, log), opts.Children, opts.Activity))
+	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff(), opts.Offer, loadEraCache(opts.EraCache, log), opts.Children, opts.Activity, s.tel))
 	if len(opts.OwnTools) > 0 {
 		root.Send(s.router, ownToolsOf(root, opts.OwnTools))
 	}

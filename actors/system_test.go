@@ -231,12 +231,17 @@ func TestLaterSessionsGetTheServersInstructions(t *testing.T) {
 // path, in process: a session on pipes, front, router, server actor, the
 // fixture process over stdio, and back. Run with -benchtime to taste.
 func BenchmarkToolsCallRoundTrip(b *testing.B) {
+	benchToolsCallRoundTrip(b, Options{})
+}
+
+// benchToolsCallRoundTrip is BenchmarkToolsCallRoundTrip with opts.
+func benchToolsCallRoundTrip(b *testing.B, opts Options) {
 	bin := filepath.Join(b.TempDir(), "mcp-fixture")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/mcp-fixture").CombinedOutput(); err != nil {
 		b.Fatalf("building the fixture: %v\n%s", err, out)
 	}
 	cfg := &config.Config{StartupTimeout: 10 * time.Second, PageSize: 100, Servers: []config.Server{fixtureConfig(bin, "fx")}}
-	sys := Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})
+	sys := Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -38,6 +38,7 @@ type Config struct {
 	LogLevel       string        // key log_level: debug|info|warn|error, default "info"
 	PageSize       int           // key page_size: items per page of list results plugboard returns, default 1000, >= 1
 	HTTP           HTTP          // key http: the fronts of `plugboard serve`
+	Metrics        Metrics       // key metrics: what `plugboard serve` serves at /metrics
 	InheritEnv     bool          // key inherit_env: the default of servers' inherit_env, default false
 	Servers        []Server      // sorted by Name
 	// Workspaces (key workspaces) are named sets of servers, each the

@@ -105,6 +105,9 @@ func (d *decoder) decodeConfig(raw map[string]any) (*Config, error) {
 		return nil, err
 	}
 	cfg.HTTP = httpCfg
+	if cfg.Metrics, err = d.decodeMetrics(raw); err != nil {
+		return nil, err
+	}
 
 	servers, err := d.decodeServers(raw)
 	if err != nil {
@@ -168,7 +171,7 @@ func (d *decoder) decodeServers(raw map[string]any) ([]Server, error) {
 
 // topLevelKeys returns the keys Load accepts at the top of a file.
 func topLevelKeys() []string {
-	return []string{keyServers, keyStartupTimeout, keyLogLevel, keyPageSize, keyInheritEnv, keyMCPServers, keyHTTP, keyWorkspaces, keyWorkspace, keyIdleGrace}
+	return []string{keyServers, keyStartupTimeout, keyLogLevel, keyPageSize, keyInheritEnv, keyMCPServers, keyHTTP, keyWorkspaces, keyWorkspace, keyIdleGrace, keyMetrics}
 }
 
 // join appends child to a dotted key path.

@@ -35,6 +35,7 @@ type ServerInfo struct {
 	Revision   string    // the protocol revision negotiated; "" until ready
 	ReadySince time.Time // zero when not ready
 	InFlight   int       // clients' requests sent to it and not answered, and those queued
+	Queued     int       // of InFlight, those queued: waiting for a slot or for the server to be ready
 }
 
 // SessionsRequest asks the router for the client sessions it knows,

@@ -44,6 +44,26 @@ type HTTPOptions struct {
 	// Host and Origin checks but not the bearer token: it authenticates
 	// browsers itself (a login page, then a cookie).
 	Dashboard http.Handler
+	// Guarded are handlers served beside the fronts, by path pattern
+	// (/metrics), behind the same Host, Origin and bearer token checks.
+	Guarded map[string]http.Handler
+	// Refused, if set, is told of each session or message the fronts
+	// refuse themselves: RefusedOverloaded, RefusedTooLarge, RefusedBadInput.
+	Refused func(reason string)
+}
+
+// Reasons the fronts refuse a session or a message, for HTTPOptions.Refused.
+const (
+	RefusedOverloaded = "overloaded" // too many sessions
+	RefusedTooLarge   = "too_large"  // a message over the frame limit
+	RefusedBadInput   = "bad_input"  // not JSON, or not a JSON-RPC message
+)
+
+// refused tells HTTPOptions.Refused, if set, of a refusal.
+func (h *HTTPFront) refused(reason string) {
+	if h.opts.Refused != nil {
+		h.opts.Refused(reason)
+	}
 }
 
 // HTTPFront serves MCP clients over HTTP: Streamable HTTP at /mcp, the
@@ -78,6 +98,7 @@ func NewHTTPFront(opener SessionOpener, opts HTTPOptions) *HTTPFront {
 	}
 	h := &HTTPFront{opts: opts, opener: opener, sessions: map[string]*httpSession{}, workspaces: map[string]*workspaceFront{}, closed: make(chan struct{})}
 	h.modern = newModernCalls(opener, opts.MaxSessions, h.closed)
+	h.modern.refused = opts.Refused
 	return h
 }
 
@@ -92,6 +113,9 @@ func (h *HTTPFront) Handler() http.Handler {
 	mux.Handle("/sse", h.guard(http.HandlerFunc(h.serveSSE)))
 	mux.Handle("/message", h.guard(http.HandlerFunc(h.serveMessage)))
 	mux.Handle("/ws", h.guard(http.HandlerFunc(h.serveWebSocket)))
+	for pattern, handler := range h.opts.Guarded {
+		mux.Handle(pattern, h.guard(handler))
+	}
 	if h.opts.Workspace != nil {
 		mux.Handle("/w/{workspace}/mcp", h.guard(h.inWorkspace(http.HandlerFunc(h.serveStreamable))))
 		mux.Handle("/w/{workspace}/sse", h.guard(h.inWorkspace(http.HandlerFunc(h.serveSSE))))
@@ -127,6 +151,7 @@ func (h *HTTPFront) inWorkspace(next http.Handler) http.Handler {
 		wf := h.workspaces[name]
 		if wf == nil || wf.opener != opener {
 			wf = &workspaceFront{opener: opener, modern: newModernCalls(opener, h.opts.MaxSessions, h.closed)}
+			wf.modern.refused = h.opts.Refused
 			h.workspaces[name] = wf
 		}
 		h.mu.Unlock()
@@ -351,7 +376,8 @@ func newSessionID() string {
 }
 
 // tooManySessions answers a request that would open a session past the cap.
-func tooManySessions(w http.ResponseWriter) {
+func (h *HTTPFront) tooManySessions(w http.ResponseWriter) {
+	h.refused(RefusedOverloaded)
 	w.Header().Set("Retry-After", "5")
 	httpError(w, http.StatusServiceUnavailable, "too many sessions; retry later")
 }

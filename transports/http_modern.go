@@ -40,6 +40,8 @@ type modernCalls struct {
 	maxSessions int
 	closed      <-chan struct{} // closed when plugboard stops
 
+	refused func(reason string) // told of a request refused past maxSessions; nil for none
+
 	mu     sync.Mutex
 	parked map[string]*parkedCall // by token
 	open   int                    // sessions open for modern requests, parked ones included
@@ -160,6 +162,9 @@ func (m *modernCalls) openModern() (ClientSession, bool) {
 	m.mu.Lock()
 	if m.open >= m.maxSessions {
 		m.mu.Unlock()
+		if m.refused != nil {
+			m.refused(RefusedOverloaded) // telemetry
+		}
 		return nil, false
 	}
 	m.open++

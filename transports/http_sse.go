@@ -15,7 +15,7 @@ func (h *HTTPFront) serveSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	s, ok := h.openSession(r, kindLegacySSE)
 	if !ok {
-		tooManySessions(w)
+		h.tooManySessions(w)
 		return
 	}
 	defer h.endSession(s)

@@ -49,6 +49,7 @@ func (h *HTTPFront) readFrame(w http.ResponseWriter, r *http.Request) (Frame, bo
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
+			h.refused(RefusedTooLarge) // telemetry
 			httpError(w, http.StatusRequestEntityTooLarge, "message over "+strconv.Itoa(h.opts.MaxFrame)+" bytes")
 		} else {
 			httpError(w, http.StatusBadRequest, "reading the request: "+err.Error())
@@ -59,6 +60,7 @@ func (h *HTTPFront) readFrame(w http.ResponseWriter, r *http.Request) (Frame, bo
 	if err != nil {
 		var fe *FrameError
 		if errors.As(err, &fe) {
+			h.refused(RefusedBadInput) // telemetry
 			httpRPCError(w, http.StatusBadRequest, fe.ID, &messages.RPCError{Code: fe.Code, Message: fe.Message})
 		}
 		return Frame{}, false
@@ -93,7 +95,7 @@ func (h *HTTPFront) streamablePost(w http.ResponseWriter, r *http.Request) {
 	var s *httpSession
 	if frame.Method == "initialize" && frame.IsRequest() {
 		if s, ok = h.openSession(r, kindStreamable); !ok {
-			tooManySessions(w)
+			h.tooManySessions(w)
 			return
 		}
 		w.Header().Set(headerSessionID, s.id)

@@ -16,7 +16,7 @@ const wsWriteTimeout = 30 * time.Second
 func (h *HTTPFront) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	s, ok := h.openSession(r, kindWebSocket)
 	if !ok {
-		tooManySessions(w)
+		h.tooManySessions(w)
 		return
 	}
 	defer h.endSession(s)

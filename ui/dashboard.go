@@ -33,9 +33,10 @@ type Traffic interface {
 
 // TrafficCounts are one server's calls so far.
 type TrafficCounts struct {
-	Calls      uint64
-	Errors     uint64
-	LatencySum time.Duration // over all Calls
+	Calls        uint64
+	Errors       uint64
+	LatencySum   time.Duration // over the timed calls
+	LatencyCount uint64        // the calls timed (sent and answered); 0 counts every call
 }
 
 // Options configure the dashboard.

@@ -165,7 +165,11 @@ func (h *history) updateRates(now time.Time, counts map[string]TrafficCounts) {
 				p = TrafficCounts{}
 			}
 			r := trafficRateJSON{Calls: c.Calls, CallsPerSecond: float64(c.Calls-p.Calls) / elapsed, ErrorsPerSecond: float64(c.Errors-min(p.Errors, c.Errors)) / elapsed}
-			if n := c.Calls - p.Calls; n > 0 {
+			n := c.Calls - p.Calls
+			if c.LatencyCount != 0 {
+				n = c.LatencyCount - min(p.LatencyCount, c.LatencyCount)
+			}
+			if n > 0 {
 				r.MeanLatencyMS = float64(c.LatencySum-p.LatencySum) / float64(n) / float64(time.Millisecond)
 			}
 			rates[name] = r

@@ -23,6 +23,7 @@ type toolCall struct {
 	arguments     json.RawMessage
 	progressToken json.RawMessage // absent when the caller wants no progress
 	retry         retryParams     // a 2026-07-28 client's answers to an InputRequiredResult
+	meta          json.RawMessage // the request's params._meta as sent; nil when absent
 }
 
 // decode unmarshals the call's arguments into v; absent arguments leave v
@@ -56,16 +57,17 @@ func newTool(name, description, inputSchema string, run toolHandler) tool {
 }
 
 const (
-	noArgsSchema = `{"type":"object","properties":{}}`
-	echoSchema   = `{"type":"object","properties":{"text":{"type":"string","description":"Text to echo back"}},"required":["text"]}`
-	echoOutput   = `{"type":"object","properties":{"server":{"type":"string"},"text":{"type":"string"}},"required":["server","text"]}`
-	addSchema    = `{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}},"required":["a","b"]}`
-	sleepSchema  = `{"type":"object","properties":{"ms":{"type":"integer","minimum":0,"description":"Milliseconds to sleep"}},"required":["ms"]}`
-	crashSchema  = `{"type":"object","properties":{"code":{"type":"integer","description":"Exit code, default 1"}}}`
-	largeSchema  = `{"type":"object","properties":{"bytes":{"type":"integer","minimum":0,"description":"Length of the text"}},"required":["bytes"]}`
-	progSchema   = `{"type":"object","properties":{"steps":{"type":"integer","minimum":0,"description":"Progress notifications to send, default 3"},"delay_ms":{"type":"integer","minimum":0,"description":"Pause between steps"}}}`
-	logSchema    = `{"type":"object","properties":{"level":{"type":"string","enum":["debug","info","notice","warning","error","critical","alert","emergency"]},"message":{"type":"string"}},"required":["level","message"]}`
-	touchSchema  = `{"type":"object","properties":{"uri":{"type":"string","description":"Resource URI to report as updated"}},"required":["uri"]}`
+	noArgsSchema   = `{"type":"object","properties":{}}`
+	echoSchema     = `{"type":"object","properties":{"text":{"type":"string","description":"Text to echo back"}},"required":["text"]}`
+	echoOutput     = `{"type":"object","properties":{"server":{"type":"string"},"text":{"type":"string"}},"required":["server","text"]}`
+	addSchema      = `{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}},"required":["a","b"]}`
+	sleepSchema    = `{"type":"object","properties":{"ms":{"type":"integer","minimum":0,"description":"Milliseconds to sleep"}},"required":["ms"]}`
+	crashSchema    = `{"type":"object","properties":{"code":{"type":"integer","description":"Exit code, default 1"}}}`
+	largeSchema    = `{"type":"object","properties":{"bytes":{"type":"integer","minimum":0,"description":"Length of the text"}},"required":["bytes"]}`
+	progSchema     = `{"type":"object","properties":{"steps":{"type":"integer","minimum":0,"description":"Progress notifications to send, default 3"},"delay_ms":{"type":"integer","minimum":0,"description":"Pause between steps"}}}`
+	logSchema      = `{"type":"object","properties":{"level":{"type":"string","enum":["debug","info","notice","warning","error","critical","alert","emergency"]},"message":{"type":"string"}},"required":["level","message"]}`
+	metaEchoSchema = `{"type":"object","properties":{"fail":{"type":"boolean","description":"Answer with a JSON-RPC error"}}}`
+	touchSchema    = `{"type":"object","properties":{"uri":{"type":"string","description":"Resource URI to report as updated"}},"required":["uri"]}`
 )
 
 // weirdToolDefinition and weirdToolResult are emitted byte for byte; tests
@@ -106,6 +108,8 @@ func (s *session) builtinTools() []tool {
 		newTool("roots", "Asks the client for its roots and returns them as JSON text.", noArgsSchema, s.toolRounds(s.roots)),
 		newTool("header_echo", "Echoes region and text; region is marked x-mcp-header, so 2026-07-28 HTTP clients mirror it in Mcp-Param-Region.",
 			headerEchoSchema, s.headerEcho),
+		newTool("meta_echo", "Returns the request's params._meta as JSON text ({} when absent); with fail: true it answers with a JSON-RPC error instead.",
+			metaEchoSchema, s.metaEcho),
 	}
 	tools = append(tools, s.conformanceTools()...)
 	tools = append(tools, s.inputRequiredTools()...)
@@ -155,20 +159,26 @@ func (s *session) callTool(ctx context.Context, params json.RawMessage) (any, er
 	var p struct {
 		Name      string          `json:"name"`
 		Arguments json.RawMessage `json:"arguments"`
-		Meta      struct {
-			ProgressToken json.RawMessage `json:"progressToken"`
-		} `json:"_meta"`
+		Meta      json.RawMessage `json:"_meta"`
 		retryParams
 	}
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
+	}
+	var meta struct {
+		ProgressToken json.RawMessage `json:"progressToken"`
+	}
+	if !isAbsent(p.Meta) {
+		if err := json.Unmarshal(p.Meta, &meta); err != nil {
+			return nil, invalidParams("invalid params: _meta: %v", err)
+		}
 	}
 	tools := s.listedTools()
 	i := slices.IndexFunc(tools, func(t tool) bool { return t.name == p.Name })
 	if i < 0 {
 		return nil, invalidParams("Unknown tool: %s", p.Name)
 	}
-	call := toolCall{name: p.Name, arguments: p.Arguments, progressToken: p.Meta.ProgressToken, retry: p.retryParams}
+	call := toolCall{name: p.Name, arguments: p.Arguments, progressToken: meta.ProgressToken, retry: p.retryParams, meta: p.Meta}
 	return tools[i].run(ctx, call)
 }
 
@@ -184,6 +194,24 @@ func (s *session) echo(_ context.Context, call toolCall) (any, error) {
 		Text   string `json:"text"`
 	}{Server: s.cfg.name, Text: args.Text}
 	return toolResult{Content: []any{text(args.Text)}, StructuredContent: structured}, nil
+}
+
+// metaEcho shows what reached the server in _meta (a proxy's trace
+// context, progress token), or fails the request as a whole.
+func (s *session) metaEcho(_ context.Context, call toolCall) (any, error) {
+	var args struct {
+		Fail bool `json:"fail"`
+	}
+	if err := call.decode(&args); err != nil {
+		return errorResult(err.Error()), nil
+	}
+	if args.Fail {
+		return nil, &rpcError{Code: codeInternalError, Message: "meta_echo failed as asked"}
+	}
+	if isAbsent(call.meta) {
+		return textResult("{}"), nil
+	}
+	return textResult(string(call.meta)), nil
 }
 
 func (s *session) add(_ context.Context, call toolCall) (any, error) {

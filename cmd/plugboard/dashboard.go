@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plugboard/plugboard/metrics"
 	"github.com/plugboard/plugboard/transports"
 	"github.com/plugboard/plugboard/ui"
 )
@@ -115,8 +116,23 @@ func runUI(socket string, stdout, stderr io.Writer) int {
 
 // newDashboard returns the dashboard of a plugboard serve, asking for
 // token ("" with --no-auth: no login, but changes still need the page's
-// CSRF token). Calls per second and latency show as unknown until
-// something gives ui.Options.Traffic.
-func newDashboard(parts daemonParts, token string) *ui.Dashboard {
-	return ui.New(ui.Options{Daemon: dashboardDaemon{parts: parts}, Token: token, Log: parts.log})
+// CSRF token). Its calls per second and latency are the metrics' counts.
+func newDashboard(parts daemonParts, token string, meter *metrics.Metrics) *ui.Dashboard {
+	opts := ui.Options{Daemon: dashboardDaemon{parts: parts}, Token: token, Log: parts.log}
+	if meter != nil {
+		opts.Traffic = meteredTraffic{meter}
+	}
+	return ui.New(opts)
+}
+
+// meteredTraffic gives the dashboard the metrics' per-server counts.
+type meteredTraffic struct{ m *metrics.Metrics }
+
+func (t meteredTraffic) ServerTraffic() map[string]ui.TrafficCounts {
+	counts := t.m.ServerTraffic()
+	out := make(map[string]ui.TrafficCounts, len(counts))
+	for name, c := range counts {
+		out[name] = ui.TrafficCounts{Calls: c.Calls, Errors: c.Errors, LatencySum: c.LatencySum, LatencyCount: c.LatencyCount}
+	}
+	return out
 }

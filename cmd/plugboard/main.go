@@ -121,7 +121,9 @@ func runStdio(fs *pflag.FlagSet, stdin io.Reader, stdout, stderr io.Writer) int 
 	}
 	log.Info("plugboard starting", "version", actors.Version, "config", cfg.Source, "servers", len(cfg.Servers))
 	children := childRecords(cfg, log)
-	opts := actors.Options{EraCache: eraCachePath(), Children: children}
+	tracer, stopTracing := startTracing(log)
+	defer stopTracing()
+	opts := actors.Options{EraCache: eraCachePath(), Children: children, Tracer: tracer}
 	app.options(&opts)
 	sys := actors.Start(cfg, log, opts)
 	watching, stopWatching := context.WithCancel(context.Background())

@@ -221,6 +221,9 @@ func restartOnlySettings(old, new *config.Config) []string {
 	if !reflect.DeepEqual(old.HTTP, new.HTTP) {
 		out = append(out, "http")
 	}
+	if old.Metrics != new.Metrics {
+		out = append(out, "metrics")
+	}
 	return out
 }
 

@@ -32,7 +32,7 @@ func defaultSocket() string {
 }
 
 func serveFlags(fs *pflag.FlagSet) *string {
-	fs.String("listen", "127.0.0.1:8931", "address of the HTTP fronts (/mcp, /sse, /ws, /healthz) (env PLUGBOARD_LISTEN)")
+	fs.String("listen", "127.0.0.1:8931", "address of the HTTP fronts (/mcp, /sse, /ws, /healthz, /metrics) (env PLUGBOARD_LISTEN)")
 	fs.String("auth-token", "", "bearer token clients must send; required off loopback (env PLUGBOARD_AUTH_TOKEN)")
 	fs.StringSlice("allowed-origins", nil, "browser origins allowed besides loopback ones, or * (env PLUGBOARD_ALLOWED_ORIGINS)")
 	fs.StringSlice("allowed-hosts", nil, "Host header names allowed besides loopback ones, or * (env PLUGBOARD_ALLOWED_HOSTS)")
@@ -98,7 +98,10 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 		return exitFailure
 	}
 	children := childRecords(cfg, log)
-	opts := actors.Options{Offer: json.RawMessage(serveOffer), EraCache: eraCachePath(), Children: children}
+	tracer, stopTracing := startTracing(log)
+	defer stopTracing()
+	meter := newMetrics(cfg)
+	opts := actors.Options{Offer: json.RawMessage(serveOffer), EraCache: eraCachePath(), Children: children, Metrics: meter, Tracer: tracer}
 	app.options(&opts)
 	sys := actors.Start(cfg, log, opts)
 	watching, stopWatching := context.WithCancel(context.Background())
@@ -107,13 +110,16 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 	reloads := startReloading(watching, cfg, fs, sys, log, app)
 	app.start(watching, sys, reloads)
 	parts := daemonParts{sys: sys, reloads: reloads, log: log, app: app, dashboardURL: dashboardURL(ln.Addr())}
-	parts.dashboard = newDashboard(parts, token)
+	parts.dashboard = newDashboard(parts, token, meter)
 	defer parts.dashboard.Close()
+	observeServers(meter, sys, log)
 	front := transports.NewHTTPFront(sys, transports.HTTPOptions{
 		AuthToken: token, AllowedHosts: cfg.HTTP.AllowedHosts, AllowedOrigins: cfg.HTTP.AllowedOrigins,
 		SessionIdle: cfg.HTTP.SessionIdle, MaxSessions: cfg.HTTP.MaxSessions, Log: log,
 		Workspace: func(name string) (transports.SessionOpener, bool) { return sys.InWorkspace(name) },
 		Dashboard: parts.dashboard.Handler(),
+		Guarded:   map[string]http.Handler{"/metrics": meter.Handler()},
+		Refused:   meter.Refused,
 	})
 	srv := &http.Server{Handler: front.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go front.Run()
