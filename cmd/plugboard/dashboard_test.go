@@ -230,8 +230,21 @@ func TestDashboardShowsAndControlsTheDaemon(t *testing.T) {
 	b.do("opening the sessions", chromedp.Click(chromedp.CSS(`nav a[data-view="sessions"]`)))
 	b.waitFor("the session of ws-test over the socket", `[...document.querySelectorAll('#session-rows tr')].some(r => r.innerText.includes("ws-test") && r.innerText.includes("socket"))`, 10*time.Second)
 
-	// A crash, then the restart, show on the page as they happen.
+	// Calls show as calls per second and latency (the metrics' counts).
 	b.do("opening the servers", chromedp.Click(chromedp.CSS(`nav a[data-view="servers"]`)))
+	rateShown := `(() => { const r = document.querySelector('tr[data-server="beta"]'); return r && parseFloat(r.children[7].textContent) > 0 && r.children[8].textContent.endsWith(" ms") })()`
+	for deadline := time.Now().Add(10 * time.Second); !evalIn[bool](b, rateShown); {
+		if time.Now().After(deadline) {
+			t.Fatalf("beta's calls per second and latency never showed; its row: %s",
+				evalIn[string](b, `document.querySelector('tr[data-server="beta"]').innerText`))
+		}
+		for range 5 {
+			c.mustCall("tools/call", map[string]any{"name": "beta__echo", "arguments": map[string]any{"text": "rate"}})
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	// A crash, then the restart, show on the page as they happen.
 	c.call("tools/call", map[string]any{"name": "alpha__crash", "arguments": map[string]any{"code": 3}})
 	b.waitFor("alpha restarted once and ready", `(() => { const r = document.querySelector('tr[data-server="alpha"]'); return r && r.dataset.state === "ready" && r.children[4].textContent.startsWith("1") && r.children[5].textContent.includes("status 3") })()`, 15*time.Second)
 	b.do("opening the activity", chromedp.Click(chromedp.CSS(`nav a[data-view="activity"]`)))
