@@ -114,10 +114,15 @@ func (s *httpSession) newCaller() *httpCaller {
 	return &httpCaller{s: s, header: s.headers(), lines: newLineReader(nil, 16<<10)}
 }
 
+// handshakeTimeout is the least time a session's handshake is given.
+const handshakeTimeout = 30 * time.Second
+
 func (s *httpSession) handshake(ctx context.Context) (*serverInfo, error) {
 	c := s.newCaller()
 	id := s.nextID.Add(1)
-	o, header := c.request(ctx, id, appendRequest(nil, id, methodInitialize, []byte(initializeParams)))
+	// The handshake is not a measured call: --timeout, which may be a
+	// few milliseconds to count timeouts, does not bound it.
+	o, header := c.requestWithin(ctx, id, appendRequest(nil, id, methodInitialize, []byte(initializeParams)), max(s.target.timeout, handshakeTimeout))
 	info, err := initializeOutcome(o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.target.url, err)
@@ -125,7 +130,7 @@ func (s *httpSession) handshake(ctx context.Context) (*serverInfo, error) {
 	s.id = header.Get(sessionHeader)
 	s.version = info.ProtocolVersion
 	c = s.newCaller()
-	if err := c.post(ctx, appendNotification(nil, methodInitialized, nil)); err != nil {
+	if err := c.postWithin(ctx, appendNotification(nil, methodInitialized, nil), max(s.target.timeout, handshakeTimeout)); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", s.target.url, methodInitialized, err)
 	}
 	return info, nil
@@ -181,7 +186,12 @@ func (c *httpCaller) call(ctx context.Context, method string, params []byte) out
 // request POSTs the request id and reads its response, returning the
 // response's headers too.
 func (c *httpCaller) request(parent context.Context, id uint64, body []byte) (outcome, http.Header) {
-	ctx, cancel := context.WithTimeout(parent, c.s.target.timeout)
+	return c.requestWithin(parent, id, body, c.s.target.timeout)
+}
+
+// requestWithin is request with its own timeout.
+func (c *httpCaller) requestWithin(parent context.Context, id uint64, body []byte, timeout time.Duration) (outcome, http.Header) {
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	resp, err := c.send(ctx, body)
 	if err != nil {
@@ -209,7 +219,12 @@ func (c *httpCaller) request(parent context.Context, id uint64, body []byte) (ou
 // post sends a notification or a response, which the server accepts
 // with 202 and no body.
 func (c *httpCaller) post(ctx context.Context, body []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, c.s.target.timeout)
+	return c.postWithin(ctx, body, c.s.target.timeout)
+}
+
+// postWithin is post with its own timeout.
+func (c *httpCaller) postWithin(ctx context.Context, body []byte, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	resp, err := c.send(ctx, body)
 	if err != nil {

@@ -109,7 +109,8 @@ func (s *stdioSession) caller(i int) caller {
 
 func (s *stdioSession) handshake(ctx context.Context) (*serverInfo, error) {
 	c := &stdioCaller{s: s, index: 0, slot: s.slots[0]}
-	info, err := initializeOutcome(c.call(ctx, methodInitialize, []byte(initializeParams)))
+	// Not a measured call: --timeout does not bound it (handshakeTimeout).
+	info, err := initializeOutcome(c.callWithin(ctx, methodInitialize, []byte(initializeParams), max(s.timeout, handshakeTimeout)))
 	if err != nil {
 		return nil, s.withExit(err)
 	}
@@ -262,6 +263,11 @@ type stdioCaller struct {
 }
 
 func (c *stdioCaller) call(ctx context.Context, method string, params []byte) outcome {
+	return c.callWithin(ctx, method, params, c.s.timeout)
+}
+
+// callWithin is call with its own timeout.
+func (c *stdioCaller) callWithin(ctx context.Context, method string, params []byte, timeout time.Duration) outcome {
 	s, sl := c.s, c.slot
 	sl.seq++
 	id := sl.seq*uint64(len(s.slots)) + c.index
@@ -270,13 +276,13 @@ func (c *stdioCaller) call(ctx context.Context, method string, params []byte) ou
 		o, _ := c.giveUp(id, c.deadOutcome())
 		return o
 	}
-	sl.timer.Reset(s.timeout)
+	sl.timer.Reset(timeout)
 	select {
 	case o := <-sl.reply:
 		sl.timer.Stop()
 		return o
 	case <-sl.timer.C:
-		return c.cancel(id, outcome{kind: outcomeTimeout, message: fmt.Sprintf("no response within %s", s.timeout)}, "timeout")
+		return c.cancel(id, outcome{kind: outcomeTimeout, message: fmt.Sprintf("no response within %s", timeout)}, "timeout")
 	case <-s.dead:
 		sl.timer.Stop()
 		o, _ := c.giveUp(id, c.deadOutcome())
