@@ -408,8 +408,9 @@ var emptyCompletion = json.RawMessage(`{"completion":{"values":[],"total":0,"has
 // those are decoded on the way down.
 var progressTokenKey = []byte(`"progressToken"`)
 
-// dispatch sends one request downstream from a goroutine of its own and
-// records it as in flight.
+// dispatch records one request as in flight and sends it downstream:
+// started on a connection that answers on its reader (startCall), else
+// from a goroutine of its own that waits for the answer.
 func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward, owner string) {
 	id := s.conn.NewID()
 	params := msg.Params
@@ -433,17 +434,21 @@ func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward, owner s
 			params = s.mapProgress(p, id, params)
 		}
 	}
-	callCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
-	p.cancel = cancel
 	p.conn = s.conn
 	if s.needsCompanion(msg) && s.companion != nil && s.companion.conn != nil {
 		p.conn = s.companion.conn
 	}
 	s.inflight[id] = p
-	conn, root, self, inc := p.conn, s.root, s.self, s.incarnation
 	// A 2026-07-28 server's input_required goes back to a client of that
 	// revision as it is; for a handshake-era client plugboard asks it.
 	fulfil := s.modern && !clientSpeaksModern(msg.Params)
+	if starter, ok := p.conn.(transports.CallStarter); ok && !fulfil {
+		s.startCall(starter, p, id, msg.Method, params) // server_calls.go: no goroutine per call
+		return
+	}
+	callCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
+	p.cancel = cancel
+	conn, root, self, inc := p.conn, s.root, s.self, s.incarnation
 	go func() {
 		result, rpcErr, err := conn.Call(callCtx, id, msg.Method, params)
 		if fulfil && err == nil && rpcErr == nil {
