@@ -160,14 +160,15 @@ func newLineConn(r io.Reader, w io.WriteCloser, maxFrame int, h Handlers) *lineC
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &lineConn{w: w, lines: NewLineReader(r, maxFrame), h: h, ctx: ctx, cancel: cancel,
 		pending: map[int64]lineWaiter{}, done: make(chan struct{})}
-	c.raw = nonBlockingConn(w)
+	c.raw = NonBlockingConn(w)
 	return c
 }
 
-// nonBlockingConn is w's descriptor when w is a pipe or socket the Go
-// runtime's poller drives (os.Pipe and exec.Cmd's StdinPipe make such
-// pipes, in non-blocking mode), else nil.
-func nonBlockingConn(w io.Writer) syscall.RawConn {
+// NonBlockingConn is w's descriptor when w is a pipe or socket in
+// non-blocking mode, which the Go runtime's poller drives (os.Pipe and
+// exec.Cmd's StdinPipe make such pipes, and net.UnixConn is such a
+// socket); otherwise nil. WriteWithoutWaiting writes to it.
+func NonBlockingConn(w io.Writer) syscall.RawConn {
 	f, ok := w.(interface {
 		SyscallConn() (syscall.RawConn, error)
 	})
@@ -192,6 +193,33 @@ func nonBlockingConn(w io.Writer) syscall.RawConn {
 		return nil
 	}
 	return raw
+}
+
+// WriteWithoutWaiting writes as much of buf to a descriptor of
+// NonBlockingConn as it takes now, never waiting for room: n < len(buf)
+// with a nil error means the pipe or socket is full. The caller keeps
+// writes to the descriptor from overlapping.
+func WriteWithoutWaiting(raw syscall.RawConn, buf []byte) (int, error) {
+	var n int
+	var werr error
+	err := raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), buf)
+			if werr != syscall.EINTR {
+				return true // never wait for the descriptor to be writable
+			}
+		}
+	})
+	if err != nil {
+		return 0, err // closed
+	}
+	if werr == syscall.EAGAIN {
+		return 0, nil
+	}
+	if n < 0 {
+		n = 0
+	}
+	return n, werr
 }
 
 // start reads the server's frames until its output ends or fails.
@@ -350,7 +378,7 @@ func (c *lineConn) post(frame []byte, id int64) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	if !c.flushing && c.raw != nil {
-		n, err := c.writeNonBlocking(frame)
+		n, err := WriteWithoutWaiting(c.raw, frame)
 		if err != nil {
 			return err
 		}
@@ -371,31 +399,6 @@ func (c *lineConn) post(frame []byte, id int64) error {
 		go c.flushBatches()
 	}
 	return nil
-}
-
-// writeNonBlocking writes as much of buf as the pipe takes now, without
-// waiting for room. c.writeMu is held and nobody is flushing.
-func (c *lineConn) writeNonBlocking(buf []byte) (int, error) {
-	var n int
-	var werr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		for {
-			n, werr = syscall.Write(int(fd), buf)
-			if werr != syscall.EINTR {
-				return true // never wait for the descriptor to be writable
-			}
-		}
-	})
-	if err != nil {
-		return 0, err // closed
-	}
-	if werr == syscall.EAGAIN {
-		return 0, nil
-	}
-	if n < 0 {
-		n = 0
-	}
-	return n, werr
 }
 
 // flushBatches writes batches until none is left. c.flushing is set.
