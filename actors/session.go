@@ -121,6 +121,12 @@ func (s *Session) Consume(deliver func(transports.Outbound), ended func()) {
 	s.out.consume(deliver, ended)
 }
 
+// ConsumeDirect implements transports.DirectConsumer: direct is tried
+// first for every frame, on the goroutine that has it.
+func (s *Session) ConsumeDirect(direct func(transports.Outbound) bool, deliver func(transports.Outbound), ended func()) {
+	s.out.consumeDirect(direct, deliver, ended)
+}
+
 // Listen implements transports.Listener: the session gets list changes
 // without having initialized (a 2026-07-28 subscriptions/listen).
 func (s *Session) Listen() {
