@@ -106,7 +106,8 @@ type pendingCall struct {
 	// one of its servers, when it ends; nil for every other call.
 	activity *pendingActivity
 	conn     transports.Downstream // the connection it went on
-	cancel   context.CancelFunc
+	cancel   context.CancelFunc    // a call a goroutine waits on: its context's
+	started  *startedCall          // a call started on a transports.CallStarter (server_calls.go)
 }
 
 // progressRoute is where a downstream progress token's notifications go.
@@ -322,7 +323,7 @@ func (s *serverActor) release() {
 	}
 	s.stopCompanion()
 	for id, p := range s.inflight {
-		p.cancel()
+		p.stop()
 		delete(s.inflight, id)
 	}
 	for uri, l := range s.listens {
@@ -535,7 +536,7 @@ func connectionLost(conn transports.Downstream, err error) bool {
 func (s *serverActor) forget(id int64, p *pendingCall) {
 	delete(s.inflight, id)
 	s.calls.done(p.owner)
-	p.cancel()
+	p.stop()
 	if p.session != nil {
 		delete(s.byClient, callKey{session: p.owner, clientID: string(p.clientID)})
 	}

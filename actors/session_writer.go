@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"syscall"
 
 	"github.com/plugboard/plugboard/transports"
 )
@@ -33,13 +32,13 @@ type streamWriter struct {
 
 	w *bufio.Writer // without raw
 
-	raw      syscall.RawConn // the client's stream in non-blocking mode, or nil
-	file     io.Writer       // the same stream, for the flusher's writes (which wait)
-	restore  func()          // puts back the stream's blocking mode
-	backlog  []byte          // bytes the stream had no room for, in order
-	scratch  []byte          // a frame and its line ending, written at once
-	flushing bool            // the flusher goroutine runs
-	room     *sync.Cond      // the backlog shrank, or the flusher ended
+	raw      *transports.NonBlockingWriter // the client's stream in non-blocking mode, or nil
+	file     io.Writer                     // the same stream, for the flusher's writes (which wait)
+	restore  func()                        // puts back the stream's blocking mode
+	backlog  []byte                        // bytes the stream had no room for, in order
+	scratch  []byte                        // a frame and its line ending, written at once
+	flushing bool                          // the flusher goroutine runs
+	room     *sync.Cond                    // the backlog shrank, or the flusher ended
 }
 
 func newStreamWriter(out io.Writer, log *slog.Logger) *streamWriter {
@@ -59,8 +58,8 @@ func newStreamWriter(out io.Writer, log *slog.Logger) *streamWriter {
 // pipe in blocking mode: a duplicate of it is switched, and restore puts
 // blocking mode back (the mode belongs to the pipe, shared with whoever
 // holds it after plugboard). Anything else gives a nil raw.
-func nonBlockingWriter(out io.Writer, log *slog.Logger) (io.Writer, syscall.RawConn, func()) {
-	if raw := transports.NonBlockingConn(out); raw != nil {
+func nonBlockingWriter(out io.Writer, log *slog.Logger) (io.Writer, *transports.NonBlockingWriter, func()) {
+	if raw := transports.NewNonBlockingWriter(out); raw != nil {
 		return out, raw, func() {}
 	}
 	f, ok := out.(*os.File)
@@ -72,7 +71,7 @@ func nonBlockingWriter(out io.Writer, log *slog.Logger) (io.Writer, syscall.RawC
 	if !ok || pf == f {
 		return nil, nil, nil
 	}
-	raw := transports.NonBlockingConn(pf)
+	raw := transports.NewNonBlockingWriter(pf)
 	if raw == nil {
 		restore()
 		return nil, nil, nil
@@ -119,7 +118,7 @@ func (sw *streamWriter) add(frame []byte) {
 		return
 	}
 	sw.scratch = append(append(sw.scratch[:0], frame...), '\n')
-	n, err := transports.WriteWithoutWaiting(sw.raw, sw.scratch)
+	n, err := sw.raw.WriteNow(sw.scratch)
 	if err != nil {
 		sw.fail(err)
 		return

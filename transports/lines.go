@@ -9,14 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"sync"
-	"syscall"
 
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/plugboard/plugboard/messages"
-	"golang.org/x/sys/unix"
 )
 
 // ErrFrameTooLarge reports a line longer than the frame limit.
@@ -123,7 +120,7 @@ type lineConn struct {
 	// it at once without ever blocking, and only what the pipe has no
 	// room for waits for a flusher goroutine. nil: every started call's
 	// frame goes through a flusher goroutine.
-	raw syscall.RawConn
+	raw *NonBlockingWriter
 
 	writeMu  sync.Mutex
 	batch    *writeBatch // frames waiting for the writer, if one is writing
@@ -142,10 +139,10 @@ type lineConn struct {
 }
 
 // lineWaiter is who waits for the answer to one request: a call
-// blocked in call (ch), or a started call's callback (done).
+// blocked in call (ch), or a started call's waiter (done).
 type lineWaiter struct {
 	ch   chan lineAnswer
-	done func(json.RawMessage, *messages.RPCError, error)
+	done CallWaiter
 }
 
 // lineAnswer is the server's response to one request.
@@ -160,66 +157,8 @@ func newLineConn(r io.Reader, w io.WriteCloser, maxFrame int, h Handlers) *lineC
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &lineConn{w: w, lines: NewLineReader(r, maxFrame), h: h, ctx: ctx, cancel: cancel,
 		pending: map[int64]lineWaiter{}, done: make(chan struct{})}
-	c.raw = NonBlockingConn(w)
+	c.raw = NewNonBlockingWriter(w)
 	return c
-}
-
-// NonBlockingConn is w's descriptor when w is a pipe or socket in
-// non-blocking mode, which the Go runtime's poller drives (os.Pipe and
-// exec.Cmd's StdinPipe make such pipes, and net.UnixConn is such a
-// socket); otherwise nil. WriteWithoutWaiting writes to it.
-func NonBlockingConn(w io.Writer) syscall.RawConn {
-	f, ok := w.(interface {
-		SyscallConn() (syscall.RawConn, error)
-	})
-	if !ok {
-		return nil
-	}
-	if file, ok := w.(*os.File); ok {
-		if info, err := file.Stat(); err != nil || info.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
-			return nil
-		}
-	}
-	raw, err := f.SyscallConn()
-	if err != nil {
-		return nil
-	}
-	nonBlocking := false
-	_ = raw.Control(func(fd uintptr) {
-		flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
-		nonBlocking = err == nil && flags&unix.O_NONBLOCK != 0
-	})
-	if !nonBlocking {
-		return nil
-	}
-	return raw
-}
-
-// WriteWithoutWaiting writes as much of buf to a descriptor of
-// NonBlockingConn as it takes now, never waiting for room: n < len(buf)
-// with a nil error means the pipe or socket is full. The caller keeps
-// writes to the descriptor from overlapping.
-func WriteWithoutWaiting(raw syscall.RawConn, buf []byte) (int, error) {
-	var n int
-	var werr error
-	err := raw.Write(func(fd uintptr) bool {
-		for {
-			n, werr = syscall.Write(int(fd), buf)
-			if werr != syscall.EINTR {
-				return true // never wait for the descriptor to be writable
-			}
-		}
-	})
-	if err != nil {
-		return 0, err // closed
-	}
-	if werr == syscall.EAGAIN {
-		return 0, nil
-	}
-	if n < 0 {
-		n = 0
-	}
-	return n, werr
 }
 
 // start reads the server's frames until its output ends or fails.
@@ -236,7 +175,7 @@ func (c *lineConn) end() {
 	c.endOnce.Do(func() {
 		c.mu.Lock()
 		c.ended = true
-		var started []func(json.RawMessage, *messages.RPCError, error)
+		var started []CallWaiter
 		for id, w := range c.pending {
 			if w.done != nil {
 				started = append(started, w.done)
@@ -246,8 +185,8 @@ func (c *lineConn) end() {
 		c.mu.Unlock()
 		close(c.done)
 		c.cancel()
-		for _, done := range started {
-			done(nil, nil, transport.ErrTransportClosed)
+		for _, w := range started {
+			w.CallDone(nil, nil, transport.ErrTransportClosed)
 		}
 	})
 }
@@ -299,7 +238,7 @@ func (c *lineConn) forget(id int64) {
 // by the calling goroutine when the pipe has room, which it almost always
 // has, and never blocks it: what does not fit is left to a flusher
 // goroutine.
-func (c *lineConn) startCall(id int64, method string, params json.RawMessage, done func(json.RawMessage, *messages.RPCError, error)) error {
+func (c *lineConn) startCall(id int64, method string, params json.RawMessage, done CallWaiter) error {
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
@@ -341,7 +280,7 @@ func (c *lineConn) failStarted(id int64, err error) {
 	}
 	c.mu.Unlock()
 	if ok && w.done != nil {
-		w.done(nil, nil, fmt.Errorf("writing request: %w", err))
+		w.done.CallDone(nil, nil, fmt.Errorf("writing request: %w", err))
 	}
 }
 
@@ -378,7 +317,7 @@ func (c *lineConn) post(frame []byte, id int64) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	if !c.flushing && c.raw != nil {
-		n, err := WriteWithoutWaiting(c.raw, frame)
+		n, err := c.raw.WriteNow(frame)
 		if err != nil {
 			return err
 		}
@@ -526,7 +465,7 @@ func (c *lineConn) respond(e envelope) {
 	switch {
 	case !ok:
 	case w.done != nil:
-		w.done(a.result, a.rpcErr, nil)
+		w.done.CallDone(a.result, a.rpcErr, nil)
 	default:
 		w.ch <- a // buffered, and the only send: the entry is gone
 	}

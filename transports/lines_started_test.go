@@ -18,9 +18,9 @@ import (
 func (s *fakeServer) start(id int64, method, params string) <-chan callOutcome {
 	s.t.Helper()
 	done := make(chan callOutcome, 2)
-	err := s.conn.startCall(id, method, json.RawMessage(params), func(r json.RawMessage, e *messages.RPCError, err error) {
+	err := s.conn.startCall(id, method, json.RawMessage(params), CallDoneFunc(func(r json.RawMessage, e *messages.RPCError, err error) {
 		done <- callOutcome{r, e, err}
-	})
+	}))
 	if err != nil {
 		s.t.Fatalf("startCall: %v", err)
 	}
@@ -84,9 +84,9 @@ func TestLineConnEndFailsStartedCalls(t *testing.T) {
 		t.Fatalf("done called twice; second: %+v", o)
 	case <-time.After(50 * time.Millisecond):
 	}
-	err := s.conn.startCall(2, "tools/call", nil, func(json.RawMessage, *messages.RPCError, error) {
+	err := s.conn.startCall(2, "tools/call", nil, CallDoneFunc(func(json.RawMessage, *messages.RPCError, error) {
 		t.Error("done called for a call refused at the start")
-	})
+	}))
 	if !errors.Is(err, transport.ErrTransportClosed) {
 		t.Fatalf("startCall after the end = %v, want ErrTransportClosed", err)
 	}
@@ -109,7 +109,7 @@ func TestLineConnStartedCallsOnAFullPipeArriveInOrder(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		// Nobody reads yet: once the pipe is full, the rest must wait
 		// without blocking this goroutine.
-		if err := c.startCall(int64(i), "m", json.RawMessage(fmt.Sprintf(`{"t":%q}`, text)), func(json.RawMessage, *messages.RPCError, error) {}); err != nil {
+		if err := c.startCall(int64(i), "m", json.RawMessage(fmt.Sprintf(`{"t":%q}`, text)), CallDoneFunc(func(json.RawMessage, *messages.RPCError, error) {})); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -14,8 +14,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/plugboard/plugboard/messages"
 )
 
 // ProcessSpec says how to run a stdio MCP server.
@@ -248,7 +246,7 @@ func (p *Process) signal(sig syscall.Signal) {
 
 // StartCall implements CallStarter: the answer goes to done on the
 // reader of the server's stdout.
-func (p *Process) StartCall(id int64, method string, params json.RawMessage, done func(json.RawMessage, *messages.RPCError, error)) error {
+func (p *Process) StartCall(id int64, method string, params json.RawMessage, done CallWaiter) error {
 	params, _ = p.prepareRaw(method, params)
 	return p.lines.startCall(id, method, params, done)
 }
