@@ -29,6 +29,11 @@ type outQueue struct {
 	// that an idle session has no goroutine at all.
 	deliver func(transports.Outbound)
 	ended   func()
+	// direct, once set by consumeDirect, takes a frame at once on the
+	// pushing goroutine, without blocking, while nothing waits in the
+	// queue before it; it returns false when it cannot, and the frame
+	// takes the queue's way (a goroutine calling deliver).
+	direct func(transports.Outbound) bool
 
 	mu       sync.Mutex
 	pending  []transports.Outbound
@@ -62,10 +67,22 @@ func (q *outQueue) consume(deliver func(transports.Outbound), ended func()) {
 	q.deliver, q.ended = deliver, ended
 }
 
+// consumeDirect is consume with direct tried first for every frame, so
+// that frames reach the client with no goroutine between: the front
+// hands them to a writer that never blocks it (see streamWriter.offerNow).
+func (q *outQueue) consumeDirect(direct func(transports.Outbound) bool, deliver func(transports.Outbound), ended func()) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.direct, q.deliver, q.ended = direct, deliver, ended
+}
+
 // push queues a frame that must reach the client (an answer).
 func (q *outQueue) push(o transports.Outbound) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.direct != nil && !q.draining && q.direct(o) {
+		return // while not draining nothing is pending: the order holds
+	}
 	if q.deliver != nil {
 		q.pending = append(q.pending, o)
 		q.startDraining()
@@ -88,6 +105,9 @@ func (q *outQueue) push(o transports.Outbound) {
 func (q *outQueue) offer(o transports.Outbound) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.direct != nil && !q.draining && q.direct(o) {
+		return true
+	}
 	if q.deliver != nil {
 		if len(q.pending) >= maxBacklog {
 			return false

@@ -110,8 +110,9 @@ type pendingCall struct {
 	// one of its servers, when it ends; nil for every other call.
 	activity *pendingActivity
 	conn     transports.Downstream // the connection it went on
-	cancel   context.CancelFunc
-	observed callObservation // telemetry.go: for its metrics and span
+	cancel   context.CancelFunc // a call a goroutine waits on: its context's
+	started  *startedCall       // a call started on a transports.CallStarter (server_calls.go)
+	observed callObservation    // telemetry.go: for its metrics and span
 }
 
 // progressRoute is where a downstream progress token's notifications go.
@@ -329,7 +330,7 @@ func (s *serverActor) release() {
 	}
 	s.stopCompanion()
 	for id, p := range s.inflight {
-		p.cancel()
+		p.stop()
 		delete(s.inflight, id)
 	}
 	for uri, l := range s.listens {
@@ -416,8 +417,9 @@ var emptyCompletion = json.RawMessage(`{"completion":{"values":[],"total":0,"has
 // those are decoded on the way down.
 var progressTokenKey = []byte(`"progressToken"`)
 
-// dispatch sends one request downstream from a goroutine of its own and
-// records it as in flight.
+// dispatch records one request as in flight and sends it downstream:
+// started on a connection that answers on its reader (startCall), else
+// from a goroutine of its own that waits for the answer.
 func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward, owner string) {
 	id := s.conn.NewID()
 	params := msg.Params
@@ -442,17 +444,21 @@ func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward, owner s
 		}
 	}
 	params = s.observeSent(p, params) // telemetry: metrics and the call's span
-	callCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
-	p.cancel = cancel
 	p.conn = s.conn
 	if s.needsCompanion(msg) && s.companion != nil && s.companion.conn != nil {
 		p.conn = s.companion.conn
 	}
 	s.inflight[id] = p
-	conn, root, self, inc := p.conn, s.root, s.self, s.incarnation
 	// A 2026-07-28 server's input_required goes back to a client of that
 	// revision as it is; for a handshake-era client plugboard asks it.
 	fulfil := s.modern && !clientSpeaksModern(msg.Params)
+	if starter, ok := p.conn.(transports.CallStarter); ok && !fulfil {
+		s.startCall(starter, p, id, msg.Method, params) // server_calls.go: no goroutine per call
+		return
+	}
+	callCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
+	p.cancel = cancel
+	conn, root, self, inc := p.conn, s.root, s.self, s.incarnation
 	go func() {
 		result, rpcErr, err := conn.Call(callCtx, id, msg.Method, params)
 		if fulfil && err == nil && rpcErr == nil {
@@ -540,7 +546,7 @@ func connectionLost(conn transports.Downstream, err error) bool {
 func (s *serverActor) forget(id int64, p *pendingCall) {
 	delete(s.inflight, id)
 	s.calls.done(p.owner)
-	p.cancel()
+	p.stop()
 	if p.session != nil {
 		delete(s.byClient, callKey{session: p.owner, clientID: string(p.clientID)})
 	}

@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"io"
@@ -122,6 +121,12 @@ func (s *Session) Consume(deliver func(transports.Outbound), ended func()) {
 	s.out.consume(deliver, ended)
 }
 
+// ConsumeDirect implements transports.DirectConsumer: direct is tried
+// first for every frame, on the goroutine that has it.
+func (s *Session) ConsumeDirect(direct func(transports.Outbound) bool, deliver func(transports.Outbound), ended func()) {
+	s.out.consumeDirect(direct, deliver, ended)
+}
+
 // Listen implements transports.Listener: the session gets list changes
 // without having initialized (a 2026-07-28 subscriptions/listen).
 func (s *Session) Listen() {
@@ -167,10 +172,21 @@ func (w Workspace) ServeStreamOver(transport string, in io.Reader, out io.Writer
 	sess := w.OpenSession()
 	sess.(*Session).DescribeTransport(transport)
 	done := make(chan struct{})
-	sw := &streamWriter{w: bufio.NewWriterSize(out, 64<<10), log: s.log}
+	sw := newStreamWriter(out, s.log)
 	stop := make(chan struct{})
 	modern := transports.NewModernStream(w, sw.writeNow, stop)
-	go writeFrames(sw, sess.Out(), done)
+	if sw.raw != nil {
+		// The answer is written by the goroutine that has it: no writer
+		// goroutine unless the client falls behind (session_writer.go).
+		sess.(*Session).out.consumeDirect(sw.offerNow, func(o transports.Outbound) { sw.writeNow(o.Frame) }, func() {
+			go func() {
+				sw.finish()
+				close(done)
+			}()
+		})
+	} else {
+		go writeFrames(sw, sess.Out(), done)
+	}
 	in, restore := pollable(in, s.log)
 	go func() {
 		defer restore()
@@ -259,36 +275,6 @@ func readFrames(in io.Reader, maxFrame int, sess transports.ClientSession, moder
 	}
 }
 
-// streamWriter writes frames, one per line, to a client's stream for the
-// handshake-era session and the 2026-07-28 requests alike.
-type streamWriter struct {
-	mu     sync.Mutex
-	w      *bufio.Writer
-	broken bool
-	log    *slog.Logger
-}
-
-// write writes one frame, and flushes when asked to.
-func (sw *streamWriter) write(frame []byte, flush bool) {
-	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	if sw.broken {
-		return // drain, so that no writer ever blocks
-	}
-	_, _ = sw.w.Write(frame)
-	err := sw.w.WriteByte('\n')
-	if err == nil && flush {
-		err = sw.w.Flush()
-	}
-	if err != nil {
-		sw.log.Error("writing to the client failed", "err", err)
-		sw.broken = true
-	}
-}
-
-// writeNow writes one frame and flushes it.
-func (sw *streamWriter) writeNow(frame []byte) { sw.write(frame, true) }
-
 // writeFrames writes the session's frames, flushing whenever it has no
 // more to write, until frames is closed.
 func writeFrames(w *streamWriter, frames <-chan transports.Outbound, done chan<- struct{}) {
@@ -296,7 +282,5 @@ func writeFrames(w *streamWriter, frames <-chan transports.Outbound, done chan<-
 	for o := range frames {
 		w.write(o.Frame, len(frames) == 0)
 	}
-	w.mu.Lock()
-	_ = w.w.Flush()
-	w.mu.Unlock()
+	w.finish()
 }

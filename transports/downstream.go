@@ -24,6 +24,37 @@ type Downstream interface {
 	Close()
 }
 
+// CallStarter is a Downstream that can send a request without a goroutine
+// waiting for its answer: the answer is handed to a CallWaiter on the
+// connection's reader goroutine. The caller keeps its in-flight table;
+// the connection keeps only the waiter until the answer comes.
+type CallStarter interface {
+	// StartCall sends a request and returns without waiting for the
+	// answer. Unless it returns an error, w.CallDone is called exactly
+	// once: with the answer, on the connection's reader goroutine; with
+	// transport.ErrTransportClosed when the connection ends first; or
+	// with the error of a write that failed after StartCall returned.
+	// AbandonCall stops a call from being answered.
+	StartCall(id int64, method string, params json.RawMessage, w CallWaiter) error
+	// AbandonCall forgets a started call: it reports whether the call
+	// was still waiting, in which case CallDone will not be called.
+	AbandonCall(id int64) bool
+}
+
+// CallWaiter receives the outcome of a started call (CallStarter).
+type CallWaiter interface {
+	// CallDone must not block: it runs on the connection's reader.
+	CallDone(result json.RawMessage, rpcErr *messages.RPCError, err error)
+}
+
+// CallDoneFunc is a function as a CallWaiter.
+type CallDoneFunc func(result json.RawMessage, rpcErr *messages.RPCError, err error)
+
+// CallDone implements CallWaiter.
+func (f CallDoneFunc) CallDone(result json.RawMessage, rpcErr *messages.RPCError, err error) {
+	f(result, rpcErr, err)
+}
+
 // Handlers receive what a downstream sends on its own. They run on the
 // connection's reader and must not block.
 type Handlers struct {

@@ -333,6 +333,15 @@ func (h *HTTPFront) openSession(r *http.Request, kind sessionKind) (*httpSession
 		d.DescribeTransport(kind.String())
 	}
 	h.sessions[s.id] = s
+	if c, ok := s.cs.(DirectConsumer); ok {
+		// No goroutine waits on an idle session, and none stands between
+		// the answer and the stream that waits for it.
+		c.ConsumeDirect(s.routeNow, s.route, func() {
+			close(s.ended)
+			h.forget(s)
+		})
+		return s, true
+	}
 	if c, ok := s.cs.(Consumer); ok {
 		// No goroutine waits on an idle session.
 		c.Consume(s.route, func() {

@@ -127,25 +127,44 @@ func (s *httpSession) route(o Outbound) {
 	}
 }
 
-// target picks the stream a frame goes out on: the POST stream waiting for
-// the response; for anything else the newest open stream. With no stream
-// open, a frame is kept for the next one.
-func (s *httpSession) target(o Outbound) (*stream, streamFrame) {
+// routeNow hands one of the session's frames to its stream if that can
+// be done without waiting (DirectConsumer): false, taking nothing, when
+// the stream's channel is full.
+func (s *httpSession) routeNow(o Outbound) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	st, f := s.peekTarget(o)
+	if st == nil {
+		s.commitTarget(o, nil)
+		return true
+	}
+	select {
+	case st.frames <- f:
+	case <-st.gone:
+		if o.ResponseTo == nil {
+			s.keepLocked(o.Frame)
+		}
+	default:
+		return false
+	}
+	s.commitTarget(o, st)
+	return true
+}
+
+// peekTarget is target without its effects, which commitTarget has: a
+// response's stream stops waiting, and a frame with no stream is kept.
+// s.mu is held.
+func (s *httpSession) peekTarget(o Outbound) (*stream, streamFrame) {
 	f := streamFrame{data: o.Frame}
 	if s.sink != nil {
 		return s.sink, f
 	}
 	if s.kind != kindStreamable {
-		s.keepLocked(o.Frame)
 		return nil, f
 	}
 	if o.ResponseTo != nil {
-		st := s.waiting[string(o.ResponseTo)]
-		delete(s.waiting, string(o.ResponseTo))
 		f.final = true
-		return st, f // nil when the client went away: the answer has nowhere to go
+		return s.waiting[string(o.ResponseTo)], f // nil when the client went away: the answer has nowhere to go
 	}
 	if o.RelatedTo != nil {
 		// A call's progress goes on the call's own stream, so that it
@@ -162,8 +181,32 @@ func (s *httpSession) target(o Outbound) (*stream, streamFrame) {
 			return s.open[i], f
 		}
 	}
-	s.keepLocked(o.Frame)
 	return nil, f
+}
+
+// commitTarget carries out the effects of routing o to st (nil: no
+// stream). s.mu is held.
+func (s *httpSession) commitTarget(o Outbound, st *stream) {
+	switch {
+	case s.sink != nil:
+	case s.kind != kindStreamable:
+		s.keepLocked(o.Frame)
+	case o.ResponseTo != nil:
+		delete(s.waiting, string(o.ResponseTo))
+	case st == nil:
+		s.keepLocked(o.Frame)
+	}
+}
+
+// target picks the stream a frame goes out on: the POST stream waiting for
+// the response; for anything else the newest open stream. With no stream
+// open, a frame is kept for the next one.
+func (s *httpSession) target(o Outbound) (*stream, streamFrame) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, f := s.peekTarget(o)
+	s.commitTarget(o, st)
+	return st, f
 }
 
 func (s *httpSession) keep(frame []byte) {

@@ -126,19 +126,34 @@ type lineConn struct {
 	w     io.WriteCloser
 	lines *LineReader
 
+	// raw is w's descriptor when w is a pipe or socket in non-blocking
+	// mode (a process's stdin is): a started call's frame is written to
+	// it at once without ever blocking, and only what the pipe has no
+	// room for waits for a flusher goroutine. nil: every started call's
+	// frame goes through a flusher goroutine.
+	raw *NonBlockingWriter
+
 	writeMu  sync.Mutex
 	batch    *writeBatch // frames waiting for the writer, if one is writing
-	flushing bool        // a caller is writing batches to w
+	flushing bool        // a caller or the flusher goroutine is writing batches to w
 	h        Handlers
 
 	ctx    context.Context // for the server's requests; ends with the connection
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
-	pending map[int64]chan lineAnswer // by request id
+	pending map[int64]lineWaiter // by request id
+	ended   bool                 // set with mu held once the connection ended: nothing more is started
 
 	done    chan struct{}
 	endOnce sync.Once
+}
+
+// lineWaiter is who waits for the answer to one request: a call
+// blocked in call (ch), or a started call's waiter (done).
+type lineWaiter struct {
+	ch   chan lineAnswer
+	done CallWaiter
 }
 
 // lineAnswer is the server's response to one request.
@@ -151,8 +166,10 @@ type lineAnswer struct {
 // are at most maxFrame bytes. It reads nothing until start.
 func newLineConn(r io.Reader, w io.WriteCloser, maxFrame int, h Handlers) *lineConn {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &lineConn{w: w, lines: NewLineReader(r, maxFrame), h: h, ctx: ctx, cancel: cancel,
-		pending: map[int64]chan lineAnswer{}, done: make(chan struct{})}
+	c := &lineConn{w: w, lines: NewLineReader(r, maxFrame), h: h, ctx: ctx, cancel: cancel,
+		pending: map[int64]lineWaiter{}, done: make(chan struct{})}
+	c.raw = NewNonBlockingWriter(w)
+	return c
 }
 
 // start reads the server's frames until its output ends or fails.
@@ -167,8 +184,21 @@ func (c *lineConn) close() error {
 
 func (c *lineConn) end() {
 	c.endOnce.Do(func() {
+		c.mu.Lock()
+		c.ended = true
+		var started []CallWaiter
+		for id, w := range c.pending {
+			if w.done != nil {
+				started = append(started, w.done)
+				delete(c.pending, id)
+			}
+		}
+		c.mu.Unlock()
 		close(c.done)
 		c.cancel()
+		for _, w := range started {
+			w.CallDone(nil, nil, transport.ErrTransportClosed)
+		}
 	})
 }
 
@@ -184,7 +214,7 @@ func (c *lineConn) call(ctx context.Context, id int64, method string, params jso
 	}
 	ch := make(chan lineAnswer, 1)
 	c.mu.Lock()
-	c.pending[id] = ch
+	c.pending[id] = lineWaiter{ch: ch}
 	c.mu.Unlock()
 	var idBuf [20]byte
 	if err := c.write(RequestFrame(strconv.AppendInt(idBuf[:0], id, 10), method, params)); err != nil {
@@ -214,6 +244,57 @@ func (c *lineConn) forget(id int64) {
 	c.mu.Unlock()
 }
 
+// startCall sends a request without waiting for its answer, which goes
+// to done on the reader goroutine (see CallStarter). The frame is written
+// by the calling goroutine when the pipe has room, which it almost always
+// has, and never blocks it: what does not fit is left to a flusher
+// goroutine.
+func (c *lineConn) startCall(id int64, method string, params json.RawMessage, done CallWaiter) error {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return transport.ErrTransportClosed
+	}
+	c.pending[id] = lineWaiter{done: done}
+	c.mu.Unlock()
+	var idBuf [20]byte
+	if err := c.post(RequestFrame(strconv.AppendInt(idBuf[:0], id, 10), method, params), id); err != nil {
+		if c.abandonCall(id) {
+			return fmt.Errorf("writing request %s: %w", method, err)
+		}
+		// The connection's end, or the answer, took the call: done is
+		// called by whoever took it.
+	}
+	return nil
+}
+
+// abandonCall forgets a started call; it reports whether the call was
+// still waiting (so that done will never be called).
+func (c *lineConn) abandonCall(id int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w, ok := c.pending[id]
+	if !ok || w.done == nil {
+		return false
+	}
+	delete(c.pending, id)
+	return true
+}
+
+// failStarted answers a started call with err, unless it was answered or
+// abandoned already.
+func (c *lineConn) failStarted(id int64, err error) {
+	c.mu.Lock()
+	w, ok := c.pending[id]
+	if ok && w.done != nil {
+		delete(c.pending, id)
+	}
+	c.mu.Unlock()
+	if ok && w.done != nil {
+		w.done.CallDone(nil, nil, fmt.Errorf("writing request: %w", err))
+	}
+}
+
 // notify sends a notification.
 func (c *lineConn) notify(ctx context.Context, method string, params json.RawMessage) error {
 	select {
@@ -231,9 +312,65 @@ func (c *lineConn) notify(ctx context.Context, method string, params json.RawMes
 
 // writeBatch is frames written to the server in one write.
 type writeBatch struct {
-	buf  []byte
-	done chan struct{} // closed once buf is written
-	err  error
+	buf     []byte
+	done    chan struct{} // closed once buf is written
+	err     error
+	started []int64 // the started calls whose frames it holds: failed if the write fails
+}
+
+// post sends one frame and its line ending without waiting for it to be
+// written: at once, with a non-blocking write, when nobody else is
+// writing and the pipe has room; otherwise in the batch that a writer
+// (or a flusher goroutine started for it) writes next. A write that fails
+// later fails the started call id (0: none).
+func (c *lineConn) post(frame []byte, id int64) error {
+	frame = append(frame, '\n')
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if !c.flushing && c.raw != nil {
+		n, err := c.raw.WriteNow(frame)
+		if err != nil {
+			return err
+		}
+		if n == len(frame) {
+			return nil
+		}
+		frame = frame[n:] // the pipe is full: the rest waits for a flusher
+	}
+	if c.batch == nil {
+		c.batch = &writeBatch{done: make(chan struct{})}
+	}
+	c.batch.buf = append(c.batch.buf, frame...)
+	if id != 0 {
+		c.batch.started = append(c.batch.started, id)
+	}
+	if !c.flushing {
+		c.flushing = true
+		go c.flushBatches()
+	}
+	return nil
+}
+
+// flushBatches writes batches until none is left. c.flushing is set.
+func (c *lineConn) flushBatches() {
+	for {
+		c.writeMu.Lock()
+		b := c.batch
+		c.batch = nil
+		if b == nil {
+			c.flushing = false
+			c.writeMu.Unlock()
+			return
+		}
+		c.writeMu.Unlock()
+		_, b.err = c.w.Write(b.buf)
+		close(b.done)
+		if b.err != nil {
+			for _, id := range b.started {
+				c.failStarted(id, b.err)
+			}
+		}
+	}
 }
 
 // write sends one frame and its line ending. Frames that arrive while
@@ -255,19 +392,8 @@ func (c *lineConn) write(frame []byte) error {
 	c.flushing = true
 	c.writeMu.Unlock()
 	_, err := c.w.Write(append(frame, '\n'))
-	for {
-		c.writeMu.Lock()
-		b := c.batch
-		c.batch = nil
-		if b == nil {
-			c.flushing = false
-			c.writeMu.Unlock()
-			return err
-		}
-		c.writeMu.Unlock()
-		_, b.err = c.w.Write(b.buf)
-		close(b.done)
-	}
+	c.flushBatches()
+	return err
 }
 
 func (c *lineConn) read() {
@@ -344,11 +470,15 @@ func (c *lineConn) respond(e envelope) {
 		return
 	}
 	c.mu.Lock()
-	ch, ok := c.pending[id]
+	w, ok := c.pending[id]
 	delete(c.pending, id)
 	c.mu.Unlock()
-	if ok {
-		ch <- a // buffered, and the only send: the entry is gone
+	switch {
+	case !ok:
+	case w.done != nil:
+		w.done.CallDone(a.result, a.rpcErr, nil)
+	default:
+		w.ch <- a // buffered, and the only send: the entry is gone
 	}
 }
 

@@ -41,13 +41,7 @@ func (c *mcpConn) NewID() int64 { return c.ids.Add(1) }
 // Call implements Downstream.
 func (c *mcpConn) Call(ctx context.Context, id int64, method string, params json.RawMessage) (json.RawMessage, *messages.RPCError, error) {
 	if c.raw != nil {
-		var header http.Header
-		if m := c.modern.Load(); m != nil {
-			params, header = m.prepare(method, params)
-		} else if c.clients.http && carriesModernMeta(params) {
-			params, header = c.clients.prepare(method, params)
-			header.Set(headerProtocolVersion, messages.ModernVersion)
-		}
+		params, header := c.prepareRaw(method, params)
 		return c.raw.call(ctx, id, method, params, header)
 	}
 	req := transport.JSONRPCRequest{JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(id), Method: method}
@@ -65,6 +59,19 @@ func (c *mcpConn) Call(ctx context.Context, id int64, method string, params json
 		return nil, toRPCError(resp.Error), nil
 	}
 	return resp.Result, nil, nil
+}
+
+// prepareRaw gives a request for a raw transport what the connection's
+// protocol revision adds: _meta members, and over HTTP headers.
+func (c *mcpConn) prepareRaw(method string, params json.RawMessage) (json.RawMessage, http.Header) {
+	var header http.Header
+	if m := c.modern.Load(); m != nil {
+		params, header = m.prepare(method, params)
+	} else if c.clients.http && carriesModernMeta(params) {
+		params, header = c.clients.prepare(method, params)
+		header.Set(headerProtocolVersion, messages.ModernVersion)
+	}
+	return params, header
 }
 
 func toRPCError(e *mcp.JSONRPCErrorDetails) *messages.RPCError {

@@ -3,6 +3,7 @@ package transports
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -242,6 +243,16 @@ func (p *Process) signal(sig syscall.Signal) {
 		_ = p.cmd.Process.Signal(sig)
 	}
 }
+
+// StartCall implements CallStarter: the answer goes to done on the
+// reader of the server's stdout.
+func (p *Process) StartCall(id int64, method string, params json.RawMessage, done CallWaiter) error {
+	params, _ = p.prepareRaw(method, params)
+	return p.lines.startCall(id, method, params, done)
+}
+
+// AbandonCall implements CallStarter.
+func (p *Process) AbandonCall(id int64) bool { return p.lines.abandonCall(id) }
 
 // PID is the operating system's id of the server's process.
 func (p *Process) PID() int { return p.cmd.Process.Pid }

@@ -65,3 +65,12 @@ type Consumer interface {
 	// actors); ended is called once, after the last frame.
 	Consume(deliver func(Outbound), ended func())
 }
+
+// DirectConsumer is a Consumer that can also hand a frame over on the
+// goroutine that produced it (a server connection's reader, with the
+// session's actors running on it): direct must never block, and returns
+// false when it cannot take the frame at once, which then goes to
+// deliver, in order, from a goroutine of the session's.
+type DirectConsumer interface {
+	ConsumeDirect(direct func(Outbound) bool, deliver func(Outbound), ended func())
+}

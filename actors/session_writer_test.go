@@ -1,0 +1,61 @@
+package actors
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/plugboard/plugboard/transports"
+)
+
+// On a pipe, frames are written by the caller without ever blocking it:
+// what the client has not read yet waits in the backlog, which refuses
+// more past its cap, and everything arrives in order once the client
+// reads.
+func TestStreamWriterNeverBlocksAndKeepsTheOrder(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	sw := newStreamWriter(w, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if sw.raw == nil {
+		t.Fatal("a pipe was not written without waiting")
+	}
+	text := strings.Repeat("x", 4000)
+	taken := 0
+	for i := range 1000 { // 4 MB: more than the pipe and the backlog hold
+		if !sw.offerNow(transports.Outbound{Frame: []byte(fmt.Sprintf(`{"n":%d,"t":%q}`, i, text))}) {
+			break
+		}
+		taken++
+	}
+	if taken == 1000 || taken*4000 < maxWriteBacklog {
+		t.Fatalf("the writer took %d frames of 4 kB before refusing; want it to refuse once its backlog of %d bytes is full", taken, maxWriteBacklog)
+	}
+	done := make(chan struct{})
+	go func() {
+		sw.writeNow([]byte(`{"last":true}`)) // waits for room, then goes after the rest
+		sw.finish()
+		w.Close()
+		close(done)
+	}()
+	lines := bufio.NewScanner(r)
+	lines.Buffer(nil, 1<<20)
+	for i := range taken {
+		if !lines.Scan() {
+			t.Fatalf("frame %d missing: %v", i, lines.Err())
+		}
+		if want := fmt.Sprintf(`{"n":%d,`, i); !strings.HasPrefix(lines.Text(), want) {
+			t.Fatalf("frame %d starts %.20q, want %q", i, lines.Text(), want)
+		}
+	}
+	if !lines.Scan() || lines.Text() != `{"last":true}` {
+		t.Fatalf("last frame %q, want the one written after the backlog", lines.Text())
+	}
+	<-done
+}

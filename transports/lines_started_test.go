@@ -1,0 +1,127 @@
+package transports
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/plugboard/plugboard/messages"
+)
+
+// start starts a call and returns where done's outcome arrives;
+// a second call of done fails the test.
+func (s *fakeServer) start(id int64, method, params string) <-chan callOutcome {
+	s.t.Helper()
+	done := make(chan callOutcome, 2)
+	err := s.conn.startCall(id, method, json.RawMessage(params), CallDoneFunc(func(r json.RawMessage, e *messages.RPCError, err error) {
+		done <- callOutcome{r, e, err}
+	}))
+	if err != nil {
+		s.t.Fatalf("startCall: %v", err)
+	}
+	return done
+}
+
+func TestLineConnStartedCallIsAnsweredOnTheReader(t *testing.T) {
+	s := startLineConn(t, Handlers{})
+	first := s.start(1, "tools/call", `{"name":"a"}`)
+	second := s.start(2, "tools/call", `{"name":"b"}`)
+	if got, want := s.next(), `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"}}`+"\n"; got != want {
+		t.Fatalf("first frame %q, want %q", got, want)
+	}
+	if got, want := s.next(), `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"b"}}`+"\n"; got != want {
+		t.Fatalf("second frame %q, want %q", got, want)
+	}
+	s.send(`{"jsonrpc":"2.0","id":2,"error":{"code":-32602,"message":"bad"}}`)
+	s.send(`{"jsonrpc":"2.0","id":1,"result":{"n":2.50}}`)
+	if o := wait(t, second); o.err != nil || o.rpcErr == nil || o.rpcErr.Code != -32602 {
+		t.Errorf("second = %s, %v, %v; want the RPC error", o.result, o.rpcErr, o.err)
+	}
+	if o := wait(t, first); o.err != nil || o.rpcErr != nil || string(o.result) != `{"n":2.50}` {
+		t.Errorf("first = %s, %v, %v; want the result byte for byte", o.result, o.rpcErr, o.err)
+	}
+}
+
+func TestLineConnAbandonedCallIsNotAnswered(t *testing.T) {
+	s := startLineConn(t, Handlers{})
+	abandoned := s.start(1, "tools/call", `{}`)
+	s.next()
+	if !s.conn.abandonCall(1) {
+		t.Fatal("abandonCall = false for a call waiting for its answer")
+	}
+	if s.conn.abandonCall(1) {
+		t.Fatal("abandonCall = true a second time")
+	}
+	s.send(`{"jsonrpc":"2.0","id":1,"result":{}}`)
+	// A later call's answer, read after the abandoned one's, shows that
+	// the reader has passed it.
+	later := s.start(2, "tools/call", `{}`)
+	s.next()
+	s.send(`{"jsonrpc":"2.0","id":2,"result":{}}`)
+	wait(t, later)
+	select {
+	case o := <-abandoned:
+		t.Fatalf("the abandoned call was answered: %+v", o)
+	default:
+	}
+}
+
+func TestLineConnEndFailsStartedCalls(t *testing.T) {
+	s := startLineConn(t, Handlers{})
+	pending := s.start(1, "tools/call", `{}`)
+	s.next()
+	s.out.Close() // the server's output ends
+	if o := wait(t, pending); !errors.Is(o.err, transport.ErrTransportClosed) {
+		t.Fatalf("pending call = %+v, want ErrTransportClosed", o)
+	}
+	select {
+	case o := <-pending:
+		t.Fatalf("done called twice; second: %+v", o)
+	case <-time.After(50 * time.Millisecond):
+	}
+	err := s.conn.startCall(2, "tools/call", nil, CallDoneFunc(func(json.RawMessage, *messages.RPCError, error) {
+		t.Error("done called for a call refused at the start")
+	}))
+	if !errors.Is(err, transport.ErrTransportClosed) {
+		t.Fatalf("startCall after the end = %v, want ErrTransportClosed", err)
+	}
+}
+
+// On a real pipe the frame is written without a flusher; what the pipe has
+// no room for waits for one, and every frame arrives whole and in order.
+func TestLineConnStartedCallsOnAFullPipeArriveInOrder(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	c := newLineConn(strings.NewReader(""), w, DefaultMaxFrame, Handlers{})
+	if c.raw == nil {
+		t.Fatal("an os.Pipe was not taken for a non-blocking pipe")
+	}
+	const n = 300
+	text := strings.Repeat("x", 1000) // 300 frames of 1 kB: more than a pipe holds
+	for i := 1; i <= n; i++ {
+		// Nobody reads yet: once the pipe is full, the rest must wait
+		// without blocking this goroutine.
+		if err := c.startCall(int64(i), "m", json.RawMessage(fmt.Sprintf(`{"t":%q}`, text)), CallDoneFunc(func(json.RawMessage, *messages.RPCError, error) {})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := NewLineReader(r, DefaultMaxFrame)
+	for i := 1; i <= n; i++ {
+		line, err := lines.Next()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		f, err := ParseFrame(line)
+		if err != nil || string(f.ID) != fmt.Sprint(i) {
+			t.Fatalf("frame %d: id %s, err %v", i, f.ID, err)
+		}
+	}
+}
