@@ -1136,3 +1136,28 @@ func TestCatalogServerByPrefix(t *testing.T) {
 		}
 	}
 }
+
+// Lists stored while servers start are in the catalog only once it is
+// settled, and settling twice changes nothing the second time.
+func TestCatalogStoredListsAppearWhenSettled(t *testing.T) {
+	c := newCatalog(100)
+	all := [numKinds]bool{true, true, true, true}
+	for _, name := range []string{"a", "b", "c"} {
+		var l messages.ServerLists
+		l[messages.Tools] = toolObjs("t")
+		c.storeLists(name, l, all)
+	}
+	if _, _, ok := c.resolve(messages.Tools, "a__t"); ok || !c.stale {
+		t.Fatalf("stored lists were in the catalog before it settled (stale %v)", c.stale)
+	}
+	changed, _ := c.settle()
+	if !changed[messages.Tools] || c.stale {
+		t.Errorf("settling: tools changed %v, stale %v; want true, false", changed[messages.Tools], c.stale)
+	}
+	if got := strings.Join(listedKeys(t, c, messages.Tools), " "); got != "a__t b__t c__t" {
+		t.Errorf("tools after settling: %q", got)
+	}
+	if again, _ := c.settle(); again != ([numKinds]bool{}) {
+		t.Errorf("settling a settled catalog changed %v", again)
+	}
+}

@@ -144,8 +144,6 @@ func (r *routerActor) Receive(ctx actor.Context) {
 		r.releaseIfStarted(ctx) // a reload may have moved the deadline
 	case *flushListChanged:
 		r.flush(ctx)
-	case *settleCatalog:
-		r.releaseIfStarted(ctx) // settled above; the last server to start may release requests held
 	}
 }
 
@@ -260,12 +258,11 @@ func (r *routerActor) ready(ctx actor.Context, msg *messages.ServerReady) {
 	}
 	rs.pid, rs.incarnation, rs.status, rs.reason, rs.triedOnce = msg.PID, msg.Incarnation, statusReady, "", true
 	r.instructions[msg.Server] = msg.Instructions
-	// The catalog is rebuilt once for the servers whose ServerReady is
-	// queued together (Receive settles it before any other message):
-	// at start-up, one rebuild per arrival made the cost grow with the
-	// square of the servers.
+	// While servers are starting, their lists are stored and the catalog
+	// rebuilt once: when the last has started, or before any other
+	// message reads it (Receive settles it first). One rebuild per
+	// arrival made start-up's cost grow with the square of the servers.
 	r.catalog.storeLists(msg.Server, msg.Lists, [numKinds]bool{true, true, true, true})
-	ctx.Send(ctx.Self(), &settleCatalog{})
 	if msg.Incarnation > 1 {
 		r.settle(ctx)
 		r.reapply(ctx, msg.Server, msg.PID)
@@ -275,10 +272,6 @@ func (r *routerActor) ready(ctx actor.Context, msg *messages.ServerReady) {
 		r.releaseIfStarted(ctx)
 	}
 }
-
-// settleCatalog asks the router to rebuild its catalog, if lists arrived
-// since it last did; Receive does it before any message but ServerReady.
-type settleCatalog struct{}
 
 // settle rebuilds the catalog with the lists stored since the last
 // rebuild, and announces what changed.

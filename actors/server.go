@@ -110,9 +110,9 @@ type pendingCall struct {
 	// one of its servers, when it ends; nil for every other call.
 	activity *pendingActivity
 	conn     transports.Downstream // the connection it went on
-	cancel   context.CancelFunc // a call a goroutine waits on: its context's
-	started  *startedCall       // a call started on a transports.CallStarter (server_calls.go)
-	observed callObservation    // telemetry.go: for its metrics and span
+	cancel   context.CancelFunc    // a call a goroutine waits on: its context's
+	started  *startedCall          // a call started on a transports.CallStarter (server_calls.go)
+	observed callObservation       // telemetry.go: for its metrics and span
 }
 
 // progressRoute is where a downstream progress token's notifications go.
