@@ -33,6 +33,13 @@ func askDaemon(socket, request string, timeout time.Duration) ([]byte, error) {
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(timeout))
+	return exchangeRequest(conn, request, socket)
+}
+
+// exchangeRequest writes one request line on conn and reads the one-line
+// JSON answer to the end of the connection; who names the other end in
+// an error. An answer with an "error" member is returned with that error.
+func exchangeRequest(conn net.Conn, request, who string) ([]byte, error) {
 	if _, err := io.WriteString(conn, request+"\n"); err != nil {
 		return nil, err
 	}
@@ -44,7 +51,7 @@ func askDaemon(socket, request string, timeout time.Duration) ([]byte, error) {
 		Error *string `json:"error"`
 	}
 	if err := json.Unmarshal(answer, &probe); err != nil {
-		return nil, fmt.Errorf("%s answered %q", socket, strings.TrimSpace(string(answer)))
+		return nil, fmt.Errorf("%s answered %q", who, strings.TrimSpace(string(answer)))
 	}
 	if probe.Error != nil {
 		return answer, errors.New(*probe.Error)

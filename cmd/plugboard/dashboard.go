@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -47,21 +46,9 @@ func (d dashboardDaemon) Ask(ctx context.Context, request string) (json.RawMessa
 	}
 	stop := context.AfterFunc(ctx, func() { _ = client.SetDeadline(time.Now()) })
 	defer stop()
-	if _, err := io.WriteString(client, request+"\n"); err != nil {
-		return nil, err
-	}
-	answer, err := io.ReadAll(io.LimitReader(client, maxStatusAnswer))
+	answer, err := exchangeRequest(client, request, word)
 	if err != nil {
 		return nil, err
-	}
-	var probe struct {
-		Error *string `json:"error"`
-	}
-	if err := json.Unmarshal(answer, &probe); err != nil {
-		return nil, fmt.Errorf("%s answered %q", word, strings.TrimSpace(string(answer)))
-	}
-	if probe.Error != nil {
-		return nil, errors.New(*probe.Error)
 	}
 	return json.RawMessage(answer), nil
 }

@@ -328,24 +328,29 @@ func (s *httpSession) postRaw(body string) *http.Response {
 	return resp
 }
 
+// getStatus GETs url with headers ("Host" sets the request's host) and
+// returns the response's status.
+func getStatus(t *testing.T, url string, headers map[string]string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for k, v := range headers {
+		if k == "Host" {
+			req.Host = v
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func TestServeGuardsHostOriginAndToken(t *testing.T) {
 	d := startServe(t, unprefixedFixture(t, ""), "--auth-token", "sesame")
-	get := func(path string, headers map[string]string) int {
-		req, _ := http.NewRequest(http.MethodGet, d.url+path, nil)
-		for k, v := range headers {
-			if k == "Host" {
-				req.Host = v
-			} else {
-				req.Header.Set(k, v)
-			}
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	get := func(path string, headers map[string]string) int { return getStatus(t, d.url+path, headers) }
 	bearer := "Bearer sesame"
 	for _, tc := range []struct {
 		name    string

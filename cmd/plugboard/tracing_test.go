@@ -86,9 +86,11 @@ func metaSeen(t *testing.T, c *client) map[string]any {
 	return meta
 }
 
-func TestTracesLinkTheClientsRequestToTheServersCall(t *testing.T) {
-	receiver, endpoint := newOTLPReceiver(t)
-	c := launchCommandEnv(t, []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + endpoint, "OTEL_BSP_SCHEDULE_DELAY=50", "XDG_RUNTIME_DIR=" + t.TempDir()},
+// startFixtureStdio starts plugboard in stdio mode with env and the
+// fixture server alpha, and initializes a session with its tools listed.
+func startFixtureStdio(t *testing.T, env ...string) *client {
+	t.Helper()
+	c := launchCommandEnv(t, append(env, "XDG_RUNTIME_DIR="+t.TempDir()),
 		plugboardBin, "--config", writeConfig(t, "servers:\n"+fixtureServer("alpha")))
 	if res := c.call("initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
 		"clientInfo": map[string]any{"name": "e2e", "version": "1"}}); res.Error != nil {
@@ -96,7 +98,12 @@ func TestTracesLinkTheClientsRequestToTheServersCall(t *testing.T) {
 	}
 	c.notify("notifications/initialized", nil)
 	c.mustCall("tools/list", nil)
-	meta := metaSeen(t, c)
+	return c
+}
+
+func TestTracesLinkTheClientsRequestToTheServersCall(t *testing.T) {
+	receiver, endpoint := newOTLPReceiver(t)
+	meta := metaSeen(t, startFixtureStdio(t, "OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint, "OTEL_BSP_SCHEDULE_DELAY=50"))
 
 	// The server got the trace context of plugboard's span of the call,
 	// in the client's trace; the rest of _meta as the client sent it.
@@ -128,15 +135,7 @@ func TestTracesLinkTheClientsRequestToTheServersCall(t *testing.T) {
 }
 
 func TestWithoutAnOTLPEndpointTheClientsTraceContextPassesUntouched(t *testing.T) {
-	c := launchCommandEnv(t, []string{"OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=", "XDG_RUNTIME_DIR=" + t.TempDir()},
-		plugboardBin, "--config", writeConfig(t, "servers:\n"+fixtureServer("alpha")))
-	if res := c.call("initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
-		"clientInfo": map[string]any{"name": "e2e", "version": "1"}}); res.Error != nil {
-		t.Fatalf("initialize: %s", res.raw)
-	}
-	c.notify("notifications/initialized", nil)
-	c.mustCall("tools/list", nil)
-	meta := metaSeen(t, c)
+	meta := metaSeen(t, startFixtureStdio(t, "OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="))
 	if want := "00-" + clientTraceID + "-" + clientSpanID + "-01"; meta["traceparent"] != want {
 		t.Errorf("the server got traceparent %v, want the client's %s", meta["traceparent"], want)
 	}
