@@ -117,21 +117,44 @@ func (sw *streamWriter) add(frame []byte) {
 		sw.backlog = append(append(sw.backlog, frame...), '\n')
 		return
 	}
-	sw.scratch = append(append(sw.scratch[:0], frame...), '\n')
-	n, err := sw.raw.WriteNow(sw.scratch)
+	line := frame
+	if len(frame) <= largeFrame {
+		// One write for the frame and its line ending.
+		sw.scratch = append(append(sw.scratch[:0], frame...), '\n')
+		line = sw.scratch
+	}
+	n, err := sw.raw.WriteNow(line)
 	if err != nil {
 		sw.fail(err)
 		return
 	}
-	if n < len(sw.scratch) {
-		sw.backlog = append(sw.backlog, sw.scratch[n:]...)
+	if n < len(line) {
+		sw.backlog = append(sw.backlog, line[n:]...)
+	}
+	if len(line) == len(frame) {
+		// A large frame, written without a copy: its line ending follows,
+		// after the rest of it if the stream took only part.
+		if len(sw.backlog) > 0 {
+			sw.backlog = append(sw.backlog, '\n')
+		} else if n, err := sw.raw.WriteNow(newline); err != nil {
+			sw.fail(err)
+			return
+		} else if n == 0 {
+			sw.backlog = append(sw.backlog, '\n')
+		}
+	}
+	if len(sw.backlog) > 0 {
 		sw.flushing = true
 		go sw.flush()
 	}
-	if cap(sw.scratch) > 64<<10 {
-		sw.scratch = nil // a large frame's buffer is not kept
-	}
 }
+
+// largeFrame is the size past which a frame is written as it is, not
+// copied to put its line ending after it (a large listing's page is
+// hundreds of KiB).
+const largeFrame = 32 << 10
+
+var newline = []byte{'\n'}
 
 // flush writes the backlog, waiting for the client to read, until none
 // is left.

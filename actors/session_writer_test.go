@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plugboard/plugboard/transports"
 )
@@ -58,4 +59,64 @@ func TestStreamWriterNeverBlocksAndKeepsTheOrder(t *testing.T) {
 		t.Fatalf("last frame %q, want the one written after the backlog", lines.Text())
 	}
 	<-done
+}
+
+// Frames larger than the pipe, written without a copy, arrive whole, each
+// on its own line and in order among small ones, whether the client reads
+// at once or late.
+func TestStreamWriterLargeFramesArriveWholeAndInOrder(t *testing.T) {
+	for _, late := range []bool{false, true} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sw := newStreamWriter(w, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if sw.raw == nil {
+			t.Fatal("a pipe was not written without waiting")
+		}
+		var want []string
+		for i := range 12 {
+			size := 10
+			if i%3 == 0 {
+				size = largeFrame + 90_000 // more than a pipe's 64 KiB
+			}
+			want = append(want, fmt.Sprintf(`{"n":%d,"t":%q}`, i, strings.Repeat("y", size)))
+		}
+		read := make(chan []string)
+		start := make(chan struct{})
+		go func() {
+			<-start
+			lines := bufio.NewScanner(r)
+			lines.Buffer(nil, 1<<20)
+			var got []string
+			for lines.Scan() {
+				got = append(got, lines.Text())
+			}
+			read <- got
+		}()
+		if !late {
+			close(start)
+		}
+		go func() {
+			for _, f := range want {
+				sw.writeNow([]byte(f))
+			}
+			sw.finish()
+			w.Close()
+		}()
+		if late {
+			time.Sleep(50 * time.Millisecond) // the writer meets a full pipe
+			close(start)
+		}
+		got := <-read
+		r.Close()
+		if len(got) != len(want) {
+			t.Fatalf("late %v: %d lines, want %d", late, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("late %v: line %d is %d bytes starting %.20q, want %d bytes starting %.20q", late, i, len(got[i]), got[i], len(want[i]), want[i])
+			}
+		}
+	}
 }
