@@ -38,6 +38,13 @@ func renderInFlight(m *inFlightResults) string {
 				formatMiB(m.perCall() * maxInflightPerSession)}})
 }
 
+// growthRow is one row of a "how cost grows" table: the size, the
+// sample's p50, what it adds to direct's, its p99, CPU per call and RSS.
+func growthRow(size int, sample, direct latencySample, rss int64) []string {
+	return []string{fmt.Sprint(size), formatMicros(sample.P50), "+" + formatMicros(sample.P50-direct.P50),
+		formatMicros(sample.P99), formatCPU(sample.CPUPerCallUS), formatMiB(float64(rss))}
+}
+
 // renderGrowth writes the "how cost grows" tables: the sessions' part
 // comes from the HTTP front's results.
 func renderGrowth(g *growthResults, h *httpFrontResults) string {
@@ -45,8 +52,7 @@ func renderGrowth(g *growthResults, h *httpFrontResults) string {
 	if g != nil && len(g.Servers) > 0 {
 		var rows [][]string
 		for _, row := range g.Servers {
-			rows = append(rows, []string{fmt.Sprint(row.Servers), formatMicros(row.Sample.P50), "+" + formatMicros(row.Sample.P50-g.Direct.P50),
-				formatMicros(row.Sample.P99), formatCPU(row.Sample.CPUPerCallUS), formatMiB(float64(row.RSSBytes))})
+			rows = append(rows, growthRow(row.Servers, row.Sample, g.Direct, row.RSSBytes))
 		}
 		fmt.Fprintf(&b, "Servers configured, echo called at concurrency 1 over stdio on the first of them, %.0f s each; "+
 			"added is counted from the fixture called directly in the same run (p50 %s, CPU %s per call):\n\n",
@@ -59,8 +65,7 @@ func renderGrowth(g *growthResults, h *httpFrontResults) string {
 	if h != nil && len(h.Growth) > 0 {
 		var rows [][]string
 		for _, row := range h.Growth {
-			rows = append(rows, []string{fmt.Sprint(row.Sessions), formatMicros(row.Sample.P50), "+" + formatMicros(row.Sample.P50-h.Direct.P50),
-				formatMicros(row.Sample.P99), formatCPU(row.Sample.CPUPerCallUS), formatMiB(float64(row.RSSBytes))})
+			rows = append(rows, growthRow(row.Sessions, row.Sample, h.Direct, row.RSSBytes))
 		}
 		fmt.Fprintf(&b, "Streamable HTTP sessions open on plugboard serve, one of them calling echo at concurrency 1, the others idle; "+
 			"added is counted from one session on the fixture's own HTTP in the same run (p50 %s, CPU %s per call):\n\n",
