@@ -12,7 +12,11 @@ type figure struct {
 	Name      string
 	Plugboard string // the figure, or what it was computed from
 	Direct    string // the same measured directly, "" where there is none
-	Target    string
+	// Floor is the same through linerelay, or the fixtures started at
+	// once without plugboard: what no proxy on this machine gets under.
+	// "" where there is none.
+	Floor  string
+	Target string
 	Result    string // "met ..." or "missed by ...", or why it was not measured
 	Met       bool
 }
@@ -92,6 +96,31 @@ func roundMedians(rounds []pair, pick func(latencySample) float64) (direct, plug
 		a = append(a, pick(r.Plugboard)-pick(r.Direct))
 	}
 	return medianOf(d), medianOf(p), medianOf(a)
+}
+
+// relayMedians reduces rounds that measured linerelay to the median of
+// pick(relay) and of each round's relay minus direct; ok is false when
+// no round did.
+func relayMedians(rounds []pair, pick func(latencySample) float64) (relay, added float64, ok bool) {
+	var v, a []float64
+	for _, r := range rounds {
+		if r.Relay != nil && r.Relay.Calls > 0 {
+			v = append(v, pick(*r.Relay))
+			a = append(a, pick(*r.Relay)-pick(r.Direct))
+		}
+	}
+	return medianOf(v), medianOf(a), len(v) > 0
+}
+
+// relayRatio is the median of each round's linerelay over direct.
+func relayRatio(rounds []pair, pick func(latencySample) float64) (float64, bool) {
+	var ratios []float64
+	for _, r := range rounds {
+		if r.Relay != nil && r.Relay.Calls > 0 && pick(r.Direct) > 0 {
+			ratios = append(ratios, pick(*r.Relay)/pick(r.Direct))
+		}
+	}
+	return medianOf(ratios), len(ratios) > 0
 }
 
 // roundRatio is the median of each round's plugboard over direct.
@@ -176,6 +205,9 @@ func latencyFigures(l *latencyResults, transport string) []figure {
 			f.Target, f.Result, f.Met = "—", "no target", true
 			return f
 		}
+		if relay, relayAdded, ok := relayMedians(l.Rounds, pick); ok {
+			f.Floor = fmt.Sprintf("+%s (%s)", formatMicros(relayAdded), formatMicros(relay))
+		}
 		f = f.check(target(d), added)
 		f.Target += " (" + says + ")"
 		return f
@@ -199,6 +231,9 @@ func cpuFigure(l *latencyResults) figure {
 		return notMeasured(name, targetCPUPerCall)
 	}
 	f := figure{Name: name, Plugboard: formatMicros(p), Direct: formatMicros(d) + " (the fixture's)"}
+	if relay, _, ok := relayMedians(l.Rounds, cpuPerCall); ok {
+		f.Floor = formatMicros(relay) + " (linerelay's)"
+	}
 	return f.check(targetCPUPerCall, p)
 }
 
@@ -227,6 +262,9 @@ func throughputFigures(t *throughputResults, over string, target func(c int) bou
 		d, p, _ := roundMedians(level.Rounds, throughput)
 		ratio := roundRatio(level.Rounds, throughput)
 		f := figure{Name: name, Plugboard: fmt.Sprintf("%s of direct (%s)", formatPercent(100*ratio), formatRate(p)), Direct: formatRate(d)}
+		if relay, ok := relayRatio(level.Rounds, throughput); ok {
+			f.Floor = formatPercent(100 * relay)
+		}
 		if b.format == nil {
 			f.Target, f.Result, f.Met = "—", "no target", true
 			out = append(out, f)
@@ -299,11 +337,15 @@ func startupFigures(s *startupResults) []figure {
 		return []figure{notMeasured("Cold start to a complete tools/list, plugboard / slowest server", targetStartup)}
 	}
 	var out []figure
-	for _, size := range s.Sizes {
+	for i, size := range s.Sizes {
 		name := "Cold start to a complete tools/list, " + plural(size.Servers, "server")
 		ratio := size.MedianMS / s.Direct.MedianMS
 		f := figure{Name: name, Plugboard: fmt.Sprintf("%s (%s)", formatRatio(ratio), formatMillis(size.MedianMS)),
 			Direct: formatMillis(s.Direct.MedianMS)}
+		if i < len(s.AtOnce) && s.AtOnce[i].MedianMS > 0 && size.Servers > 1 {
+			floor := s.AtOnce[i].MedianMS
+			f.Floor = fmt.Sprintf("%s (%s)", formatRatio(floor/s.Direct.MedianMS), formatMillis(floor))
+		}
 		out = append(out, f.check(targetStartup, ratio))
 	}
 	return out

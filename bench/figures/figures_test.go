@@ -71,7 +71,8 @@ func sampleResults() *results {
 		Commands: []string{"$BIN/mcp-bench --duration 5s -- $BIN/mcp-fixture --name fx"},
 		Latency: &latencyResults{Seconds: 5, Rounds: []pair{
 			{Direct: latencySample{P50: 80, P90: 140, P99: 220, Throughput: 9000, CPUPerCallUS: 30},
-				Plugboard: latencySample{P50: 120, P90: 200, P99: 500, Throughput: 6000, CPUPerCallUS: 41}},
+				Plugboard: latencySample{P50: 120, P90: 200, P99: 500, Throughput: 6000, CPUPerCallUS: 41},
+				Relay:     &latencySample{P50: 100, P90: 170, P99: 300, Throughput: 7000, CPUPerCallUS: 20, Calls: 35000}},
 		}},
 		EchoThroughput: &throughputResults{Tool: "echo", Seconds: 3, Levels: []throughputLevel{
 			{Concurrency: 16, Rounds: []pair{{Direct: latencySample{Throughput: 20000}, Plugboard: latencySample{Throughput: 11000}}}},
@@ -115,7 +116,8 @@ func sampleResults() *results {
 		}},
 		Throughput: &throughputResults{SleepMS: 10, Seconds: 3, Levels: []throughputLevel{
 			{Concurrency: 1, Rounds: []pair{{Direct: latencySample{Throughput: 95}, Plugboard: latencySample{Throughput: 93}}}},
-			{Concurrency: 256, Rounds: []pair{{Direct: latencySample{Throughput: 20000}, Plugboard: latencySample{Throughput: 15000}}}},
+			{Concurrency: 256, Rounds: []pair{{Direct: latencySample{Throughput: 20000}, Plugboard: latencySample{Throughput: 15000},
+				Relay: &latencySample{Throughput: 18000, Calls: 54000}}}},
 		}},
 		HTTP: &httpResults{Sessions: 1000, Seconds: 5, Rate: 2000,
 			Paced:         []pair{{Direct: latencySample{P99: 900, Calls: 10}, Plugboard: latencySample{P99: 1300, Calls: 10}}},
@@ -124,7 +126,8 @@ func sampleResults() *results {
 			IdlePlugboard: idleMemory{BeforeBytes: 20 << 20, OpenBytes: 20<<20 + 1000*15*1024},
 		},
 		Startup: &startupResults{DelayMS: 100, SlowDelayMS: 300, Runs: 5, Direct: startupSample{Servers: 1, MedianMS: 300},
-			Sizes: []startupSample{{Servers: 1, MedianMS: 320}, {Servers: 50, MedianMS: 700}}},
+			Sizes:  []startupSample{{Servers: 1, MedianMS: 320}, {Servers: 50, MedianMS: 700}},
+			AtOnce: []startupSample{{Servers: 1, MedianMS: 301}, {Servers: 50, MedianMS: 600}}},
 		OwnRSS:  &ownRSSResults{Servers: 20, PlugboardBytes: 29 << 20, TreeBytes: 180 << 20, FixtureBytes: 7 << 20},
 		Catalog: &catalogResults{Servers: 50, ToolsPerServer: 40, Listing: pair{Direct: latencySample{P50: 11000, Calls: 5}, Plugboard: latencySample{P50: 1500, Calls: 5}}},
 	}
@@ -164,6 +167,30 @@ func TestHeadlineFigures(t *testing.T) {
 	}
 }
 
+// The floors come from the same rounds: linerelay where it ran, the
+// fixtures started at once for cold start; none where nothing measured one.
+func TestHeadlineFloors(t *testing.T) {
+	want := map[string]string{
+		"Added latency per tools/call (stdio echo), p50":           "+20 µs (100 µs)",
+		"Added latency per tools/call (stdio echo), p99":           "+80 µs (300 µs)",
+		"Added latency per tools/call (Streamable HTTP echo), p50": "",
+		"plugboard's own CPU per echo call (stdio, concurrency 1)": "20 µs (linerelay's)",
+		"Throughput, sleep 10 ms, concurrency 256":                 "90.0%",
+		"Throughput, sleep 10 ms, concurrency 1":                   "",
+		"Cold start to a complete tools/list, 1 server":            "",
+		"Cold start to a complete tools/list, 50 servers":          "2.00× (600.00 ms)",
+	}
+	got := map[string]string{}
+	for _, f := range headlineFigures(sampleResults()) {
+		got[f.Name] = f.Floor
+	}
+	for name, floor := range want {
+		if got[name] != floor {
+			t.Errorf("%s: floor %q, want %q", name, got[name], floor)
+		}
+	}
+}
+
 func TestFiguresOfScenariosThatDidNotRun(t *testing.T) {
 	figures := headlineFigures(&results{})
 	if len(figures) < 6 {
@@ -197,7 +224,8 @@ func TestRenderedBlocksFitTheDocument(t *testing.T) {
 		}
 	}
 	out, _ := splice(doc, renderBlocks(sampleResults(), ""))
-	for _, want := range []string{"| Added latency per tools/call (stdio echo), p50 | +40 µs (120 µs) | 80 µs | ≤ 80 µs (direct p50) | met |",
+	for _, want := range []string{"| Added latency per tools/call (stdio echo), p50 | +40 µs (120 µs) | 80 µs | +20 µs (100 µs) | ≤ 80 µs (direct p50) | met |",
+		"| the same fixtures at once, without plugboard (floor) | 50 |",
 		"**missed by 20.0 points**", "abc1234", "$BIN/mcp-bench --duration 5s", "The Go benchmarks did not run"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("document lacks %q:\n%s", want, out)

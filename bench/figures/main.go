@@ -88,6 +88,9 @@ func runMeasure(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	r := &runner{bin: *bin, work: *work}
+	if _, err := os.Stat(r.path("linerelay")); err == nil {
+		r.hasRelay = true
+	}
 	s := newSettings(*quick)
 	s.peersDir = *peers
 	if *only != "" {

@@ -119,6 +119,9 @@ type runner struct {
 	aliases  map[string]string
 	commands []string
 	problems []string
+	// hasRelay says that bin holds linerelay, measured beside plugboard
+	// as the floor of a proxy hop.
+	hasRelay bool
 }
 
 func (r *runner) path(name string) string { return filepath.Join(r.bin, name) }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -175,8 +176,9 @@ func fixtureToolCount(ctx context.Context, r *runner) (int, error) {
 }
 
 // pairRun runs the same workload directly and through plugboard, in the
-// order given, and returns both samples.
-func pairRun(ctx context.Context, r *runner, what string, plugboardFirst bool, direct, proxied []string) (pair, error) {
+// order given, and then through linerelay when relay is not nil; it
+// returns the samples.
+func pairRun(ctx context.Context, r *runner, what string, plugboardFirst bool, direct, proxied, relay []string) (pair, error) {
 	var p pair
 	run := func(name string, args []string, into *latencySample) error {
 		out, err := r.call(ctx, what+", "+name, args...)
@@ -190,12 +192,31 @@ func pairRun(ctx context.Context, r *runner, what string, plugboardFirst bool, d
 	if plugboardFirst {
 		steps[0], steps[1] = steps[1], steps[0]
 	}
+	if relay != nil {
+		p.Relay = &latencySample{}
+		steps = append(steps, func() error { return run("linerelay", relay, p.Relay) })
+	}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return p, err
 		}
 	}
 	return p, nil
+}
+
+// relayed is the direct workload's mcp-bench arguments with linerelay
+// between mcp-bench and the fixture, or nil when linerelay was not built.
+func (r *runner) relayed(direct []string) []string {
+	if !r.hasRelay {
+		return nil
+	}
+	i := slices.Index(direct, "--")
+	if i < 0 {
+		return nil
+	}
+	out := append([]string{}, direct[:i+1]...)
+	out = append(out, r.path("linerelay"))
+	return append(out, direct[i+1:]...)
 }
 
 // oneFixture is the configuration of the scenarios that put plugboard in
@@ -213,7 +234,7 @@ func measureLatency(ctx context.Context, r *runner, s settings) (*latencyResults
 	proxied := append(append([]string{"--tool", "fx__echo"}, common...), "--", r.path("plugboard"), "--config", cfg)
 	res := &latencyResults{Seconds: s.latencyDuration.Seconds()}
 	for round := range s.latencyRounds {
-		p, err := pairRun(ctx, r, fmt.Sprintf("added latency, round %d", round+1), round%2 == 1, direct, proxied)
+		p, err := pairRun(ctx, r, fmt.Sprintf("added latency, round %d", round+1), round%2 == 1, direct, proxied, r.relayed(direct))
 		if err != nil {
 			return res, err
 		}
@@ -237,7 +258,7 @@ func measureThroughput(ctx context.Context, r *runner, s settings) (*throughputR
 		direct := append(append([]string{"--tool", "sleep"}, common...), "--", r.path("mcp-fixture"), "--name", "fx")
 		proxied := append(append([]string{"--tool", "fx__sleep"}, common...), "--", r.path("plugboard"), "--config", cfg)
 		for round := range s.throughputRounds {
-			p, err := pairRun(ctx, r, fmt.Sprintf("throughput at concurrency %d, round %d", c, round+1), round%2 == 1, direct, proxied)
+			p, err := pairRun(ctx, r, fmt.Sprintf("throughput at concurrency %d, round %d", c, round+1), round%2 == 1, direct, proxied, r.relayed(direct))
 			if err != nil {
 				res.Levels = append(res.Levels, level)
 				return res, err
@@ -313,13 +334,13 @@ func measureHTTP(ctx context.Context, r *runner, s settings) (*httpResults, erro
 	rate := []string{"--rate", strconv.FormatFloat(s.httpRate, 'f', -1, 64)}
 	for round := range s.httpRounds {
 		p, err := pairRun(ctx, r, fmt.Sprintf("HTTP sessions paced, round %d", round+1), round%2 == 0,
-			append(direct, rate...), append(proxied, rate...))
+			append(direct, rate...), append(proxied, rate...), nil)
 		if err != nil {
 			return res, err
 		}
 		res.Paced = append(res.Paced, p)
 	}
-	if res.Saturated, err = pairRun(ctx, r, "HTTP sessions as fast as answered", true, direct, proxied); err != nil {
+	if res.Saturated, err = pairRun(ctx, r, "HTTP sessions as fast as answered", true, direct, proxied, nil); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -363,8 +384,34 @@ func measureStartup(ctx context.Context, r *runner, s settings, builtin int) (*s
 			r.note("%s: %s", what, note)
 		}
 		res.Sizes = append(res.Sizes, startupSampleOf(n, out))
+		floor, err := startFixturesAtOnce(ctx, r, servers, s.startupRuns)
+		if err != nil {
+			r.note("cold start, %d fixtures at once without plugboard: %v", n, err)
+			floor = startupSample{Servers: n}
+		}
+		res.AtOnce = append(res.AtOnce, floor)
 	}
 	return res, nil
+}
+
+// startFixturesAtOnce starts the fixtures of a configuration at once,
+// without plugboard, runs times.
+func startFixturesAtOnce(ctx context.Context, r *runner, servers []fixtureServer, runs int) (startupSample, error) {
+	argvs := make([][]string, len(servers))
+	for i, s := range servers {
+		argvs[i] = append([]string{r.path("mcp-fixture"), "--name", s.name, "--legacy-only"}, s.args...)
+	}
+	sample := startupSample{Servers: len(servers)}
+	for range runs {
+		took, tools, err := startAtOnce(ctx, argvs)
+		if err != nil {
+			return sample, err
+		}
+		sample.Tools = tools
+		sample.RunsMS = append(sample.RunsMS, float64(took.Microseconds())/1000)
+	}
+	sample.MedianMS, sample.MinMS, sample.MaxMS = medianOf(sample.RunsMS), slices.Min(sample.RunsMS), slices.Max(sample.RunsMS)
+	return sample, nil
 }
 
 func startupSampleOf(servers int, out startupOut) startupSample {

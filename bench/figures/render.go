@@ -82,9 +82,9 @@ func renderSummary(figures []figure) string {
 		if strings.HasPrefix(result, "missed") {
 			result = "**" + result + "**"
 		}
-		rows[i] = []string{f.Name, f.Plugboard, orDash(f.Direct), f.Target, result}
+		rows[i] = []string{f.Name, f.Plugboard, orDash(f.Direct), orDash(f.Floor), f.Target, result}
 	}
-	return table([]string{"figure", "plugboard", "direct", "target", "result"}, rows)
+	return table([]string{"figure", "plugboard", "direct", "floor", "target", "result"}, rows)
 }
 
 func orDash(s string) string {
@@ -98,6 +98,7 @@ func renderLatency(l *latencyResults, how string) string {
 	if l == nil || len(l.Rounds) == 0 {
 		return notRun("Added latency")
 	}
+	_, _, relayed := relayMedians(l.Rounds, p50)
 	var rows [][]string
 	for i, r := range l.Rounds {
 		rows = append(rows, []string{
@@ -108,6 +109,9 @@ func renderLatency(l *latencyResults, how string) string {
 			fmt.Sprintf("%.0f / %.0f", r.Direct.Throughput, r.Plugboard.Throughput),
 			cpuPair(r),
 		})
+		if relayed {
+			rows[i] = append(rows[i], relaySummary(r.Relay))
+		}
 	}
 	d50, p50v, a50 := roundMedians(l.Rounds, p50)
 	d90, p90v, a90 := roundMedians(l.Rounds, p90)
@@ -120,12 +124,32 @@ func renderLatency(l *latencyResults, how string) string {
 		fmt.Sprintf("%.0f / %.0f", dt, pt),
 		cpuMedians(l.Rounds),
 	})
+	header := []string{"round", "direct p50 / p90 / p99", "plugboard p50 / p90 / p99", "added", "calls/s direct / plugboard",
+		"CPU per call direct / plugboard"}
+	relayNote := ""
+	if relayed {
+		r50, a50, _ := relayMedians(l.Rounds, p50)
+		r99, a99, _ := relayMedians(l.Rounds, p99)
+		rc, _, _ := relayMedians(l.Rounds, cpuPerCall)
+		rows[len(rows)-1] = append(rows[len(rows)-1], fmt.Sprintf("%s (+%s) / %s (+%s); %s",
+			formatMicros(r50), formatMicros(a50), formatMicros(r99), formatMicros(a99), formatMicros(rc)))
+		header = append(header, "linerelay p50 / p99 (added); CPU per call")
+		relayNote = " Each round then runs the same through linerelay, a process that only copies lines (see Method): the floor of a proxy hop."
+	}
 	return fmt.Sprintf("%s of %.0f s each way, concurrency 1, %s; the direct and plugboard runs of a round "+
 		"follow each other, and the added latency is the median of the rounds' differences. CPU is the server process's "+
-		"user and system time per call over the measuring time (plugboard's own, without its servers).\n\n",
-		plural(len(l.Rounds), "round"), l.Seconds, how) +
-		table([]string{"round", "direct p50 / p90 / p99", "plugboard p50 / p90 / p99", "added", "calls/s direct / plugboard",
-			"CPU per call direct / plugboard"}, rows)
+		"user and system time per call over the measuring time (plugboard's own, without its servers).%s\n\n",
+		plural(len(l.Rounds), "round"), l.Seconds, how, relayNote) +
+		table(header, rows)
+}
+
+// relaySummary writes a linerelay run's p50 / p99 and its processor time
+// per call.
+func relaySummary(s *latencySample) string {
+	if s == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%s / %s; %s", formatMicros(s.P50), formatMicros(s.P99), formatMicros(s.CPUPerCallUS))
 }
 
 // cpuPair writes a round's processor time per call, direct / plugboard.
@@ -150,6 +174,11 @@ func renderThroughput(t *throughputResults, how string) string {
 	if t == nil || len(t.Levels) == 0 {
 		return notRun("Throughput")
 	}
+	relayed := false
+	for _, level := range t.Levels {
+		_, ok := relayRatio(level.Rounds, throughput)
+		relayed = relayed || ok
+	}
 	var rows [][]string
 	for _, level := range t.Levels {
 		if len(level.Rounds) == 0 {
@@ -167,6 +196,14 @@ func renderThroughput(t *throughputResults, how string) string {
 		if t.Tool != "echo" {
 			rows[len(rows)-1] = append(rows[len(rows)-1], formatRate(float64(level.Concurrency)*1000/float64(t.SleepMS)))
 		}
+		if relayed {
+			cell := "—"
+			if ratio, ok := relayRatio(level.Rounds, throughput); ok {
+				rc, _, _ := relayMedians(level.Rounds, cpuPerCall)
+				cell = fmt.Sprintf("%s; %s", formatPercent(100*ratio), formatMicros(rc))
+			}
+			rows[len(rows)-1] = append(rows[len(rows)-1], cell)
+		}
 	}
 	rounds := 0
 	if len(t.Levels) > 0 {
@@ -178,6 +215,9 @@ func renderThroughput(t *throughputResults, how string) string {
 		call = "Tool `echo`, each caller calling again as soon as answered"
 	} else {
 		header = append(header, "ideal (C / sleep)")
+	}
+	if relayed {
+		header = append(header, "linerelay / direct; its CPU per call")
 	}
 	return fmt.Sprintf("%s, %s, %s of %.0f s each way per concurrency; medians over rounds.\n\n", call, how, plural(rounds, "round"), t.Seconds) +
 		table(header, rows)
@@ -228,12 +268,24 @@ func renderStartup(s *startupResults) string {
 	}
 	rows := [][]string{{"the slowest fixture, directly", "1", fmt.Sprint(s.Direct.Tools),
 		formatMillis(s.Direct.MedianMS), fmt.Sprintf("%s – %s", formatMillis(s.Direct.MinMS), formatMillis(s.Direct.MaxMS)), "1.00×"}}
-	for _, size := range s.Sizes {
-		rows = append(rows, []string{"plugboard", fmt.Sprint(size.Servers), fmt.Sprint(size.Tools), formatMillis(size.MedianMS),
+	row := func(target string, size startupSample) []string {
+		if size.MedianMS == 0 {
+			return []string{target, fmt.Sprint(size.Servers), "—", "not measured (see Problems)", "—", "—"}
+		}
+		return []string{target, fmt.Sprint(size.Servers), fmt.Sprint(size.Tools), formatMillis(size.MedianMS),
 			fmt.Sprintf("%s – %s", formatMillis(size.MinMS), formatMillis(size.MaxMS)),
-			formatRatio(size.MedianMS / s.Direct.MedianMS)})
+			formatRatio(size.MedianMS / s.Direct.MedianMS)}
 	}
-	return fmt.Sprintf("Every fixture sleeps %d ms before it reads stdin, the last one in each configuration %d ms; %d starts each.\n\n",
+	for i, size := range s.Sizes {
+		rows = append(rows, row("plugboard", size))
+		if i < len(s.AtOnce) && size.Servers > 1 {
+			rows = append(rows, row("the same fixtures at once, without plugboard (floor)", s.AtOnce[i]))
+		}
+	}
+	return fmt.Sprintf("Every fixture sleeps %d ms before it reads stdin, the last one in each configuration %d ms; %d starts each. "+
+		"The floor rows start the same fixtures at once from the harness, each through its handshake and every list plugboard asks "+
+		"a server for at start (tools, prompts, resources, templates), and stop at the last one's answer: what starting as many "+
+		"processes costs on this machine without plugboard.\n\n",
 		s.DelayMS, s.SlowDelayMS, s.Runs) +
 		table([]string{"target", "servers", "tools listed", "median", "min – max", "/ slowest alone"}, rows)
 }

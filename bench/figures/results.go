@@ -148,6 +148,9 @@ type latencySample struct {
 type pair struct {
 	Direct    latencySample `json:"direct"`
 	Plugboard latencySample `json:"plugboard"`
+	// Relay is the same workload through linerelay, a process that only
+	// copies lines: the floor of a proxy hop. Nil where not measured.
+	Relay *latencySample `json:"relay,omitempty"`
 }
 
 // latencyResults are rounds of the stdio echo workload at concurrency 1.
@@ -201,6 +204,10 @@ type startupResults struct {
 	Runs        int             `json:"runs"`
 	Direct      startupSample   `json:"direct"` // the slowest fixture alone
 	Sizes       []startupSample `json:"sizes"`  // plugboard with N fixtures
+	// AtOnce are the same N fixtures started at once without plugboard,
+	// each through its handshake and a complete tools/list: the floor of
+	// Sizes on this machine. Parallel to Sizes.
+	AtOnce []startupSample `json:"at_once,omitempty"`
 }
 
 // startupSample is one target's start-up times.
