@@ -17,8 +17,8 @@ type figure struct {
 	// "" where there is none.
 	Floor  string
 	Target string
-	Result    string // "met ..." or "missed by ...", or why it was not measured
-	Met       bool
+	Result string // "met ..." or "missed by ...", or why it was not measured
+	Met    bool
 }
 
 // bound is a target: a value at most or at least limit.
