@@ -12,6 +12,9 @@ func TestCheckAppRefusesWhatThePluggedInProxyRefuses(t *testing.T) {
 	}{
 		{"short", DefaultAppBaseURL, "--pluggedin-api-key"},
 		{strings.Repeat("k", 257), DefaultAppBaseURL, "--pluggedin-api-key"},
+		{strings.Repeat("k", 31), DefaultAppBaseURL, "--pluggedin-api-key"},
+		{key[:16] + "/" + key[17:], DefaultAppBaseURL, "--pluggedin-api-key"},
+		{key[:16] + "é" + key[18:], DefaultAppBaseURL, "--pluggedin-api-key"},
 		{key + " ", DefaultAppBaseURL, "--pluggedin-api-key"},
 		{key, "http://plugged.in", "must be https"},
 		{key, "https://user:pass@plugged.in", "user name or password"},
@@ -25,6 +28,9 @@ func TestCheckAppRefusesWhatThePluggedInProxyRefuses(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), key) {
 			t.Errorf("an error shows the key: %v", err)
 		}
+	}
+	if _, err := CheckApp(strings.Repeat("k", 256), DefaultAppBaseURL); err != nil {
+		t.Errorf("a key of 256 characters refused: %v", err)
 	}
 	for _, base := range []string{"https://plugged.in", "http://127.0.0.1:8080", "http://localhost:3000/", "http://[::1]:9/"} {
 		app, err := CheckApp(key+"-_.", base)
