@@ -23,11 +23,20 @@ import (
 // (children-CONFIGHASH-PID.json), so that plugboards of one configuration
 // running side by side (two windows of a desktop client) never mistake
 // each other's children for leftovers.
+//
+// The file is written behind the records, by a goroutine of its own:
+// servers that start together (200 at a cold start) cost a write or two,
+// not one write of the whole file each, and none of them waits for the
+// disk before its handshake.
 type ChildRecords struct {
-	mu   sync.Mutex // guards file and the writes of path
-	path string
-	file childrenFile
-	log  *slog.Logger
+	mu     sync.Mutex // guards file and closed
+	file   childrenFile
+	closed bool
+
+	writing sync.Mutex    // held for each write of path, and by Close
+	dirty   chan struct{} // one pending: the file is behind file
+	path    string
+	log     *slog.Logger
 }
 
 // childrenFile is what a records file holds.
@@ -65,9 +74,10 @@ func OpenChildRecords(dir, config string, log *slog.Logger) (*ChildRecords, erro
 	prefix := recordsPrefix(dir, config)
 	self := os.Getpid()
 	r := &ChildRecords{
-		path: prefix + strconv.Itoa(self) + ".json",
-		file: childrenFile{Config: config, Owner: procID{PID: self, Start: processStart(self)}, Children: []childRecord{}},
-		log:  log,
+		path:  prefix + strconv.Itoa(self) + ".json",
+		file:  childrenFile{Config: config, Owner: procID{PID: self, Start: processStart(self)}, Children: []childRecord{}},
+		dirty: make(chan struct{}, 1),
+		log:   log,
 	}
 	stale, _ := filepath.Glob(prefix + "*.json")
 	for _, path := range stale {
@@ -75,9 +85,11 @@ func OpenChildRecords(dir, config string, log *slog.Logger) (*ChildRecords, erro
 			r.settleLeftovers(path)
 		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r, r.write()
+	if err := r.write(); err != nil {
+		return nil, err
+	}
+	go r.writeBehind()
+	return r, nil
 }
 
 // recordsPrefix is the start of the names of the records files of the
@@ -122,10 +134,11 @@ func (r *ChildRecords) Add(server string, pid int) {
 	if r == nil {
 		return
 	}
+	record := childRecord{Server: server, procID: procID{PID: pid, Start: processStart(pid)}}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.file.Children = append(r.file.Children, childRecord{Server: server, procID: procID{PID: pid, Start: processStart(pid)}})
-	r.save()
+	r.file.Children = append(r.file.Children, record)
+	r.mu.Unlock()
+	r.changed()
 }
 
 // Remove forgets a child that has exited and been reaped.
@@ -134,31 +147,66 @@ func (r *ChildRecords) Remove(pid int) {
 		return
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.file.Children = slices.DeleteFunc(r.file.Children, func(c childRecord) bool { return c.PID == pid })
-	r.save()
+	r.mu.Unlock()
+	r.changed()
 }
 
-// Close removes the records: every child has been stopped.
+// Close removes the records: every child has been stopped. No write
+// follows.
 func (r *ChildRecords) Close() {
 	if r == nil {
 		return
 	}
+	r.writing.Lock()
+	defer r.writing.Unlock()
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	already := r.closed
+	r.closed = true
+	r.mu.Unlock()
+	if already {
+		return
+	}
+	close(r.dirty)
 	_ = os.Remove(r.path)
 }
 
-func (r *ChildRecords) save() {
-	if err := r.write(); err != nil {
-		r.log.Warn("recording the servers' pids", "err", err)
+// changed has the file written again, soon: a write already pending takes
+// this change too.
+func (r *ChildRecords) changed() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	select {
+	case r.dirty <- struct{}{}:
+	default:
 	}
 }
 
-// write replaces the file at once (rename), so that a reader never sees
-// half of it.
+// writeBehind writes the file after each change, until Close.
+func (r *ChildRecords) writeBehind() {
+	for range r.dirty {
+		if err := r.write(); err != nil {
+			r.log.Warn("recording the servers' pids", "err", err)
+		}
+	}
+}
+
+// write replaces the file with the records as they are now, at once
+// (rename), so that a reader never sees half of it; after Close it writes
+// nothing.
 func (r *ChildRecords) write() error {
+	r.writing.Lock()
+	defer r.writing.Unlock()
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
 	b, err := json.Marshal(r.file)
+	r.mu.Unlock()
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -177,4 +178,49 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// The records file follows what is added and removed, written behind;
+// Close removes it and nothing writes it again.
+func TestChildRecordsFileFollowsTheChildren(t *testing.T) {
+	dir := t.TempDir()
+	var log lockedLog
+	r, err := OpenChildRecords(dir, "/cfg/a.yaml", log.logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() []childRecord {
+		b, err := os.ReadFile(r.path)
+		if err != nil {
+			return nil
+		}
+		var f childrenFile
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		return f.Children
+	}
+	for i := range 50 {
+		r.Add(fmt.Sprintf("s%d", i), 100000+i)
+	}
+	r.Remove(100007)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(read()) != 49 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the file holds %d children, want 49", len(read()))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for _, c := range read() {
+		if c.PID == 100007 {
+			t.Errorf("a removed child is still recorded")
+		}
+	}
+	r.Close()
+	r.Add("late", 1)
+	r.Close()
+	time.Sleep(50 * time.Millisecond)
+	if _, err := os.Stat(r.path); !os.IsNotExist(err) {
+		t.Errorf("the records file after Close: %v", err)
+	}
 }
