@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/plugboard/plugboard/messages"
+	"github.com/plugboard/plugboard/transports"
 )
 
 const numKinds = len(messages.Kinds)
@@ -347,22 +348,41 @@ type itemFields struct {
 	Description string
 }
 
+// identifyNames are the members identify reads, in itemFields' order.
+var identifyNames = []string{"name", "uri", "uriTemplate", "description"}
+
 // identify reads an item's identifying fields by their exact names (JSON
-// decoding into a struct would also take "Name" for "name").
+// decoding into a struct would also take "Name" for "name"), as decoding
+// the item into a map would, without decoding the rest of it.
 func identify(raw json.RawMessage) (itemFields, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
+	var values [4]json.RawMessage
+	if err := transports.ExactMembers(raw, identifyNames, values[:]); err != nil {
 		return itemFields{}, err
 	}
 	var f itemFields
-	for key, dst := range map[string]*string{"name": &f.Name, "uri": &f.URI, "uriTemplate": &f.URITemplate, "description": &f.Description} {
-		if v, ok := m[key]; ok {
-			if err := json.Unmarshal(v, dst); err != nil {
-				return itemFields{}, fmt.Errorf("%s: %w", key, err)
-			}
+	for i, dst := range [...]*string{&f.Name, &f.URI, &f.URITemplate, &f.Description} {
+		if values[i] == nil {
+			continue
 		}
+		s, err := decodeJSONString(values[i])
+		if err != nil {
+			return itemFields{}, fmt.Errorf("%s: %w", identifyNames[i], err)
+		}
+		*dst = s
 	}
 	return f, nil
+}
+
+// decodeJSONString decodes a raw JSON value into a string as
+// json.Unmarshal does (null gives ""), without its reflection for a plain
+// string.
+func decodeJSONString(raw json.RawMessage) (string, error) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && plainJSONString(raw[1:n-1]) {
+		return string(raw[1 : n-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // rebuild recomputes every client-facing list from the servers' lists and

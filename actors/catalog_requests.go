@@ -63,11 +63,11 @@ func decidedMembers(method, where string, obj json.RawMessage, names []string, v
 // stringMember returns the value of a raw member that must be a string
 // when present; absent (nil) and null read as "".
 func stringMember(method, where string, raw json.RawMessage) (string, *messages.RPCError) {
-	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && plainJSONString(raw[1:n-1]) {
-		return string(raw[1 : n-1]), nil // what json.Unmarshal would give, without its reflection
+	if raw == nil {
+		return "", nil
 	}
-	var s string
-	if raw != nil && json.Unmarshal(raw, &s) != nil {
+	s, err := decodeJSONString(raw)
+	if err != nil {
 		return "", &messages.RPCError{Code: messages.CodeInvalidParams, Message: method + ": " + where + " must be a string"}
 	}
 	return s, nil

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -242,19 +243,23 @@ func fetchList(ctx context.Context, conn transports.Downstream, kind messages.Ki
 		if rpcErr != nil {
 			return nil, fmt.Errorf("%s: %s (%d)", listMethods[kind], rpcErr.Message, rpcErr.Code)
 		}
-		page := map[string]json.RawMessage{}
-		if err := json.Unmarshal(raw, &page); err != nil {
-			return nil, fmt.Errorf("%s: malformed result: %w", listMethods[kind], err)
+		// The list and the cursor, read as decoding the result into a map
+		// would (a null result is an empty page), without copying the rest.
+		var page [2]json.RawMessage
+		if string(bytes.TrimSpace(raw)) != "null" {
+			if err := transports.ExactMembers(raw, []string{listKeys[kind], "nextCursor"}, page[:]); err != nil {
+				return nil, fmt.Errorf("%s: malformed result: %w", listMethods[kind], err)
+			}
 		}
 		var pageItems []json.RawMessage
-		if list := page[listKeys[kind]]; len(list) > 0 && string(list) != "null" {
+		if list := page[0]; len(list) > 0 && string(list) != "null" {
 			if err := json.Unmarshal(list, &pageItems); err != nil {
 				return nil, fmt.Errorf("%s: malformed %s: %w", listMethods[kind], listKeys[kind], err)
 			}
 		}
 		items = append(items, pageItems...)
 		cursor = ""
-		if next := page["nextCursor"]; len(next) > 0 {
+		if next := page[1]; len(next) > 0 {
 			_ = json.Unmarshal(next, &cursor) // a non-string cursor ends the list
 		}
 		if cursor == "" {

@@ -193,6 +193,29 @@ func MemberBounds(obj []byte, name string) (start, end int, err error) {
 	return start, end, nil
 }
 
+// ExactMembers finds the top-level members of the JSON object obj named
+// names and stores the raw value of names[i] in values[i] (nil when
+// absent; values shares obj's bytes). Names compare exactly, after
+// unescaping, and of a member given twice the last counts: what
+// encoding/json gives when it decodes obj into a map, without decoding
+// the rest. obj that is not a JSON object (white space around it is
+// fine) is ErrNotObject. len(values) must be at least len(names).
+func ExactMembers(obj []byte, names []string, values []json.RawMessage) error {
+	i := skipSpace(obj, 0)
+	if i == len(obj) || obj[i] != '{' || !json.Valid(obj) {
+		return ErrNotObject
+	}
+	clear(values[:len(names)])
+	scanMembers(obj, i, func(key []byte, start, end int) {
+		for n, name := range names {
+			if keyIs(key, name) {
+				values[n] = obj[start:end:end]
+			}
+		}
+	})
+	return nil
+}
+
 func (e *envelope) set(key []byte, value json.RawMessage) {
 	name := key[1 : len(key)-1]
 	if bytes.IndexByte(name, '\\') >= 0 {

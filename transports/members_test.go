@@ -168,3 +168,38 @@ func FuzzReadMembers(f *testing.F) {
 		}
 	})
 }
+
+// ExactMembers must read what encoding/json reads when it decodes the
+// object into a map: the catalog relies on it to name items as before.
+func TestExactMembersAgreeWithDecodingIntoAMap(t *testing.T) {
+	names := []string{"name", "uri", "nextCursor", "é"}
+	for _, obj := range []string{
+		`{"name":"a","uri":"x"}`,
+		` {"name":"a","name":"b"} `,
+		`{"Name":"upper","name":"lower","NAME":3}`,
+		`{"n\u0061me":"escaped","nextCursor":null}`,
+		`{"\u00e9":{"deep":[1,{"name":"not top level"}]},"uri":"u"}`,
+		`{"description":"no names here"}`,
+		`{}`,
+		`{"name":"a\"quoted\\"}`,
+	} {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(obj), &m); err != nil {
+			t.Fatalf("%s: %v", obj, err)
+		}
+		values := make([]json.RawMessage, len(names))
+		if err := ExactMembers([]byte(obj), names, values); err != nil {
+			t.Fatalf("%s: %v", obj, err)
+		}
+		for i, name := range names {
+			if !bytes.Equal(values[i], m[name]) {
+				t.Errorf("%s: %s is %s, encoding/json reads %s", obj, name, values[i], m[name])
+			}
+		}
+	}
+	for _, bad := range []string{`[1]`, `"s"`, `{"name":`, `{"name":"a"} x`, ``, `null`} {
+		if err := ExactMembers([]byte(bad), names, make([]json.RawMessage, len(names))); !errors.Is(err, ErrNotObject) {
+			t.Errorf("%q: %v, want ErrNotObject", bad, err)
+		}
+	}
+}
