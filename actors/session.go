@@ -198,8 +198,9 @@ func (w Workspace) ServeStreamOver(transport string, in io.Reader, out io.Writer
 }
 
 // pollable returns a pipe or a socket handed over in blocking mode (as
-// plugboard's stdin usually is) as a file that the Go runtime's poller
-// waits on: a read that has to wait for the client then parks its
+// plugboard's stdin usually is) as a reader that the Go runtime's poller
+// waits on, reading without a scheduled system call
+// (transports.NewPolledReader): a read that has to wait for the client then parks its
 // goroutine, instead of keeping a thread in a system call, whose processor
 // the runtime's monitor takes back, waking every 20 us to do so, for as
 // long as the client keeps sending. restore puts blocking mode back, for
@@ -210,13 +211,23 @@ func pollable(in io.Reader, log *slog.Logger) (io.Reader, func()) {
 	if !ok {
 		return in, func() {}
 	}
+	polled, restore := pollableFile(f, log)
+	if polled == nil {
+		return in, func() {}
+	}
+	return transports.NewPolledReader(polled), restore
+}
+
+// pollableFile is pollable's file: a duplicate of f in non-blocking mode,
+// or nil when f is neither a pipe nor a socket, or cannot be switched.
+func pollableFile(f *os.File, log *slog.Logger) (*os.File, func()) {
 	info, err := f.Stat()
 	if err != nil || info.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
-		return in, func() {}
+		return nil, nil
 	}
 	raw, err := f.SyscallConn()
 	if err != nil {
-		return in, func() {}
+		return nil, nil
 	}
 	// A duplicate, so that closing it leaves f's descriptor alone; the
 	// blocking mode belongs to the pipe, which both share.
@@ -230,11 +241,11 @@ func pollable(in io.Reader, log *slog.Logger) (io.Reader, func()) {
 		}
 	})
 	if dup < 0 {
-		return in, func() {}
+		return nil, nil
 	}
 	if err := syscall.SetNonblock(dup, true); err != nil {
 		syscall.Close(dup)
-		return in, func() {}
+		return nil, nil
 	}
 	polled := os.NewFile(uintptr(dup), f.Name()) // in non-blocking mode: pollable
 	return polled, func() {

@@ -66,9 +66,8 @@ func nonBlockingWriter(out io.Writer, log *slog.Logger) (io.Writer, *transports.
 	if !ok {
 		return nil, nil, nil
 	}
-	polled, restore := pollable(f, log)
-	pf, ok := polled.(*os.File)
-	if !ok || pf == f {
+	pf, restore := pollableFile(f, log)
+	if pf == nil {
 		return nil, nil, nil
 	}
 	raw := transports.NewNonBlockingWriter(pf)

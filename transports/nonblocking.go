@@ -38,15 +38,7 @@ func NewNonBlockingWriter(w io.Writer) *NonBlockingWriter {
 		}
 	}
 	raw, err := f.SyscallConn()
-	if err != nil {
-		return nil
-	}
-	nonBlocking := false
-	_ = raw.Control(func(fd uintptr) {
-		flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
-		nonBlocking = err == nil && flags&unix.O_NONBLOCK != 0
-	})
-	if !nonBlocking {
+	if err != nil || !nonBlocking(raw) {
 		return nil
 	}
 	nb := &NonBlockingWriter{raw: raw}
@@ -54,9 +46,19 @@ func NewNonBlockingWriter(w io.Writer) *NonBlockingWriter {
 	return nb
 }
 
+// nonBlocking reports whether raw's descriptor is in non-blocking mode.
+func nonBlocking(raw syscall.RawConn) bool {
+	on := false
+	_ = raw.Control(func(fd uintptr) {
+		flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
+		on = err == nil && flags&unix.O_NONBLOCK != 0
+	})
+	return on
+}
+
 func (nb *NonBlockingWriter) writeFD(fd uintptr) bool {
 	for {
-		nb.n, nb.err = syscall.Write(int(fd), nb.buf)
+		nb.n, nb.err = rawWrite(int(fd), nb.buf)
 		if nb.err != syscall.EINTR {
 			return true // never wait for the descriptor to be writable
 		}

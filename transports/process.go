@@ -98,7 +98,7 @@ func StartProcess(ctx context.Context, spec ProcessSpec) (*Process, error) {
 
 	// The guard fails the stream at the first line over the limit, before
 	// the line reader's own limit (the same) could skip it.
-	guard := &limitedLines{r: stdoutR, max: maxFrame}
+	guard := &limitedLines{r: NewPolledReader(stdoutR), max: maxFrame}
 	p.lines = newLineConn(&guardedReader{p: p, r: guard, file: stdoutR}, stdin, maxFrame, spec.Handlers)
 	p.mcpConn.raw = p.lines
 	p.lines.start()
