@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strconv"
+	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/plugboard/plugboard/messages"
@@ -228,10 +229,22 @@ func (f *frontActor) answer(r *messages.Reply) {
 	if r.Error != nil {
 		f.write(transports.ErrorFrame(r.ClientID, r.Error), r.ClientID)
 	} else {
-		f.write(transports.ResultFrame(r.ClientID, r.Result), r.ClientID)
+		// Rendered into a pooled buffer: a listing's page is hundreds of
+		// KiB, and allocating one per answer made the collector run
+		// several times per listing (BENCHMARKS.md, tools/list).
+		buf := answerBuffers.Get().(*[]byte)
+		*buf = transports.AppendResultFrame((*buf)[:0], r.ClientID, r.Result)
+		f.out.pushBorrowed(transports.Outbound{Frame: *buf, ResponseTo: r.ClientID})
+		f.tel.frames.Sent() // telemetry
+		answerBuffers.Put(buf)
 	}
 	<-f.credits
 }
+
+// answerBuffers hold rendered answers for as long as pushBorrowed reads
+// them. The collector empties the pool, so an idle plugboard keeps none
+// (trimWhenIdle collects twice).
+var answerBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // write hands an answer to the transport. It never blocks for long:
 // answers are bounded by credits.

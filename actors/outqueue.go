@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"bytes"
 	"sync"
 
 	"github.com/plugboard/plugboard/transports"
@@ -70,6 +71,8 @@ func (q *outQueue) consume(deliver func(transports.Outbound), ended func()) {
 // consumeDirect is consume with direct tried first for every frame, so
 // that frames reach the client with no goroutine between: the front
 // hands them to a writer that never blocks it (see streamWriter.offerNow).
+// direct must not keep o.Frame once it returns (pushBorrowed reuses it):
+// it writes it, or copies it.
 func (q *outQueue) consumeDirect(direct func(transports.Outbound) bool, deliver func(transports.Outbound), ended func()) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -98,6 +101,19 @@ func (q *outQueue) push(o transports.Outbound) {
 		go q.drain()
 	}
 	q.pending = append(q.pending, o)
+}
+
+// pushBorrowed is push for a frame whose bytes the caller reuses once it
+// returns: the direct consumer takes it at once (and copies what the
+// stream has no room for), or a copy is queued.
+func (q *outQueue) pushBorrowed(o transports.Outbound) {
+	q.mu.Lock()
+	taken := q.direct != nil && !q.draining && q.direct(o)
+	q.mu.Unlock()
+	if !taken {
+		o.Frame = bytes.Clone(o.Frame)
+		q.push(o)
+	}
 }
 
 // offer queues a frame the client may miss (a notification), unless the

@@ -113,6 +113,7 @@ func (sw *streamWriter) add(frame []byte) {
 		return // drain, so that no writer ever blocks
 	}
 	if sw.flushing {
+		sw.growBacklog()
 		sw.backlog = append(append(sw.backlog, frame...), '\n')
 		return
 	}
@@ -128,6 +129,7 @@ func (sw *streamWriter) add(frame []byte) {
 		return
 	}
 	if n < len(line) {
+		sw.growBacklog()
 		sw.backlog = append(sw.backlog, line[n:]...)
 	}
 	if len(line) == len(frame) {
@@ -139,6 +141,7 @@ func (sw *streamWriter) add(frame []byte) {
 			sw.fail(err)
 			return
 		} else if n == 0 {
+			sw.growBacklog()
 			sw.backlog = append(sw.backlog, '\n')
 		}
 	}
@@ -155,6 +158,28 @@ const largeFrame = 32 << 10
 
 var newline = []byte{'\n'}
 
+// backlogBuffers are backlogs' buffers between backlogs: a listing's pages
+// fill a backlog each (a pipe takes 64 KiB at once), and a new buffer for
+// each made the collector run several times per listing. The collector
+// empties the pool, so an idle session keeps none.
+var backlogBuffers sync.Pool // of *[]byte
+
+// growBacklog gives an empty backlog a buffer from the pool. sw.mu is held.
+func (sw *streamWriter) growBacklog() {
+	if sw.backlog == nil {
+		if b, ok := backlogBuffers.Get().(*[]byte); ok {
+			sw.backlog = (*b)[:0]
+		}
+	}
+}
+
+func releaseBacklog(b []byte) {
+	if cap(b) > 0 {
+		b = b[:0]
+		backlogBuffers.Put(&b)
+	}
+}
+
 // flush writes the backlog, waiting for the client to read, until none
 // is left.
 func (sw *streamWriter) flush() {
@@ -162,6 +187,8 @@ func (sw *streamWriter) flush() {
 	for {
 		sw.mu.Lock()
 		if len(sw.backlog) == 0 || sw.broken {
+			releaseBacklog(sw.backlog)
+			releaseBacklog(buf)
 			sw.backlog = nil
 			sw.flushing = false
 			sw.room.Broadcast()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/plugboard/plugboard/messages"
@@ -388,9 +389,12 @@ func oneLine(raw json.RawMessage) json.RawMessage {
 }
 
 // ResultFrame renders a successful response.
-func ResultFrame(id, result json.RawMessage) []byte {
+func ResultFrame(id, result json.RawMessage) []byte { return AppendResultFrame(nil, id, result) }
+
+// AppendResultFrame renders a successful response at the end of dst.
+func AppendResultFrame(dst []byte, id, result json.RawMessage) []byte {
 	result = oneLine(result)
-	b := make([]byte, 0, len(id)+len(result)+40)
+	b := slices.Grow(dst, len(id)+len(result)+40)
 	b = append(b, `{"jsonrpc":"2.0","id":`...)
 	b = appendID(b, id)
 	b = append(b, `,"result":`...)

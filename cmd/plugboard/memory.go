@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
@@ -71,6 +72,10 @@ func trimWhenIdle(ctx context.Context) {
 		}
 		now := allocated()
 		if trimDecision(now, last, trimmed) {
+			// Twice: the first collection moves the sync.Pools' buffers
+			// (answers, frames) to their victim caches, the second frees
+			// them.
+			runtime.GC()
 			debug.FreeOSMemory()
 			now = allocated() // the collection's own allocations are not the clients'
 			trimmed = now
