@@ -35,6 +35,10 @@ type outQueue struct {
 	// queue before it; it returns false when it cannot, and the frame
 	// takes the queue's way (a goroutine calling deliver).
 	direct func(transports.Outbound) bool
+	// directCopies says that direct keeps nothing of a frame's bytes once
+	// it returns (it writes them, or copies what it cannot write), so that
+	// pushBorrowed may hand it a buffer it reuses.
+	directCopies bool
 
 	mu       sync.Mutex
 	pending  []transports.Outbound
@@ -71,12 +75,20 @@ func (q *outQueue) consume(deliver func(transports.Outbound), ended func()) {
 // consumeDirect is consume with direct tried first for every frame, so
 // that frames reach the client with no goroutine between: the front
 // hands them to a writer that never blocks it (see streamWriter.offerNow).
-// direct must not keep o.Frame once it returns (pushBorrowed reuses it):
-// it writes it, or copies it.
 func (q *outQueue) consumeDirect(direct func(transports.Outbound) bool, deliver func(transports.Outbound), ended func()) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.direct, q.deliver, q.ended = direct, deliver, ended
+}
+
+// consumeDirectCopying is consumeDirect for a direct that keeps nothing of
+// a frame once it returns (streamWriter.offerNow, which writes it or
+// copies it): pushBorrowed then lends it its buffer instead of a copy.
+func (q *outQueue) consumeDirectCopying(direct func(transports.Outbound) bool, deliver func(transports.Outbound), ended func()) {
+	q.consumeDirect(direct, deliver, ended)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.directCopies = true
 }
 
 // push queues a frame that must reach the client (an answer).
@@ -104,11 +116,11 @@ func (q *outQueue) push(o transports.Outbound) {
 }
 
 // pushBorrowed is push for a frame whose bytes the caller reuses once it
-// returns: the direct consumer takes it at once (and copies what the
-// stream has no room for), or a copy is queued.
+// returns: a direct consumer that copies (consumeDirectCopying) takes it
+// at once, or a copy is pushed.
 func (q *outQueue) pushBorrowed(o transports.Outbound) {
 	q.mu.Lock()
-	taken := q.direct != nil && !q.draining && q.direct(o)
+	taken := q.directCopies && q.direct != nil && !q.draining && q.direct(o)
 	q.mu.Unlock()
 	if !taken {
 		o.Frame = bytes.Clone(o.Frame)

@@ -86,3 +86,37 @@ func TestOutQueueConsumerGetsEveryFrameThenTheEnd(t *testing.T) {
 		t.Fatalf("got %d frames", i)
 	}
 }
+
+// A borrowed frame's buffer is reused once pushBorrowed returns: a direct
+// consumer that keeps frames (the HTTP front hands them to the request
+// waiting for them), or the queue, must get a copy; only a consumer that
+// copies itself may be lent the buffer.
+func TestOutQueuePushBorrowedLendsOnlyToACopyingConsumer(t *testing.T) {
+	for _, copying := range []bool{false, true} {
+		q := newOutQueue()
+		var kept [][]byte
+		direct := func(o transports.Outbound) bool {
+			if copying {
+				kept = append(kept, append([]byte(nil), o.Frame...))
+			} else {
+				kept = append(kept, o.Frame)
+			}
+			return true
+		}
+		if copying {
+			q.consumeDirectCopying(direct, func(transports.Outbound) {}, func() {})
+		} else {
+			q.consumeDirect(direct, func(transports.Outbound) {}, func() {})
+		}
+		buf := make([]byte, 0, 16)
+		for i := range 3 {
+			buf = strconv.AppendInt(buf[:0], int64(i), 10)
+			q.pushBorrowed(transports.Outbound{Frame: buf})
+		}
+		for i, frame := range kept {
+			if string(frame) != strconv.Itoa(i) {
+				t.Errorf("copying %v: frame %d reads %q once its buffer was reused", copying, i, frame)
+			}
+		}
+	}
+}

@@ -178,7 +178,7 @@ func (w Workspace) ServeStreamOver(transport string, in io.Reader, out io.Writer
 	if sw.raw != nil {
 		// The answer is written by the goroutine that has it: no writer
 		// goroutine unless the client falls behind (session_writer.go).
-		sess.(*Session).out.consumeDirect(sw.offerNow, func(o transports.Outbound) { sw.writeNow(o.Frame) }, func() {
+		sess.(*Session).out.consumeDirectCopying(sw.offerNow, func(o transports.Outbound) { sw.writeNow(o.Frame) }, func() {
 			go func() {
 				sw.finish()
 				close(done)

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // goSDKServerConfig is a configuration with the Go SDK's conformance
@@ -85,6 +89,55 @@ func TestARefusedSubscribeLeavesNoTrace(t *testing.T) {
 	for i, s := range []*httpSession{first, second} {
 		if m, _ := s.call("resources/subscribe", map[string]any{"uri": "test://allowed/one"}); m.Error != nil {
 			t.Errorf("session %d: subscribe to an allowed resource: %s", i+1, m.raw)
+		}
+	}
+}
+
+// Many calls in flight on one Streamable HTTP session, from the official
+// Go SDK's client: each gets its own answer. (Answers are rendered into
+// reused buffers, lent only to a consumer that copies them: the HTTP
+// front keeps a frame until its request takes it, and a buffer lent to
+// it gave mcp-bench's calls each other's answers under load. This test
+// did not catch that one, whose timing it does not reach;
+// TestOutQueuePushBorrowedLendsOnlyToACopyingConsumer does.)
+func TestConcurrentCallsOverStreamableHTTPEachGetTheirOwnAnswer(t *testing.T) {
+	d := startServe(t, writeConfig(t, "servers:\n  fx:\n    command: "+fixtureBin+"\n    args: [\"--name\", \"fx\", \"--legacy-only\"]\n"))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	client := mcp.NewClient(&mcp.Implementation{Name: "concurrency-test", Version: "1"}, nil)
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: d.url + "/mcp"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer session.Close()
+	const callers, calls = 32, 20
+	errs := make(chan error, callers)
+	for c := range callers {
+		go func() {
+			for i := range calls {
+				text := fmt.Sprintf("<caller %d call %d>", c, i)
+				res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "fx__echo", Arguments: map[string]any{"text": text}})
+				if err != nil {
+					errs <- fmt.Errorf("%s: %w", text, err)
+					return
+				}
+				got := ""
+				for _, content := range res.Content {
+					if tc, ok := content.(*mcp.TextContent); ok {
+						got += tc.Text
+					}
+				}
+				if !strings.Contains(got, text) {
+					errs <- fmt.Errorf("%s: answered %q", text, got)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }
