@@ -26,24 +26,34 @@ type NonBlockingWriter struct {
 // exec.Cmd's StdinPipe make such pipes, and a net.UnixConn is such a
 // socket); otherwise nil.
 func NewNonBlockingWriter(w io.Writer) *NonBlockingWriter {
-	f, ok := w.(interface {
-		SyscallConn() (syscall.RawConn, error)
-	})
-	if !ok {
-		return nil
-	}
-	if file, ok := w.(*os.File); ok {
-		if info, err := file.Stat(); err != nil || info.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
-			return nil
-		}
-	}
-	raw, err := f.SyscallConn()
-	if err != nil || !nonBlocking(raw) {
+	raw := polledConn(w)
+	if raw == nil {
 		return nil
 	}
 	nb := &NonBlockingWriter{raw: raw}
 	nb.write = nb.writeFD
 	return nb
+}
+
+// polledConn returns the raw connection of v when v is a pipe or socket
+// in non-blocking mode, which the Go runtime's poller drives; else nil.
+func polledConn(v any) syscall.RawConn {
+	conn, ok := v.(interface {
+		SyscallConn() (syscall.RawConn, error)
+	})
+	if !ok {
+		return nil
+	}
+	if file, ok := v.(*os.File); ok {
+		if info, err := file.Stat(); err != nil || info.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
+			return nil
+		}
+	}
+	raw, err := conn.SyscallConn()
+	if err != nil || !nonBlocking(raw) {
+		return nil
+	}
+	return raw
 }
 
 // nonBlocking reports whether raw's descriptor is in non-blocking mode.

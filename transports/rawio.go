@@ -14,22 +14,16 @@ import (
 // monitor thread (sysmon) whenever the process had gone idle, which on a
 // proxy serving one call at a time is every call, twice: measured at
 // about a fifth of plugboard's processor time per call (BENCHMARKS.md).
-func rawRead(fd int, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n, _, errno := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(n), nil
-}
+func rawRead(fd int, p []byte) (int, error) { return rawIO(syscall.SYS_READ, fd, p) }
 
-func rawWrite(fd int, p []byte) (int, error) {
+func rawWrite(fd int, p []byte) (int, error) { return rawIO(syscall.SYS_WRITE, fd, p) }
+
+// rawIO is read(2) or write(2), as trap says, of p on fd.
+func rawIO(trap uintptr, fd int, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	n, _, errno := syscall.RawSyscall(trap, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
 	if errno != 0 {
 		return -1, errno
 	}
@@ -52,11 +46,8 @@ type polledReader struct {
 // drives; otherwise f itself. Closing f ends a read in progress, as it
 // does f's own.
 func NewPolledReader(f *os.File) io.Reader {
-	if info, err := f.Stat(); err != nil || info.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
-		return f
-	}
-	raw, err := f.SyscallConn()
-	if err != nil || !nonBlocking(raw) {
+	raw := polledConn(f)
+	if raw == nil {
 		return f
 	}
 	r := &polledReader{raw: raw}
