@@ -200,10 +200,10 @@ func (w Workspace) ServeStreamOver(transport string, in io.Reader, out io.Writer
 // pollable returns a pipe or a socket handed over in blocking mode (as
 // plugboard's stdin usually is) as a reader that the Go runtime's poller
 // waits on, reading without a scheduled system call
-// (transports.NewPolledReader): a read that has to wait for the client then parks its
-// goroutine, instead of keeping a thread in a system call, whose processor
-// the runtime's monitor takes back, waking every 20 us to do so, for as
-// long as the client keeps sending. restore puts blocking mode back, for
+// (transports.NewPolledReader): a read that has to wait for the client
+// then parks its goroutine, instead of keeping a thread in a system call,
+// whose processor the runtime's monitor takes back, waking every 20 us to
+// do so, for as long as the client keeps sending. restore puts blocking mode back, for
 // whoever shares the pipe once plugboard is done with it. Anything else
 // (a terminal, a file, a net.Conn, an io.Pipe) is returned as it is.
 func pollable(in io.Reader, log *slog.Logger) (io.Reader, func()) {
