@@ -90,8 +90,12 @@ func newRouterProps(pageSize int, log *slog.Logger, headerTools *atomic.Pointer[
 func (r *routerActor) Receive(ctx actor.Context) {
 	if _, arriving := ctx.Message().(*messages.ServerReady); !arriving && r.catalog.stale {
 		// Servers that became ready since the last message: their lists
-		// go into the catalog before anything reads it.
+		// go into the catalog before anything reads it, and the requests
+		// held for them go before this message.
 		r.settle(ctx)
+		if len(r.waiting) > 0 && r.startingUp() {
+			r.releaseResolvable(ctx)
+		}
 	}
 	switch msg := ctx.Message().(type) {
 	case *messages.ExpectServers:
@@ -347,6 +351,24 @@ func (r *routerActor) releaseIfStarted(ctx actor.Context) {
 		r.releaseWaiting(ctx)
 	}
 	r.scheduleFlush(ctx)
+}
+
+// releaseResolvable routes the held calls whose server the catalog now
+// knows, in the order they came, and keeps the rest held. A call held
+// because its server was still starting must not be overtaken by a later
+// one to the same server, routed as soon as that server is up: a client
+// that sent a call first would find it queued behind its later ones.
+// Listings stay held until start-up is over (the first is complete).
+func (r *routerActor) releaseResolvable(ctx actor.Context) {
+	waiting := r.waiting
+	r.waiting = nil
+	for _, w := range waiting {
+		if msg, ok := w.msg.(*messages.Route); ok {
+			r.route(ctx, msg, true) // held again while its server is unknown
+			continue
+		}
+		r.waiting = append(r.waiting, w)
+	}
 }
 
 func (r *routerActor) releaseWaiting(ctx actor.Context) {

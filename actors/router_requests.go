@@ -1,8 +1,10 @@
 package actors
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -101,6 +103,9 @@ func (r *routerActor) reapply(ctx actor.Context, server string, pid *actor.PID) 
 
 // cancel passes a client's cancellation to the server the request went to.
 func (r *routerActor) cancel(ctx actor.Context, msg *messages.CancelRequest) {
+	if r.dropHeld(msg.Session, msg.ClientID) {
+		return // held while its server started: it went nowhere, and gets no answer
+	}
 	server, _, rpcErr, _ := r.catalog.resolveRequest(msg.Method, msg.Params)
 	if rpcErr != nil {
 		return
@@ -111,6 +116,19 @@ func (r *routerActor) cancel(ctx actor.Context, msg *messages.CancelRequest) {
 	} else if rs := r.servers[server]; rs != nil && rs.pid != nil {
 		ctx.Send(rs.pid, cancel)
 	}
+}
+
+// dropHeld forgets a call held until its server is up, which its client
+// cancelled; it reports whether there was one. Without it the call went to
+// its server once started, cancelled by nobody, and held a slot there.
+func (r *routerActor) dropHeld(session *actor.PID, clientID json.RawMessage) bool {
+	for i, w := range r.waiting {
+		if m, ok := w.msg.(*messages.Route); ok && m.Session.Equal(session) && bytes.Equal(m.ClientID, clientID) {
+			r.waiting = slices.Delete(r.waiting, i, i+1)
+			return true
+		}
+	}
+	return false
 }
 
 // toServers sends a client's request or notification meant for every

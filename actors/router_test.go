@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +102,57 @@ func TestCallToAServerStillStarting(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatalf("%s %s: no answer", tt.method, tt.params)
 		}
+	}
+}
+
+// Calls held while their server starts: once it is ready they reach it in
+// the order they came, before calls that arrive after, though another
+// server is still starting; and a held call its client cancelled never
+// reaches it. (Both were seen as a session's later call running before its
+// first, and a cancelled call holding a server's slot.)
+func TestHeldCallsKeepTheirOrderAndTheirCancellation(t *testing.T) {
+	system := actor.NewActorSystem()
+	t.Cleanup(system.Shutdown)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	router := system.Root.Spawn(newRouterProps(10, log, nil, nil))
+	session := make(probe, 10)
+	sessionPID := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return session }))
+	fx := make(probe, 10)
+	fxPID := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return fx }))
+	system.Root.Send(router, &messages.ExpectServers{Deadline: time.Now().Add(time.Minute), Servers: []messages.ExpectedServer{
+		{Name: "fx", Prefix: "fx", Enabled: true},
+		{Name: "gx", Prefix: "gx", Enabled: true},
+	}})
+	call := func(id int) *messages.Route {
+		return &messages.Route{Session: sessionPID, ClientID: json.RawMessage(strconv.Itoa(id)), Method: "tools/call",
+			Params: json.RawMessage(`{"name":"fx__echo"}`)}
+	}
+	for id := 1; id <= 3; id++ {
+		system.Root.Send(router, call(id)) // held: fx is starting
+	}
+	first := call(1)
+	system.Root.Send(router, &messages.CancelRequest{Session: sessionPID, ClientID: first.ClientID, Method: first.Method, Params: first.Params})
+	var lists messages.ServerLists
+	lists[messages.Tools] = []json.RawMessage{json.RawMessage(`{"name":"echo","inputSchema":{"type":"object"}}`)}
+	system.Root.Send(router, &messages.ServerReady{Server: "fx", PID: fxPID, Incarnation: 1, Lists: lists})
+	system.Root.Send(router, call(4)) // gx is still starting
+	var got []string
+	for len(got) < 3 {
+		select {
+		case msg := <-fx:
+			if f, ok := msg.(*messages.Forward); ok {
+				got = append(got, string(f.ClientID))
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("fx got calls %v, then nothing", got)
+		}
+	}
+	if strings.Join(got, " ") != "2 3 4" {
+		t.Errorf("fx got calls %v, want 2 3 4: the cancelled one left out, the held ones first", got)
+	}
+	select {
+	case msg := <-fx:
+		t.Errorf("fx got more: %#v", msg)
+	case <-time.After(100 * time.Millisecond):
 	}
 }
