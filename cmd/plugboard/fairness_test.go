@@ -180,6 +180,9 @@ func TestABusyServerIsSharedAmongSessions(t *testing.T) {
 	a, b := dialWebSocket(t, d.url), dialWebSocket(t, d.url)
 	initializeClient(a)
 	initializeClient(b)
+	// A listing waits for start-up to end: after it, no call is held for
+	// a server still starting, and calls reach fx in the order sent.
+	a.mustCall("tools/list", map[string]any{})
 	hang := map[string]any{"name": "fx__hang", "arguments": map[string]any{}}
 	var running []string
 	for range 4 {
@@ -227,6 +230,7 @@ func TestAFullQueueRefusesTheSessionOverItsShare(t *testing.T) {
 	a, b := dialWebSocket(t, d.url), dialWebSocket(t, d.url)
 	initializeClient(a)
 	initializeClient(b)
+	a.mustCall("tools/list", map[string]any{}) // start-up over: nothing held (see above)
 	hang := map[string]any{"name": "fx__hang", "arguments": map[string]any{}}
 	running, _ := a.send("tools/call", hang)
 	_, oldest := a.send("tools/call", hang)
