@@ -60,16 +60,22 @@ func TestFirstClientsCapabilitiesReachTheFleetWhicheverArrivesFirst(t *testing.T
 	}
 }
 
-// TestCallToAServerStillStarting: once start-up is over, a call whose name
-// carries the prefix of a server that is not ready is answered as that
-// server being unavailable, not as an unknown name (issue 11).
-func TestCallToAServerStillStarting(t *testing.T) {
+// startRouter starts a router alone, and a probe as a client session.
+func startRouter(t *testing.T) (*actor.ActorSystem, *actor.PID, probe, *actor.PID) {
 	system := actor.NewActorSystem()
 	t.Cleanup(system.Shutdown)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	router := system.Root.Spawn(newRouterProps(10, log, nil, nil))
 	session := make(probe, 10)
 	sessionPID := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return session }))
+	return system, router, session, sessionPID
+}
+
+// TestCallToAServerStillStarting: once start-up is over, a call whose name
+// carries the prefix of a server that is not ready is answered as that
+// server being unavailable, not as an unknown name (issue 11).
+func TestCallToAServerStillStarting(t *testing.T) {
+	system, router, session, sessionPID := startRouter(t)
 	system.Root.Send(router, &messages.ExpectServers{Deadline: time.Now(), Servers: []messages.ExpectedServer{
 		{Name: "slow", Prefix: "slow", Enabled: true},
 		{Name: "broken", Prefix: "broken", Enabled: true},
@@ -111,12 +117,7 @@ func TestCallToAServerStillStarting(t *testing.T) {
 // reaches it. (Both were seen as a session's later call running before its
 // first, and a cancelled call holding a server's slot.)
 func TestHeldCallsKeepTheirOrderAndTheirCancellation(t *testing.T) {
-	system := actor.NewActorSystem()
-	t.Cleanup(system.Shutdown)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	router := system.Root.Spawn(newRouterProps(10, log, nil, nil))
-	session := make(probe, 10)
-	sessionPID := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return session }))
+	system, router, _, sessionPID := startRouter(t)
 	fx := make(probe, 10)
 	fxPID := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return fx }))
 	system.Root.Send(router, &messages.ExpectServers{Deadline: time.Now().Add(time.Minute), Servers: []messages.ExpectedServer{
