@@ -7,32 +7,42 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/plugboard/plugboard/config"
+	"github.com/plugboard/plugboard/transports"
 )
 
 // eraCacheTTL is how long a remembered era is trusted before the server
 // is probed again.
 const eraCacheTTL = 7 * 24 * time.Hour
 
+// maxEraEntries bounds the cache: past it, the entries seen longest ago are
+// dropped. Each configuration of a server (its name, command, arguments or
+// URL) has an entry, so the cache would otherwise grow with every
+// configuration ever run, and it is read whole at every start.
+const maxEraEntries = 1024
+
 // eraCache remembers, across runs of plugboard, which revision each
 // configured server speaks, so that a server that ignores server/discover
 // costs the probe's timeout once, not on every start of a desktop client.
-// It is a small JSON file; it is read once at start-up and written from
-// the handshake's goroutine, never from an actor.
+// It is a small JSON file: read once at start-up, and written behind the
+// changes by a goroutine of its own (a start of many new servers is a
+// write or two), never from an actor. Entries past eraCacheTTL are
+// dropped when it is read and when it is written.
 type eraCache struct {
-	path string
 	log  *slog.Logger
+	file *transports.FileBehind // nil: in memory only
 
 	mu      sync.Mutex
 	entries map[string]eraEntry
 }
 
 type eraEntry struct {
-	Era  string    `json:"era"` // "modern" or "legacy"
+	Era  string    `json:"era"` // "modern", "legacy" or "both"
 	Seen time.Time `json:"seen"`
 }
 
@@ -48,17 +58,66 @@ func DefaultEraCache() string {
 
 // loadEraCache reads the cache at path; "" keeps eras in memory only.
 func loadEraCache(path string, log *slog.Logger) *eraCache {
-	c := &eraCache{path: path, log: log, entries: map[string]eraEntry{}}
+	c := &eraCache{log: log, entries: map[string]eraEntry{}}
 	if path == "" {
 		return c
 	}
-	if data, err := os.ReadFile(path); err == nil {
-		if json.Unmarshal(data, &c.entries) != nil {
-			log.Warn("ignoring an unreadable era cache", "path", path)
-			c.entries = map[string]eraEntry{}
-		}
+	c.file = transports.NewFileBehind(path, func() ([]byte, error) { return c.render(path) },
+		func(err error) { log.Debug("era cache not written", "path", path, "err", err) })
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c
+	}
+	if json.Unmarshal(data, &c.entries) != nil {
+		log.Warn("ignoring an unreadable era cache", "path", path)
+		c.entries = map[string]eraEntry{}
+		return c
+	}
+	if c.prune(time.Now()) {
+		c.file.Changed()
 	}
 	return c
+}
+
+// prune drops the entries past their time and, over maxEraEntries, those
+// seen longest ago; it says whether it dropped any. c.mu is held or c is
+// not shared yet.
+func (c *eraCache) prune(now time.Time) bool {
+	before := len(c.entries)
+	for key, e := range c.entries {
+		if now.Sub(e.Seen) > eraCacheTTL || eraOf(e.Era) == eraUnknown {
+			delete(c.entries, key)
+		}
+	}
+	if over := len(c.entries) - maxEraEntries; over > 0 {
+		keys := make([]string, 0, len(c.entries))
+		for key := range c.entries {
+			keys = append(keys, key)
+		}
+		slices.SortFunc(keys, func(a, b string) int { return c.entries[a].Seen.Compare(c.entries[b].Seen) })
+		for _, key := range keys[:over] {
+			delete(c.entries, key)
+		}
+	}
+	return len(c.entries) != before
+}
+
+// render is the file's content: the entries still in time.
+func (c *eraCache) render(path string) ([]byte, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.prune(time.Now())
+	return json.Marshal(c.entries)
+}
+
+// flush returns once every change is in the file.
+func (c *eraCache) flush() {
+	if c.file != nil {
+		c.file.Flush()
+	}
 }
 
 // eraKey identifies a server's configuration: a changed command, argument
@@ -76,7 +135,11 @@ func (c *eraCache) get(key string) int32 {
 	if !ok || time.Since(e.Seen) > eraCacheTTL {
 		return eraUnknown
 	}
-	switch e.Era {
+	return eraOf(e.Era)
+}
+
+func eraOf(name string) int32 {
+	switch name {
 	case "modern":
 		return eraModern
 	case "legacy":
@@ -87,10 +150,9 @@ func (c *eraCache) get(key string) int32 {
 	return eraUnknown
 }
 
-// set remembers a server's era (eraUnknown forgets it) and writes the file.
+// set remembers a server's era (eraUnknown forgets it); the file follows.
 func (c *eraCache) set(key string, era int32) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	switch era {
 	case eraModern:
 		c.entries[key] = eraEntry{Era: "modern", Seen: time.Now().UTC()}
@@ -101,21 +163,8 @@ func (c *eraCache) set(key string, era int32) {
 	default:
 		delete(c.entries, key)
 	}
-	if c.path == "" {
-		return
-	}
-	data, _ := json.MarshalIndent(c.entries, "", "  ")
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
-		c.log.Debug("era cache not written", "err", err)
-		return
-	}
-	tmp := c.path + ".tmp" + hex.EncodeToString([]byte(time.Now().Format("150405.000000000")))
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		c.log.Debug("era cache not written", "err", err)
-		return
-	}
-	if err := os.Rename(tmp, c.path); err != nil {
-		_ = os.Remove(tmp)
-		c.log.Debug("era cache not written", "err", err)
+	c.mu.Unlock()
+	if c.file != nil {
+		c.file.Changed()
 	}
 }

@@ -253,7 +253,7 @@ func fetchList(ctx context.Context, conn transports.Downstream, kind messages.Ki
 		}
 		var pageItems []json.RawMessage
 		if list := page[0]; len(list) > 0 && string(list) != "null" {
-			if err := json.Unmarshal(list, &pageItems); err != nil {
+			if pageItems, err = transports.ArrayElements(list); err != nil {
 				return nil, fmt.Errorf("%s: malformed %s: %w", listMethods[kind], listKeys[kind], err)
 			}
 		}

@@ -271,10 +271,27 @@ func (r *routerActor) ready(ctx actor.Context, msg *messages.ServerReady) {
 		r.settle(ctx)
 		r.reapply(ctx, msg.Server, msg.PID)
 	}
-	if !r.startingUp() {
+	switch {
+	case !r.startingUp():
 		r.settle(ctx)
 		r.releaseIfStarted(ctx)
+	case r.holdsRoutes():
+		// Requests are held that may be for this server: they go now,
+		// not when the slowest server is up or another message comes.
+		// The catalog is rebuilt for each arrival only while some are held.
+		r.settle(ctx)
+		r.releaseResolvable(ctx)
 	}
+}
+
+// holdsRoutes says whether a request to a server (not a list) is held.
+func (r *routerActor) holdsRoutes() bool {
+	for _, w := range r.waiting {
+		if _, ok := w.msg.(*messages.Route); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // settle rebuilds the catalog with the lists stored since the last

@@ -157,3 +157,35 @@ func TestHeldCallsKeepTheirOrderAndTheirCancellation(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 }
+
+// A call held while its server starts goes to it once that server is
+// ready, though another server is still starting and nothing else reaches
+// the router: it used to wait for the slowest server, up to the start-up
+// timeout.
+func TestAHeldCallGoesAsSoonAsItsServerIsReady(t *testing.T) {
+	system, router, _, sessionPID := startRouter(t)
+	fx := make(probe, 10)
+	fxPID := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return fx }))
+	system.Root.Send(router, &messages.ExpectServers{Deadline: time.Now().Add(time.Minute), Servers: []messages.ExpectedServer{
+		{Name: "fx", Prefix: "fx", Enabled: true},
+		{Name: "slow", Prefix: "slow", Enabled: true},
+	}})
+	system.Root.Send(router, &messages.Route{Session: sessionPID, ClientID: json.RawMessage(`7`), Method: "tools/call",
+		Params: json.RawMessage(`{"name":"fx__echo"}`)})
+	var lists messages.ServerLists
+	lists[messages.Tools] = []json.RawMessage{json.RawMessage(`{"name":"echo","inputSchema":{"type":"object"}}`)}
+	system.Root.Send(router, &messages.ServerReady{Server: "fx", PID: fxPID, Incarnation: 1, Lists: lists})
+	for {
+		select {
+		case msg := <-fx:
+			if f, ok := msg.(*messages.Forward); ok {
+				if string(f.ClientID) != "7" {
+					t.Fatalf("fx got call %s, want 7", f.ClientID)
+				}
+				return
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the held call did not reach fx, which is ready, while slow is starting")
+		}
+	}
+}

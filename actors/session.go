@@ -248,14 +248,53 @@ func pollableFile(f *os.File, log *slog.Logger) (*os.File, func()) {
 		return nil, nil
 	}
 	polled := os.NewFile(uintptr(dup), f.Name()) // in non-blocking mode: pollable
+	key := nonBlockingUse(info)
 	return polled, func() {
 		polled.Close()
+		if !key.release() {
+			return // stdin and stdout are one socket, and the other is still in use
+		}
 		_ = raw.Control(func(fd uintptr) {
 			if err := syscall.SetNonblock(int(fd), false); err != nil {
 				log.Debug("restoring blocking mode on the client's stream", "err", err)
 			}
 		})
 	}
+}
+
+// streamUses counts, per pipe or socket, the users of its non-blocking
+// mode: when stdin and stdout are one socket, the reader that reaches the
+// end of stdin must not put blocking mode back under the writer, whose
+// writes would then block inside an actor.
+var streamUses = struct {
+	sync.Mutex
+	n map[streamKey]int
+}{n: map[streamKey]int{}}
+
+type streamKey struct{ dev, ino uint64 }
+
+// nonBlockingUse counts one more user of the stream info describes.
+func nonBlockingUse(info os.FileInfo) streamKey {
+	var key streamKey
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		key = streamKey{dev: uint64(st.Dev), ino: st.Ino}
+	}
+	streamUses.Lock()
+	streamUses.n[key]++
+	streamUses.Unlock()
+	return key
+}
+
+// release counts a user less, and says whether it was the last.
+func (k streamKey) release() bool {
+	streamUses.Lock()
+	defer streamUses.Unlock()
+	streamUses.n[k]--
+	if streamUses.n[k] > 0 {
+		return false
+	}
+	delete(streamUses.n, k)
+	return true
 }
 
 // readFrames parses the client's frames and delivers them until in ends.

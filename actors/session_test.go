@@ -61,6 +61,37 @@ func TestPollableReadsABlockingPipeAndRestoresIt(t *testing.T) {
 	}
 }
 
+// When stdin and stdout are one socket, the end of stdin leaves it in
+// non-blocking mode while the writer still uses it; the last to finish
+// puts blocking mode back.
+func TestOneSocketForStdinAndStdoutKeepsItsModeUntilBothAreDone(t *testing.T) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := os.NewFile(uintptr(fds[0]), "stdio")
+	defer ours.Close()
+	defer syscall.Close(fds[1])
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// In ServeStream's order: the writer first, then the reader.
+	out, raw, restoreOut := nonBlockingWriter(ours, log)
+	if out == nil || raw == nil {
+		t.Fatal("the socket was not taken for non-blocking writes")
+	}
+	in, restoreIn := pollable(ours, log)
+	if in == io.Reader(ours) {
+		t.Fatal("the socket was not taken for polled reads")
+	}
+	restoreIn()
+	if !nonblocking(t, ours) {
+		t.Fatal("the end of stdin put the socket back in blocking mode while stdout still writes to it")
+	}
+	restoreOut()
+	if nonblocking(t, ours) {
+		t.Error("blocking mode was not restored once both were done")
+	}
+}
+
 func TestPollableLeavesOtherReadersAlone(t *testing.T) {
 	file, err := os.Create(filepath.Join(t.TempDir(), "f"))
 	if err != nil {

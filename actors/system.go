@@ -38,6 +38,7 @@ type System struct {
 	// control replaces on every (re)configuration, for sessions opening.
 	workspaces atomic.Pointer[map[string]bool]
 	tel        telemetry
+	eras       *eraCache
 }
 
 // Options tune a System.
@@ -75,10 +76,10 @@ type Options struct {
 func Start(cfg *config.Config, log *slog.Logger, opts Options) *System {
 	quiet := slog.New(&minLevelHandler{min: slog.LevelWarn, next: log.Handler()}).With("lib", "protoactor")
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
-	s := &System{actors: system, log: log, tel: telemetry{metrics: opts.Metrics, tracer: opts.Tracer}}
+	s := &System{actors: system, log: log, tel: telemetry{metrics: opts.Metrics, tracer: opts.Tracer}, eras: loadEraCache(opts.EraCache, log)}
 	root := system.Root
 	s.router = root.Spawn(newRouterProps(cfg.PageSize, log, &s.headerTools, opts.CatalogChanged))
-	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff(), opts.Offer, loadEraCache(opts.EraCache, log), opts.Children, opts.Activity, s.tel))
+	s.fleet = root.Spawn(newFleetProps(s.router, &s.procs, log, defaultBackoff(), opts.Offer, s.eras, opts.Children, opts.Activity, s.tel))
 	if len(opts.OwnTools) > 0 {
 		root.Send(s.router, ownToolsOf(root, opts.OwnTools))
 	}
@@ -146,9 +147,10 @@ func (s *System) Snapshot(ctx context.Context, wait bool) (*messages.Snapshot, e
 }
 
 // Shutdown stops every server and waits, until ctx ends, for their
-// processes to exit.
+// processes to exit and for what they taught the era cache to be written.
 func (s *System) Shutdown(ctx context.Context) error {
 	_ = s.actors.Root.StopFuture(s.fleet).Wait()
+	defer s.eras.flush()
 	done := make(chan struct{})
 	go func() {
 		s.procs.Wait()

@@ -29,14 +29,11 @@ import (
 // not one write of the whole file each, and none of them waits for the
 // disk before its handshake.
 type ChildRecords struct {
-	mu     sync.Mutex // guards file and closed
-	file   childrenFile
-	closed bool
+	mu   sync.Mutex // guards file
+	file childrenFile
 
-	writing sync.Mutex    // held for each write of path, and by Close
-	dirty   chan struct{} // one pending: the file is behind file
-	path    string
-	log     *slog.Logger
+	behind *FileBehind
+	log    *slog.Logger
 }
 
 // childrenFile is what a records file holds.
@@ -73,22 +70,21 @@ func OpenChildRecords(dir, config string, log *slog.Logger) (*ChildRecords, erro
 	}
 	prefix := recordsPrefix(dir, config)
 	self := os.Getpid()
+	path := prefix + strconv.Itoa(self) + ".json"
 	r := &ChildRecords{
-		path:  prefix + strconv.Itoa(self) + ".json",
-		file:  childrenFile{Config: config, Owner: procID{PID: self, Start: processStart(self)}, Children: []childRecord{}},
-		dirty: make(chan struct{}, 1),
-		log:   log,
+		file: childrenFile{Config: config, Owner: procID{PID: self, Start: processStart(self)}, Children: []childRecord{}},
+		log:  log,
 	}
+	r.behind = NewFileBehind(path, r.render, func(err error) { log.Warn("recording the servers' pids", "err", err) })
 	stale, _ := filepath.Glob(prefix + "*.json")
-	for _, path := range stale {
-		if path != r.path {
-			r.settleLeftovers(path)
+	for _, other := range stale {
+		if other != path {
+			r.settleLeftovers(other)
 		}
 	}
-	if err := r.write(); err != nil {
+	if err := r.behind.Write(); err != nil {
 		return nil, err
 	}
-	go r.writeBehind()
 	return r, nil
 }
 
@@ -138,7 +134,7 @@ func (r *ChildRecords) Add(server string, pid int) {
 	r.mu.Lock()
 	r.file.Children = append(r.file.Children, record)
 	r.mu.Unlock()
-	r.changed()
+	r.behind.Changed()
 }
 
 // Remove forgets a child that has exited and been reaped.
@@ -149,7 +145,7 @@ func (r *ChildRecords) Remove(pid int) {
 	r.mu.Lock()
 	r.file.Children = slices.DeleteFunc(r.file.Children, func(c childRecord) bool { return c.PID == pid })
 	r.mu.Unlock()
-	r.changed()
+	r.behind.Changed()
 }
 
 // Close removes the records: every child has been stopped. No write
@@ -158,63 +154,13 @@ func (r *ChildRecords) Close() {
 	if r == nil {
 		return
 	}
-	r.writing.Lock()
-	defer r.writing.Unlock()
-	r.mu.Lock()
-	already := r.closed
-	r.closed = true
-	r.mu.Unlock()
-	if already {
-		return
-	}
-	close(r.dirty)
-	_ = os.Remove(r.path)
+	r.behind.Close(true)
 }
 
-// changed has the file written again, soon: a write already pending takes
-// this change too.
-func (r *ChildRecords) changed() {
+func (r *ChildRecords) render() ([]byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return
-	}
-	select {
-	case r.dirty <- struct{}{}:
-	default:
-	}
-}
-
-// writeBehind writes the file after each change, until Close.
-func (r *ChildRecords) writeBehind() {
-	for range r.dirty {
-		if err := r.write(); err != nil {
-			r.log.Warn("recording the servers' pids", "err", err)
-		}
-	}
-}
-
-// write replaces the file with the records as they are now, at once
-// (rename), so that a reader never sees half of it; after Close it writes
-// nothing.
-func (r *ChildRecords) write() error {
-	r.writing.Lock()
-	defer r.writing.Unlock()
-	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
-		return nil
-	}
-	b, err := json.Marshal(r.file)
-	r.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	tmp := r.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, r.path)
+	return json.Marshal(r.file)
 }
 
 // identity is how sure plugboard is that a recorded process still runs.

@@ -217,6 +217,37 @@ func ExactMembers(obj []byte, names []string, values []json.RawMessage) error {
 	return nil
 }
 
+// ErrNotArray is a value that is not a JSON array.
+var ErrNotArray = errors.New("not a JSON array")
+
+// ArrayElements returns the raw elements of the JSON array arr, in one
+// copy of arr's bytes that the elements share: what decoding arr into a
+// []json.RawMessage gives, with one allocation for the bytes instead of
+// one per element. arr that is not a JSON array (white space around it is
+// fine) is ErrNotArray.
+func ArrayElements(arr []byte) ([]json.RawMessage, error) {
+	i := skipSpace(arr, 0)
+	if i == len(arr) || arr[i] != '[' || !json.Valid(arr) {
+		return nil, ErrNotArray
+	}
+	b := bytes.Clone(arr)
+	var elems []json.RawMessage
+	i++ // past '['
+	for {
+		i = skipSpace(b, i)
+		switch b[i] {
+		case ']':
+			return elems, nil
+		case ',':
+			i++
+			continue
+		}
+		start := i
+		i = skipValue(b, i)
+		elems = append(elems, b[start:i:i])
+	}
+}
+
 func (e *envelope) set(key []byte, value json.RawMessage) {
 	name := key[1 : len(key)-1]
 	if bytes.IndexByte(name, '\\') >= 0 {

@@ -203,3 +203,46 @@ func TestExactMembersAgreeWithDecodingIntoAMap(t *testing.T) {
 		}
 	}
 }
+
+func TestArrayElementsAgreeWithDecodingIntoRawMessages(t *testing.T) {
+	for _, arr := range []string{
+		`[]`,
+		` [ ] `,
+		`[1]`,
+		`[{"name":"a","inputSchema":{"type":"object","properties":{"x":{"enum":["]","[",","]}}}}, {"name":"b"}]`,
+		"[\n  \"a\\\"]\" ,\t null,true , false,-1.5e3,[[],[{}]] ]",
+		`[{"name":"\u00e9\\"}]`,
+	} {
+		var want []json.RawMessage
+		if err := json.Unmarshal([]byte(arr), &want); err != nil {
+			t.Fatalf("%s: %v", arr, err)
+		}
+		in := []byte(arr)
+		got, err := ArrayElements(in)
+		if err != nil {
+			t.Fatalf("%s: %v", arr, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d elements, encoding/json reads %d", arr, len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Errorf("%s: element %d is %s, encoding/json reads %s", arr, i, got[i], want[i])
+			}
+		}
+		// The elements are a copy: the caller's buffer may be reused.
+		for i := range in {
+			in[i] = 'X'
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Errorf("%s: element %d changed with the input's bytes", arr, i)
+			}
+		}
+	}
+	for _, bad := range []string{`{}`, `"s"`, `[1,`, `[1] x`, `[1,]`, ``, `null`} {
+		if _, err := ArrayElements([]byte(bad)); !errors.Is(err, ErrNotArray) {
+			t.Errorf("%q: %v, want ErrNotArray", bad, err)
+		}
+	}
+}

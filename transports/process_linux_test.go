@@ -190,7 +190,7 @@ func TestChildRecordsFileFollowsTheChildren(t *testing.T) {
 		t.Fatal(err)
 	}
 	read := func() []childRecord {
-		b, err := os.ReadFile(r.path)
+		b, err := os.ReadFile(r.behind.path)
 		if err != nil {
 			return nil
 		}
@@ -220,7 +220,7 @@ func TestChildRecordsFileFollowsTheChildren(t *testing.T) {
 	r.Add("late", 1)
 	r.Close()
 	time.Sleep(50 * time.Millisecond)
-	if _, err := os.Stat(r.path); !os.IsNotExist(err) {
+	if _, err := os.Stat(r.behind.path); !os.IsNotExist(err) {
 		t.Errorf("the records file after Close: %v", err)
 	}
 }
