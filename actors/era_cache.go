@@ -41,9 +41,36 @@ type eraCache struct {
 	entries map[string]eraEntry
 }
 
+// eraEntry is what is remembered of one server's configuration: the
+// revision it speaks, and how long its last start took (from its spawn or
+// connection to the end of its lists), by which fleet starts the slowest
+// servers first. Each part has its own time, so that starting a server
+// every day does not keep a week-old era from being probed again.
 type eraEntry struct {
-	Era  string    `json:"era"` // "modern", "legacy" or "both"
-	Seen time.Time `json:"seen"`
+	Era     string    `json:"era,omitempty"` // "modern", "legacy" or "both"
+	Seen    time.Time `json:"seen"`
+	StartMS int64     `json:"startMs,omitempty"`
+	Started time.Time `json:"started,omitzero"`
+}
+
+// expire drops the parts of e past eraCacheTTL and says whether anything
+// is left.
+func (e *eraEntry) expire(now time.Time) bool {
+	if now.Sub(e.Seen) > eraCacheTTL || eraOf(e.Era) == eraUnknown {
+		e.Era, e.Seen = "", time.Time{}
+	}
+	if now.Sub(e.Started) > eraCacheTTL || e.StartMS <= 0 {
+		e.StartMS, e.Started = 0, time.Time{}
+	}
+	return e.Era != "" || e.StartMS > 0
+}
+
+// newest is when e was last told anything.
+func (e eraEntry) newest() time.Time {
+	if e.Started.After(e.Seen) {
+		return e.Started
+	}
+	return e.Seen
 }
 
 // DefaultEraCache is where plugboard keeps the era cache: the user's cache
@@ -85,7 +112,9 @@ func loadEraCache(path string, log *slog.Logger) *eraCache {
 func (c *eraCache) prune(now time.Time) bool {
 	before := len(c.entries)
 	for key, e := range c.entries {
-		if now.Sub(e.Seen) > eraCacheTTL || eraOf(e.Era) == eraUnknown {
+		if e.expire(now) {
+			c.entries[key] = e
+		} else {
 			delete(c.entries, key)
 		}
 	}
@@ -94,12 +123,12 @@ func (c *eraCache) prune(now time.Time) bool {
 		for key := range c.entries {
 			keys = append(keys, key)
 		}
-		slices.SortFunc(keys, func(a, b string) int { return c.entries[a].Seen.Compare(c.entries[b].Seen) })
+		slices.SortFunc(keys, func(a, b string) int { return c.entries[a].newest().Compare(c.entries[b].newest()) })
 		for _, key := range keys[:over] {
 			delete(c.entries, key)
 		}
 	}
-	return len(c.entries) != before
+	return len(c.entries) < before
 }
 
 // render is the file's content: the entries still in time.
@@ -153,17 +182,53 @@ func eraOf(name string) int32 {
 // set remembers a server's era (eraUnknown forgets it); the file follows.
 func (c *eraCache) set(key string, era int32) {
 	c.mu.Lock()
-	switch era {
-	case eraModern:
-		c.entries[key] = eraEntry{Era: "modern", Seen: time.Now().UTC()}
-	case eraLegacy:
-		c.entries[key] = eraEntry{Era: "legacy", Seen: time.Now().UTC()}
-	case eraBoth:
-		c.entries[key] = eraEntry{Era: "both", Seen: time.Now().UTC()}
-	default:
-		delete(c.entries, key)
+	e := c.entries[key]
+	e.Era, e.Seen = eraNames[era], time.Now().UTC()
+	if era == eraUnknown {
+		e.Seen = time.Time{}
 	}
+	c.store(key, e)
 	c.mu.Unlock()
+	c.changed()
+}
+
+var eraNames = map[int32]string{eraModern: "modern", eraLegacy: "legacy", eraBoth: "both"}
+
+// tookToStart remembers how long a server's start took.
+func (c *eraCache) tookToStart(key string, d time.Duration) {
+	c.mu.Lock()
+	e := c.entries[key]
+	e.StartMS, e.Started = max(d.Milliseconds(), 1), time.Now().UTC()
+	c.store(key, e)
+	c.mu.Unlock()
+	c.changed()
+}
+
+// startCost is how long a server's last start took, if that is known.
+func (c *eraCache) startCost(key string) (time.Duration, bool) {
+	if c == nil {
+		return 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || e.StartMS <= 0 || time.Since(e.Started) > eraCacheTTL {
+		return 0, false
+	}
+	return time.Duration(e.StartMS) * time.Millisecond, true
+}
+
+// store keeps e under key, or forgets key when e holds nothing; c.mu is
+// held.
+func (c *eraCache) store(key string, e eraEntry) {
+	if e.Era == "" && e.StartMS <= 0 {
+		delete(c.entries, key)
+		return
+	}
+	c.entries[key] = e
+}
+
+func (c *eraCache) changed() {
 	if c.file != nil {
 		c.file.Changed()
 	}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,5 +96,70 @@ func TestEraCacheDropsExpiredEntriesAndKeepsItsSize(t *testing.T) {
 	data, _ = os.ReadFile(path)
 	if err := json.Unmarshal(data, &written); err != nil || len(written) != maxEraEntries {
 		t.Fatalf("the file holds %d entries (%v), want %d", len(written), err, maxEraEntries)
+	}
+}
+
+// How long each server took to start is remembered across runs, apart
+// from its era: starting a server every day does not keep its era from
+// expiring, and forgetting its era keeps its start time.
+func TestEraCacheRemembersStartTimesApartFromEras(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "eras.json")
+	log := slog.New(slog.DiscardHandler)
+	slow := config.Server{Name: "slow", Command: "npx", Args: []string{"-y", "some-server"}}
+	key := eraKey(slow)
+
+	c := loadEraCache(path, log)
+	if _, known := c.startCost(key); known {
+		t.Fatal("an empty cache knows a start time")
+	}
+	c.set(key, eraLegacy)
+	c.tookToStart(key, 2500*time.Millisecond)
+	c.flush()
+
+	again := loadEraCache(path, log)
+	if d, known := again.startCost(key); !known || d != 2500*time.Millisecond {
+		t.Fatalf("start time after reloading: %v, %v", d, known)
+	}
+	if again.get(key) != eraLegacy {
+		t.Fatalf("era after reloading: %d", again.get(key))
+	}
+
+	// An era seen eight days ago expires though the server started today.
+	again.mu.Lock()
+	e := again.entries[key]
+	e.Seen = time.Now().Add(-eraCacheTTL - 24*time.Hour)
+	again.entries[key] = e
+	again.mu.Unlock()
+	again.tookToStart(key, time.Second)
+	if again.get(key) != eraUnknown {
+		t.Error("a start refreshed an expired era")
+	}
+	again.set(key, eraUnknown)
+	again.flush()
+	if d, known := loadEraCache(path, log).startCost(key); !known || d != time.Second {
+		t.Errorf("forgetting the era lost the start time: %v, %v", d, known)
+	}
+}
+
+// Servers starting together start slowest first: never started before,
+// then by their last start's length, then by name.
+func TestServersStartSlowestFirst(t *testing.T) {
+	c := loadEraCache("", slog.New(slog.DiscardHandler))
+	servers := []config.Server{
+		{Name: "b-fast", Command: "b"}, {Name: "npx-heavy", Command: "npx"}, {Name: "new-one", Command: "n"},
+		{Name: "a-fast", Command: "a"}, {Name: "medium", Command: "m"}, {Name: "another-new", Command: "x"},
+	}
+	for name, d := range map[string]time.Duration{"b-fast": 40 * time.Millisecond, "a-fast": 40 * time.Millisecond,
+		"npx-heavy": 4 * time.Second, "medium": 300 * time.Millisecond} {
+		i := slices.IndexFunc(servers, func(s config.Server) bool { return s.Name == name })
+		c.tookToStart(eraKey(servers[i]), d)
+	}
+	var got []string
+	for _, s := range startOrder(servers, c) {
+		got = append(got, s.Name)
+	}
+	want := "another-new new-one npx-heavy medium a-fast b-fast"
+	if strings.Join(got, " ") != want {
+		t.Errorf("start order %v, want %s", got, want)
 	}
 }

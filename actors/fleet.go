@@ -1,9 +1,12 @@
 package actors
 
 import (
+	"cmp"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,12 +163,17 @@ func (f *fleetActor) isNeeded(name string) bool {
 	return f.needed != nil && (f.needed.All || f.needed.Names[name])
 }
 
-// startNeeded starts the wanted servers that are needed and not running.
+// startNeeded starts the wanted servers that are needed and not running,
+// slowest first (startOrder).
 func (f *fleetActor) startNeeded(ctx actor.Context) {
+	var starting []config.Server
 	for name, cfg := range f.wanted {
-		if _, running := f.children[name]; running || !f.isNeeded(name) {
-			continue
+		if _, running := f.children[name]; !running && f.isNeeded(name) {
+			starting = append(starting, cfg)
 		}
+	}
+	for _, cfg := range startOrder(starting, f.eras) {
+		name := cfg.Name
 		// One count of incarnations per name, across reloads, so that
 		// the router can tell a stale message of a retired actor.
 		count := f.incarnations[name]
@@ -179,6 +187,30 @@ func (f *fleetActor) startNeeded(ctx actor.Context) {
 			f.restarts[name] = &messages.SupervisedServer{Name: name, Transport: cfg.Transport, Target: shownTarget(cfg)}
 		}
 	}
+}
+
+// startOrder sorts servers about to start together so that those whose
+// last start took longest come first, and those never started before
+// (whose start may be a package manager's download) before them: the
+// catalog is complete when the slowest is up, so the slowest should not
+// wait for the others' spawns. Servers alike keep the order of their
+// names.
+func startOrder(servers []config.Server, eras *eraCache) []config.Server {
+	cost := make(map[string]time.Duration, len(servers))
+	for _, cfg := range servers {
+		d, known := eras.startCost(eraKey(cfg))
+		if !known {
+			d = math.MaxInt64
+		}
+		cost[cfg.Name] = d
+	}
+	slices.SortFunc(servers, func(a, b config.Server) int {
+		if c := cmp.Compare(cost[b.Name], cost[a.Name]); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return servers
 }
 
 // timeIdle starts the idle timer of each running server no longer needed,

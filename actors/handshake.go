@@ -29,9 +29,11 @@ var listMethods = [numKinds]string{"tools/list", "prompts/list", "resources/list
 // runIncarnation owns one incarnation's connection: it starts it, does the
 // handshake, fetches the catalog, reports to the actor, then waits until
 // the connection ends (reported) or the actor lets go of it (closed).
-func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContext, self *actor.PID, inc uint64) {
+func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContext, self *actor.PID, inc uint64, turn *transports.SpawnTurn) {
 	defer s.procs.Done()
-	conn, err := s.dial()
+	defer turn.Done() // when the process was never spawned
+	began := time.Now()
+	conn, err := s.dial(turn)
 	if err != nil {
 		root.Send(self, s.endedBy(inc, "failed to start: "+err.Error(), err, nil))
 		return
@@ -55,7 +57,7 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	cancel()
 	for fresh := 0; errors.Is(err, errFreshConnection) && fresh < 2; fresh++ {
 		conn.Close()
-		if conn, err = s.dial(); err != nil {
+		if conn, err = s.dial(nil); err != nil {
 			root.Send(self, s.endedBy(inc, "failed to start: "+err.Error(), err, nil))
 			return
 		}
@@ -88,6 +90,9 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 		v.SetProtocolVersion(ready.version)
 	}
 	ready.incarnation, ready.conn, ready.offer = inc, conn, offer
+	// From the spawn or connection to the end of the lists, the wait for
+	// the client's offer included: the server starts meanwhile.
+	s.era.tookToStart(time.Since(began))
 	root.Send(self, ready)
 	if ready.version == messages.ModernVersion {
 		kinds := listKinds(ready.caps)
@@ -103,8 +108,8 @@ func (s *serverActor) runIncarnation(ctx context.Context, root *actor.RootContex
 	}
 }
 
-// dial starts the server's connection.
-func (s *serverActor) dial() (transports.Downstream, error) {
+// dial starts the server's connection; a process is spawned in its turn.
+func (s *serverActor) dial(turn *transports.SpawnTurn) (transports.Downstream, error) {
 	root, self, inc, fleet, name := s.root, s.self, s.incarnation, s.fleet, s.cfg.Name
 	handlers := transports.Handlers{
 		Notification: func(method string, params json.RawMessage) {
@@ -125,7 +130,7 @@ func (s *serverActor) dial() (transports.Downstream, error) {
 	}
 	return transports.StartProcess(context.Background(), transports.ProcessSpec{
 		Command: s.cfg.Command, Args: s.cfg.Args, Env: s.cfg.Env, InheritEnv: s.cfg.InheritEnv, Dir: s.cfg.Cwd, Handlers: handlers,
-		Server: s.cfg.Name, Children: s.records,
+		Server: s.cfg.Name, Children: s.records, Turn: turn,
 	})
 }
 

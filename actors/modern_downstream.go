@@ -68,6 +68,13 @@ func (m *eraMemory) set(era int32) {
 	}
 }
 
+// tookToStart remembers how long this start of the server took.
+func (m *eraMemory) tookToStart(d time.Duration) {
+	if m.cache != nil {
+		m.cache.tookToStart(m.key, d)
+	}
+}
+
 // errFreshConnection asks for the handshake on a new connection: the
 // server's answer to server/discover is known and remembered.
 var errFreshConnection = errors.New("a new connection is needed for the handshake")

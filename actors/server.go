@@ -319,7 +319,13 @@ func (s *serverActor) start(ctx actor.Context) {
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.procs.Add(1)
-	go s.runIncarnation(runCtx, s.root, s.self, s.incarnation)
+	var turn *transports.SpawnTurn
+	if s.cfg.URL == "" {
+		// Taken here, in the order fleet starts its servers, not in
+		// runIncarnation's goroutine, which the scheduler may run late.
+		turn = transports.TakeSpawnTurn()
+	}
+	go s.runIncarnation(runCtx, s.root, s.self, s.incarnation, turn)
 }
 
 // release ends the incarnation's connection (in its goroutine, which

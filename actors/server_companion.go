@@ -79,7 +79,7 @@ func (s *serverActor) startCompanion() {
 	s.procs.Add(1)
 	go func() {
 		defer s.procs.Done()
-		conn, err := s.dial()
+		conn, err := s.dial(nil)
 		if err != nil {
 			root.Send(self, &companionEnded{incarnation: inc, reason: "failed to start: " + err.Error()})
 			return

@@ -4,11 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // FileBehind keeps a file in step with a value that changes in bursts.
 // Changed asks for a write; a goroutine, started for the burst and ended
-// once the file has caught up, renders the value as it is then and
+// once the file has caught up, waits burstWait for the changes that come
+// with the first, renders the value as it is then and
 // replaces the file at once (a temporary file renamed over it), so a
 // reader never sees half of it. Twenty changes during one write cost one
 // more write, not twenty, and whoever changed the value never waits for
@@ -48,8 +50,14 @@ func (f *FileBehind) Changed() {
 	}
 }
 
+// burstWait is how long a burst's first write waits for the changes that
+// follow it: servers starting together are added one by one, a
+// millisecond or so apart.
+const burstWait = 10 * time.Millisecond
+
 // catchUp writes until no change is pending.
 func (f *FileBehind) catchUp() {
+	time.Sleep(burstWait)
 	for {
 		f.mu.Lock()
 		if !f.dirty || f.closed {

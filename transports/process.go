@@ -29,6 +29,9 @@ type ProcessSpec struct {
 	// pid while it runs (nil records nothing).
 	Server   string
 	Children *ChildRecords
+	// Turn, when set, is the process's place among servers started
+	// together: it is spawned after those before it.
+	Turn *SpawnTurn
 }
 
 // How long a process gets to exit after its stdin closes, and then after
@@ -84,7 +87,7 @@ func StartProcess(ctx context.Context, spec ProcessSpec) (*Process, error) {
 	cmd.Stdout, cmd.Stderr = stdoutW, stderrW
 	p := &Process{cmd: cmd, exited: make(chan struct{})}
 	started := make(chan error, 1)
-	go p.run(started, spec.Server, spec.Children)
+	go p.run(started, spec.Server, spec.Children, spec.Turn)
 	err = <-started
 	stdoutW.Close()
 	stderrW.Close()
@@ -156,9 +159,12 @@ func (p *Process) forwardStderr(r io.ReadCloser, sink func(string)) {
 // goroutine locks its thread before forking and returns (ending the
 // thread) only once the child has been reaped. It costs no extra thread:
 // Wait holds one in wait4 anyway.
-func (p *Process) run(started chan<- error, server string, children *ChildRecords) {
+func (p *Process) run(started chan<- error, server string, children *ChildRecords, turn *SpawnTurn) {
 	runtime.LockOSThread()
-	if err := p.cmd.Start(); err != nil {
+	turn.wait()
+	err := p.cmd.Start()
+	turn.Done()
+	if err != nil {
 		started <- err
 		return
 	}

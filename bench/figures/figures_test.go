@@ -225,7 +225,7 @@ func TestRenderedBlocksFitTheDocument(t *testing.T) {
 	}
 	out, _ := splice(doc, renderBlocks(sampleResults(), ""))
 	for _, want := range []string{"| Added latency per tools/call (stdio echo), p50 | +40 µs (120 µs) | 80 µs | +20 µs (100 µs) | ≤ 80 µs (direct p50) | met |",
-		"| the same fixtures at once, without plugboard (floor) | 50 |",
+		"| the same fixtures in order, without plugboard (floor) | 50 |",
 		"**missed by 20.0 points**", "abc1234", "$BIN/mcp-bench --duration 5s", "The Go benchmarks did not run"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("document lacks %q:\n%s", want, out)

@@ -386,7 +386,7 @@ func measureStartup(ctx context.Context, r *runner, s settings, builtin int) (*s
 		res.Sizes = append(res.Sizes, startupSampleOf(n, out))
 		floor, err := startFixturesAtOnce(ctx, r, servers, s.startupRuns)
 		if err != nil {
-			r.note("cold start, %d fixtures at once without plugboard: %v", n, err)
+			r.note("cold start, %d fixtures in order without plugboard: %v", n, err)
 			floor = startupSample{Servers: n}
 		}
 		res.AtOnce = append(res.AtOnce, floor)

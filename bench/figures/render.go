@@ -279,13 +279,16 @@ func renderStartup(s *startupResults) string {
 	for i, size := range s.Sizes {
 		rows = append(rows, row("plugboard", size))
 		if i < len(s.AtOnce) && size.Servers > 1 {
-			rows = append(rows, row("the same fixtures at once, without plugboard (floor)", s.AtOnce[i]))
+			rows = append(rows, row("the same fixtures in order, without plugboard (floor)", s.AtOnce[i]))
 		}
 	}
 	return fmt.Sprintf("Every fixture sleeps %d ms before it reads stdin, the last one in each configuration %d ms; %d starts each. "+
-		"The floor rows start the same fixtures at once from the harness, each through its handshake and every list plugboard asks "+
-		"a server for at start (tools, prompts, resources, templates), and stop at the last one's answer: what starting as many "+
-		"processes costs on this machine without plugboard.\n\n",
+		"The floor rows start the same fixtures from the harness, one exec after another in the configuration's order, each then "+
+		"through its handshake and every list plugboard asks a server for at start (tools, prompts, resources, templates) in a "+
+		"goroutine of its own, and stop at the last one's answer: what starting as many processes costs on this machine without "+
+		"plugboard, for a starter that does not know which server is slow. plugboard remembers how long each server took to start "+
+		"and starts the slowest first: its first start of a configuration learns that, the next ones (as a desktop client's "+
+		"restarts) use it.\n\n",
 		s.DelayMS, s.SlowDelayMS, s.Runs) +
 		table([]string{"target", "servers", "tools listed", "median", "min – max", "/ slowest alone"}, rows)
 }

@@ -11,11 +11,20 @@ import (
 	"time"
 )
 
-// startAtOnce starts every argv at once as a stdio MCP server, as plugboard
-// starts its configuration, and returns the time from the first exec to
-// the end of the last server's complete tools/list, with the tools listed
-// in all: the floor of plugboard's cold start, which has to start as many
+// startAtOnce starts every argv as a stdio MCP server, as plugboard starts
+// its configuration, and returns the time from the first exec to the end
+// of the last server's complete tools/list, with the tools listed in all:
+// the floor of plugboard's cold start, which has to start as many
 // processes on the same cores.
+//
+// The processes are started one after another, in the order of argvs, from
+// one goroutine, and each one's handshake and lists then run in a goroutine
+// of its own. The order is that of the configuration on purpose: a
+// goroutine per exec lets Go's scheduler pick which process starts first,
+// and it runs the goroutine created last first (its "runnext" slot), so the
+// last server of the configuration, the slowest in these runs, was started
+// within a few milliseconds while the others waited: a floor nobody that
+// does not know which server is slowest can reach.
 func startAtOnce(ctx context.Context, argvs [][]string) (time.Duration, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -27,21 +36,33 @@ func startAtOnce(ctx context.Context, argvs [][]string) (time.Duration, int, err
 		tools int
 		first error
 	)
+	failed := func(argv []string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first == nil {
+			first = fmt.Errorf("%s: %w", argv[0], err)
+		}
+	}
 	for _, argv := range argvs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n, err := startAndList(ctx, argv)
+		srv, err := startServer(ctx, argv)
+		if err != nil {
+			failed(argv, err)
+			continue
+		}
+		wg.Go(func() {
+			defer srv.stop()
+			n, err := srv.handshakeAndList()
+			if err != nil {
+				failed(argv, err)
+				return
+			}
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil && first == nil {
-				first = fmt.Errorf("%s: %w", argv[0], err)
-			}
 			tools += n
 			if now := time.Now(); now.After(last) {
 				last = now
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if first != nil {
@@ -50,29 +71,42 @@ func startAtOnce(ctx context.Context, argvs [][]string) (time.Duration, int, err
 	return last.Sub(began), tools, nil
 }
 
-// startAndList starts one server, makes the handshake and lists what it
-// offers (every page of its tools, prompts, resources and resource
-// templates), as plugboard does with each server it starts; then it stops
-// the server. It returns how many tools it listed.
-func startAndList(ctx context.Context, argv []string) (int, error) {
+// startedServer is a stdio server the floor started.
+type startedServer struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lineClient
+}
+
+// startServer starts one server.
+func startServer(ctx context.Context, argv []string) (*startedServer, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer func() {
-		stdin.Close()
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	}()
-	c := &lineClient{in: stdin, out: bufio.NewReaderSize(stdout, 256<<10)}
+	return &startedServer{cmd: cmd, stdin: stdin, lineClient: lineClient{in: stdin, out: bufio.NewReaderSize(stdout, 256<<10)}}, nil
+}
+
+func (s *startedServer) stop() {
+	s.stdin.Close()
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+}
+
+// handshakeAndList makes the handshake and lists what the server offers
+// (every page of its tools, prompts, resources and resource templates), as
+// plugboard does with each server it starts. It returns how many tools it
+// listed.
+func (s *startedServer) handshakeAndList() (int, error) {
+	c := &s.lineClient
 	raw, err := c.call("initialize", map[string]any{
 		"protocolVersion": "2025-11-25", "capabilities": map[string]any{},
 		"clientInfo": map[string]any{"name": "figures", "version": "0"},
