@@ -15,15 +15,20 @@ import (
 	"time"
 )
 
-// rssInterval is how often the process trees are sampled.
+// rssInterval is how often the targets' own memory is sampled. Their
+// trees (every descendant, found by reading /proc) are sampled only at the
+// first sample and the last: walking a tree of hundreds of servers took
+// tens of milliseconds of a core, on the cores the target was being
+// measured on, and showed in its latency (p99 at 100 servers went from
+// 1.24 ms to 0.28 ms when the walk every 100 ms stopped).
 const rssInterval = 100 * time.Millisecond
 
 // rssReport is the memory the stdio targets used.
 type rssReport struct {
 	// PeakBytes is the largest VmHWM of a target process.
 	PeakBytes int64 `json:"peak_bytes"`
-	// TreePeakBytes is the largest sampled sum of VmRSS over the target
-	// processes and all their descendants.
+	// TreePeakBytes is the larger sum of VmRSS over the target processes
+	// and all their descendants, of the first sample and the last.
 	TreePeakBytes int64 `json:"tree_peak_bytes"`
 	// FirstBytes and LastBytes are the sums of the targets' own VmRSS at
 	// the first sample and at the last, which is taken before the
@@ -63,7 +68,7 @@ func startRSSSampler(roots []int) *rssSampler {
 		done:       make(chan struct{}),
 		report:     rssReport{Processes: len(roots)},
 	}
-	r.sample()
+	r.sample(true)
 	go r.loop()
 	return r
 }
@@ -75,7 +80,7 @@ func (r *rssSampler) loop() {
 	for {
 		select {
 		case <-ticker.C:
-			r.sample()
+			r.sample(false)
 		case <-r.stop:
 			return
 		}
@@ -86,13 +91,14 @@ func (r *rssSampler) loop() {
 func (r *rssSampler) finish() rssReport {
 	close(r.stop)
 	<-r.done
-	r.sample()
+	r.sample(true)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.report
 }
 
-func (r *rssSampler) sample() {
+// sample reads the targets' memory and, with withTree, their trees'.
+func (r *rssSampler) sample(withTree bool) {
 	var peak, own, anon, file, tree int64
 	processes := 0
 	for _, root := range r.roots {
@@ -106,6 +112,9 @@ func (r *rssSampler) sample() {
 		file += m.file
 		tree += m.rss
 		processes++
+		if !withTree {
+			continue
+		}
 		for _, pid := range descendants(root, r.childrenOf) {
 			if m, err := readMemory(pid); err == nil {
 				tree += m.rss
@@ -119,11 +128,14 @@ func (r *rssSampler) sample() {
 		r.report.FirstBytes = own
 	}
 	r.report.Samples++
-	r.report.LastBytes, r.report.TreeLastBytes = own, tree
+	r.report.LastBytes = own
 	r.report.LastAnonBytes, r.report.LastFileBytes = anon, file
 	r.report.PeakBytes = max(r.report.PeakBytes, peak)
-	r.report.TreePeakBytes = max(r.report.TreePeakBytes, tree)
-	r.report.TreeProcesses = max(r.report.TreeProcesses, processes)
+	if withTree {
+		r.report.TreeLastBytes = tree
+		r.report.TreePeakBytes = max(r.report.TreePeakBytes, tree)
+		r.report.TreeProcesses = max(r.report.TreeProcesses, processes)
+	}
 }
 
 // memory is what /proc/PID/status says of a process's memory, in bytes.
