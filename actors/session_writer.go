@@ -70,6 +70,7 @@ func nonBlockingWriter(out io.Writer, log *slog.Logger) (io.Writer, *transports.
 	if pf == nil {
 		return nil, nil, nil
 	}
+	transports.WidenPipe(pf)
 	raw := transports.NewNonBlockingWriter(pf)
 	if raw == nil {
 		restore()

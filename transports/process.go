@@ -78,6 +78,7 @@ func StartProcess(ctx context.Context, spec ProcessSpec) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stdout pipe: %w", err)
 	}
+	WidenPipe(stdoutR) // a server's listing of thousands of tools is megabytes
 	stderrR, stderrW, err := os.Pipe()
 	if err != nil {
 		stdoutR.Close()

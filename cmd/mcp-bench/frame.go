@@ -211,7 +211,8 @@ func outcomeOf(f frame) outcome {
 	var cursor []byte
 	initialize := false
 	var bad error
-	err := walkObject(f.result, func(key, value []byte) bool {
+	tools := 0
+	err := walkObjectCounting(f.result, "tools", &tools, func(key, value []byte) bool {
 		switch string(key) {
 		case "isError":
 			if string(value) == "true" {
@@ -220,7 +221,9 @@ func outcomeOf(f frame) outcome {
 		case "nextCursor":
 			cursor = value
 		case "tools":
-			o.tools, bad = countArray(value)
+			if value[0] != '[' { // counted in the walk when it is an array
+				bad = fmt.Errorf("%w: tools is not an array", errMalformed)
+			}
 		case "protocolVersion":
 			initialize = true
 		}
@@ -229,6 +232,7 @@ func outcomeOf(f frame) outcome {
 	if err == nil {
 		err = bad
 	}
+	o.tools = tools
 	if err == nil && cursor != nil {
 		// Decoded here, not in the walk, so that o stays on the stack.
 		o.nextCursor, err = decodeString(cursor)

@@ -58,6 +58,10 @@ func TestOutcomeOfClassifiesResponses(t *testing.T) {
 			outcome{kind: outcomeOK, tools: 2, nextCursor: "Y3Vy"}},
 		{"last list page", `{"jsonrpc":"2.0","id":3,"result":{"tools":[],"nextCursor":null}}`,
 			outcome{kind: outcomeOK}},
+		{"list page with nested arrays", `{"jsonrpc":"2.0","id":3,"result":{"tools":[{"name":"a","x":[1,[2]]}, {"name":"]"} ,{}]}}`,
+			outcome{kind: outcomeOK, tools: 3}},
+		{"tools that are not an array", `{"jsonrpc":"2.0","id":3,"result":{"tools":{"name":"a"}}}`,
+			outcome{kind: outcomeTransport, message: "malformed result: malformed JSON: tools is not an array"}},
 		{"neither result nor error", `{"jsonrpc":"2.0","id":3}`,
 			outcome{kind: outcomeTransport, message: "response with neither result nor error"}},
 	}

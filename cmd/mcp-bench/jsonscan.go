@@ -19,6 +19,15 @@ var errMalformed = errors.New("malformed JSON")
 // b: its key as written between the quotes (escapes left as they are) and
 // the span of its value. Walking stops early when visit returns false.
 func walkObject(b []byte, visit func(key, value []byte) bool) error {
+	return walkObjectCounting(b, "", nil, visit)
+}
+
+// walkObjectCounting is walkObject that also counts, in the same pass, the
+// elements of the member named countKey when it is an array, into *count:
+// a listing's tools are thousands of objects, and skipping them once to
+// find the member's end and again to count them doubled this client's
+// work per listing.
+func walkObjectCounting(b []byte, countKey string, count *int, visit func(key, value []byte) bool) error {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return fmt.Errorf("%w: not an object", errMalformed)
@@ -41,7 +50,12 @@ func walkObject(b []byte, visit func(key, value []byte) bool) error {
 			return fmt.Errorf("%w: expected ':' at offset %d", errMalformed, i)
 		}
 		i = skipSpace(b, i+1)
-		valueEnd, err := skipValue(b, i)
+		var valueEnd int
+		if countKey != "" && string(key) == countKey && i < len(b) && b[i] == '[' {
+			*count, valueEnd, err = scanArray(b, i)
+		} else {
+			valueEnd, err = skipValue(b, i)
+		}
 		if err != nil {
 			return err
 		}
@@ -69,28 +83,34 @@ func countArray(b []byte) (int, error) {
 	if i >= len(b) || b[i] != '[' {
 		return 0, fmt.Errorf("%w: not an array", errMalformed)
 	}
+	n, _, err := scanArray(b, i)
+	return n, err
+}
+
+// scanArray counts the elements of the JSON array starting at b[i] and
+// returns the offset just past it.
+func scanArray(b []byte, i int) (n, end int, err error) {
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		return 0, nil
+		return 0, i + 1, nil
 	}
-	n := 0
 	for {
 		end, err := skipValue(b, i)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		n++
 		i = skipSpace(b, end)
 		if i >= len(b) {
-			return 0, fmt.Errorf("%w: unterminated array", errMalformed)
+			return 0, 0, fmt.Errorf("%w: unterminated array", errMalformed)
 		}
 		switch b[i] {
 		case ',':
 			i = skipSpace(b, i+1)
 		case ']':
-			return n, nil
+			return n, i + 1, nil
 		default:
-			return 0, fmt.Errorf("%w: expected ',' or ']' at offset %d", errMalformed, i)
+			return 0, 0, fmt.Errorf("%w: expected ',' or ']' at offset %d", errMalformed, i)
 		}
 	}
 }
