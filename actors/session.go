@@ -85,10 +85,11 @@ func (s *System) openIn(workspace string) transports.ClientSession {
 // dispatcher does. The actor is still run by one goroutine at a time, and
 // its mailbox keeps its order. Each hop saved is a goroutine start, a
 // wake-up of another thread and the growth of a fresh stack: a session's
-// reader runs its front and the router and hands the call straight to the
-// server actor, and the server's answer runs the front on the server's
-// goroutine. It suits actors whose Receive never blocks (the rule for
-// every actor here) on the path of every request: front and router.
+// reader runs its front, the router and the server actor, which writes the
+// request to the server, and the reader of the server's stdout runs the
+// server actor and the front, which writes the answer (docs/CALL-PATH.md).
+// It suits actors whose Receive never blocks (the rule for every actor
+// here) on the path of every request: front, router and server.
 func inlineDispatch() actor.PropsOption {
 	return actor.WithDispatcher(actor.NewSynchronizedDispatcher(300)) // 300: protoactor's default throughput
 }
