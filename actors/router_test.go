@@ -116,14 +116,28 @@ func TestCallToAServerStillStarting(t *testing.T) {
 // server is still starting; and a held call its client cancelled never
 // reaches it. (Both were seen as a session's later call running before its
 // first, and a cancelled call holding a server's slot.)
-func TestHeldCallsKeepTheirOrderAndTheirCancellation(t *testing.T) {
-	system, router, _, sessionPID := startRouter(t)
-	fx := make(probe, 10)
-	fxPID := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return fx }))
+// startingUpWithFx starts a router expecting two servers, fx (a probe
+// that records what it is sent) and other, neither ready yet.
+func startingUpWithFx(t *testing.T, other string) (system *actor.ActorSystem, router *actor.PID, fx probe, fxPID, sessionPID *actor.PID) {
+	system, router, _, sessionPID = startRouter(t)
+	fx = make(probe, 10)
+	fxPID = system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return fx }))
 	system.Root.Send(router, &messages.ExpectServers{Deadline: time.Now().Add(time.Minute), Servers: []messages.ExpectedServer{
 		{Name: "fx", Prefix: "fx", Enabled: true},
-		{Name: "gx", Prefix: "gx", Enabled: true},
+		{Name: other, Prefix: other, Enabled: true},
 	}})
+	return system, router, fx, fxPID, sessionPID
+}
+
+// fxReady says fx is ready, with one tool, echo.
+func fxReady(fxPID *actor.PID) *messages.ServerReady {
+	var lists messages.ServerLists
+	lists[messages.Tools] = []json.RawMessage{json.RawMessage(`{"name":"echo","inputSchema":{"type":"object"}}`)}
+	return &messages.ServerReady{Server: "fx", PID: fxPID, Incarnation: 1, Lists: lists}
+}
+
+func TestHeldCallsKeepTheirOrderAndTheirCancellation(t *testing.T) {
+	system, router, fx, fxPID, sessionPID := startingUpWithFx(t, "gx")
 	call := func(id int) *messages.Route {
 		return &messages.Route{Session: sessionPID, ClientID: json.RawMessage(strconv.Itoa(id)), Method: "tools/call",
 			Params: json.RawMessage(`{"name":"fx__echo"}`)}
@@ -133,9 +147,7 @@ func TestHeldCallsKeepTheirOrderAndTheirCancellation(t *testing.T) {
 	}
 	first := call(1)
 	system.Root.Send(router, &messages.CancelRequest{Session: sessionPID, ClientID: first.ClientID, Method: first.Method, Params: first.Params})
-	var lists messages.ServerLists
-	lists[messages.Tools] = []json.RawMessage{json.RawMessage(`{"name":"echo","inputSchema":{"type":"object"}}`)}
-	system.Root.Send(router, &messages.ServerReady{Server: "fx", PID: fxPID, Incarnation: 1, Lists: lists})
+	system.Root.Send(router, fxReady(fxPID))
 	system.Root.Send(router, call(4)) // gx is still starting
 	var got []string
 	for len(got) < 3 {
@@ -163,18 +175,10 @@ func TestHeldCallsKeepTheirOrderAndTheirCancellation(t *testing.T) {
 // the router: it used to wait for the slowest server, up to the start-up
 // timeout.
 func TestAHeldCallGoesAsSoonAsItsServerIsReady(t *testing.T) {
-	system, router, _, sessionPID := startRouter(t)
-	fx := make(probe, 10)
-	fxPID := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return fx }))
-	system.Root.Send(router, &messages.ExpectServers{Deadline: time.Now().Add(time.Minute), Servers: []messages.ExpectedServer{
-		{Name: "fx", Prefix: "fx", Enabled: true},
-		{Name: "slow", Prefix: "slow", Enabled: true},
-	}})
+	system, router, fx, fxPID, sessionPID := startingUpWithFx(t, "slow")
 	system.Root.Send(router, &messages.Route{Session: sessionPID, ClientID: json.RawMessage(`7`), Method: "tools/call",
 		Params: json.RawMessage(`{"name":"fx__echo"}`)})
-	var lists messages.ServerLists
-	lists[messages.Tools] = []json.RawMessage{json.RawMessage(`{"name":"echo","inputSchema":{"type":"object"}}`)}
-	system.Root.Send(router, &messages.ServerReady{Server: "fx", PID: fxPID, Incarnation: 1, Lists: lists})
+	system.Root.Send(router, fxReady(fxPID))
 	for {
 		select {
 		case msg := <-fx:
