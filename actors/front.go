@@ -17,7 +17,10 @@ const maxInflightPerSession = 512
 
 // Messages from a session's reader goroutine to its front.
 type (
-	clientFrame      struct{ frame transports.Frame }
+	clientFrame      struct {
+		frame transports.Frame
+		batch messages.WriteBatch // the read it came in (stdio and socket streams); nil: none
+	}
 	clientFrameError struct{ err *transports.FrameError }
 	clientEnded      struct{ err error }
 	clientAbandoned  struct {
@@ -36,6 +39,7 @@ type frontActor struct {
 	log     *slog.Logger
 	out     *outQueue       // frames to the client, read by the session's transport
 	credits <-chan struct{} // taken by the reader per request, returned per answer
+	batch   messages.WriteBatch // the batch of the client frame being handled, for its Route
 
 	clientCaps map[string]json.RawMessage
 	inflight   map[string]clientCall    // by the client's raw id
@@ -76,7 +80,9 @@ func (f *frontActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		ctx.Send(f.router, &messages.SessionOpened{Session: ctx.Self(), Workspace: f.workspace})
 	case *clientFrame:
+		f.batch = msg.batch
 		f.handle(ctx, &msg.frame)
+		f.batch = nil
 	case *clientFrameError:
 		f.observeRejected(msg.err) // telemetry
 		f.write(transports.ErrorFrame(msg.err.ID, &messages.RPCError{Code: msg.err.Code, Message: msg.err.Message}), msg.err.ID)
@@ -160,7 +166,7 @@ func (f *frontActor) request(ctx actor.Context, fr *transports.Frame) {
 		}
 		ctx.Send(f.router, &messages.List{Session: ctx.Self(), ClientID: fr.ID, Kind: clientListKind(fr.Method), Cursor: cursor})
 	case "tools/call", "prompts/get", "resources/read", "resources/subscribe", "resources/unsubscribe", "completion/complete":
-		ctx.Send(f.router, &messages.Route{Session: ctx.Self(), ClientID: fr.ID, Method: fr.Method, Params: fr.Params})
+		ctx.Send(f.router, &messages.Route{Session: ctx.Self(), ClientID: fr.ID, Method: fr.Method, Params: fr.Params, Batch: f.batch})
 	case "logging/setLevel":
 		var v [1]json.RawMessage
 		if rpcErr := decidedMembers(fr.Method, "params", fr.Params, levelParams, v[:]); rpcErr != nil {

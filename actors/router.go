@@ -454,7 +454,7 @@ func (r *routerActor) route(ctx actor.Context, msg *messages.Route, hold bool) {
 		ctx.Send(msg.Session, messages.ErrorReply(msg.ClientID, messages.CodeServerUnavailable, fmt.Sprintf("server %s is unavailable: %s", server, reason)))
 		return
 	}
-	fwd := &messages.Forward{Session: msg.Session, ClientID: msg.ClientID, Method: msg.Method, Params: params}
+	fwd := &messages.Forward{Session: msg.Session, ClientID: msg.ClientID, Method: msg.Method, Params: params, Batch: msg.Batch}
 	if r.isolated[server] && msg.Session != nil {
 		r.sendToOwn(ctx, server, msg.Session, fwd) // its subscriptions are its own too
 		return

@@ -459,7 +459,7 @@ func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward, owner s
 	// revision as it is; for a handshake-era client plugboard asks it.
 	fulfil := s.modern && !clientSpeaksModern(msg.Params)
 	if starter, ok := p.conn.(transports.CallStarter); ok && !fulfil {
-		s.startCall(starter, p, id, msg.Method, params) // server_calls.go: no goroutine per call
+		s.startCall(starter, p, id, msg.Method, params, msg.Batch) // server_calls.go: no goroutine per call
 		return
 	}
 	callCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)

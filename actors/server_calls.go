@@ -32,12 +32,12 @@ type startedCall struct {
 // owns the in-flight table: the connection only holds the waiter until
 // the answer, the timeout or the connection's end, whichever comes first,
 // and exactly one of them posts callDone.
-func (s *serverActor) startCall(conn transports.CallStarter, p *pendingCall, id int64, method string, params json.RawMessage) {
+func (s *serverActor) startCall(conn transports.CallStarter, p *pendingCall, id int64, method string, params json.RawMessage, batch messages.WriteBatch) {
 	p.started = &startedCall{starter: conn, id: id, root: s.root, self: s.self, incarnation: s.incarnation}
 	if s.cfg.Timeout > 0 {
 		p.started.timer = time.AfterFunc(s.cfg.Timeout, p.started.timedOut)
 	}
-	if err := conn.StartCall(id, method, params, p.started); err != nil {
+	if err := conn.StartCall(id, method, params, p.started, batch); err != nil {
 		// Not sent: answered like a call that failed, after this message.
 		s.root.Send(s.self, &callDone{incarnation: s.incarnation, id: id, err: err})
 	}

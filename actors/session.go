@@ -107,6 +107,25 @@ func (s *Session) Deliver(f transports.Frame) {
 	s.root.Send(s.front, &clientFrame{frame: f})
 }
 
+// deliverHeld is Deliver for a frame of batch's read: the calls it starts
+// are held by batch. Before waiting for a credit it flushes batch, since
+// the calls held may be what would give one back.
+func (s *Session) deliverHeld(f transports.Frame, batch *transports.WriteBatch) {
+	if f.IsRequest() {
+		select {
+		case s.credits <- struct{}{}:
+		default:
+			batch.Flush()
+			select {
+			case s.credits <- struct{}{}:
+			case <-s.closed:
+				return
+			}
+		}
+	}
+	s.root.Send(s.front, &clientFrame{frame: f, batch: batch})
+}
+
 // Reject implements transports.ClientSession.
 func (s *Session) Reject(e *transports.FrameError) {
 	s.root.Send(s.front, &clientFrameError{err: e})
@@ -299,10 +318,21 @@ func (k streamKey) release() bool {
 }
 
 // readFrames parses the client's frames and delivers them until in ends.
+//
+// The frames of one read are handled under one transports.WriteBatch: the
+// requests they start are written to each server together, once the last
+// frame of the read is handled (or before the reader waits for a credit).
 func readFrames(in io.Reader, maxFrame int, sess transports.ClientSession, modern *transports.ModernStream) {
 	defer sess.Close()
 	lines := transports.NewLineReader(in, maxFrame)
+	held, _ := sess.(*Session)
+	batch := transports.NewWriteBatch()
+	defer func() { batch.Flush() }()
 	for {
+		if !lines.LineReady() {
+			batch.Flush() // before the reader may wait for the client
+			batch = transports.NewWriteBatch()
+		}
 		line, err := lines.Next()
 		if errors.Is(err, transports.ErrFrameTooLarge) {
 			sess.Reject(&transports.FrameError{Code: messages.CodeInvalidRequest, Message: "invalid request: " + err.Error()})
@@ -322,7 +352,11 @@ func readFrames(in io.Reader, maxFrame int, sess transports.ClientSession, moder
 		if modern.Take(frame) {
 			continue
 		}
-		sess.Deliver(frame)
+		if held != nil {
+			held.deliverHeld(frame, batch)
+		} else {
+			sess.Deliver(frame)
+		}
 	}
 }
 

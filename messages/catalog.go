@@ -83,6 +83,7 @@ type Route struct {
 	ClientID json.RawMessage
 	Method   string
 	Params   json.RawMessage
+	Batch    WriteBatch // see Forward
 }
 
 // SessionOpened registers a client session with the router, so that it

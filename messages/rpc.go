@@ -41,7 +41,21 @@ type Forward struct {
 	ClientID json.RawMessage
 	Method   string
 	Params   json.RawMessage
+	Batch    WriteBatch // the client's read it came in, which holds its write to the server; nil: none
 }
+
+// WriteBatch holds back the frames written to servers for one read of a
+// client's stream until every frame of that read is handled, then each
+// server's frames go in one write: at high concurrency a read brings
+// dozens of requests, each of which would otherwise cost a system call and
+// a wake-up of its server. Hold keeps w's frames for the batch's flush, or
+// says no when the batch is flushed already (w then writes at once). The
+// reader that made the batch flushes it before it reads again or waits.
+type WriteBatch interface{ Hold(w HeldWriter) bool }
+
+// HeldWriter is a connection with frames held for a WriteBatch: FlushHeld
+// writes them.
+type HeldWriter interface{ FlushHeld() }
 
 // Reply is the answer to one client request, for the session that asked.
 // Exactly one of Result and Error is set.

@@ -35,7 +35,7 @@ type CallStarter interface {
 	// transport.ErrTransportClosed when the connection ends first; or
 	// with the error of a write that failed after StartCall returned.
 	// AbandonCall stops a call from being answered.
-	StartCall(id int64, method string, params json.RawMessage, w CallWaiter) error
+	StartCall(id int64, method string, params json.RawMessage, w CallWaiter, batch messages.WriteBatch) error
 	// AbandonCall forgets a started call: it reports whether the call
 	// was still waiting, in which case CallDone will not be called.
 	AbandonCall(id int64) bool

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -33,6 +34,17 @@ type LineReader struct {
 // still holds a hundred small frames arriving together, and a longer line
 // is read in more pieces into the line's own buffer.
 const lineReadBuffer = 16 << 10
+
+// LineReady says whether a whole line is buffered already: the next Next
+// returns it without reading.
+func (r *LineReader) LineReady() bool {
+	n := r.r.Buffered()
+	if n == 0 {
+		return false
+	}
+	buffered, _ := r.r.Peek(n)
+	return bytes.IndexByte(buffered, '\n') >= 0
+}
 
 // NewLineReader reads frames of at most max bytes from r.
 func NewLineReader(r io.Reader, max int) *LineReader {
@@ -136,6 +148,11 @@ type lineConn struct {
 	writeMu  sync.Mutex
 	batch    *writeBatch // frames waiting for the writer, if one is writing
 	flushing bool        // a caller or the flusher goroutine is writing batches to w
+	// held are started calls' frames kept for a client's read
+	// (messages.WriteBatch), written all at once when it is flushed or
+	// before any other frame; heldIDs are their calls.
+	held    []byte
+	heldIDs []int64
 	h        Handlers
 
 	ctx    context.Context // for the server's requests; ends with the connection
@@ -249,7 +266,7 @@ func (c *lineConn) forget(id int64) {
 // by the calling goroutine when the pipe has room, which it almost always
 // has, and never blocks it: what does not fit is left to a flusher
 // goroutine.
-func (c *lineConn) startCall(id int64, method string, params json.RawMessage, done CallWaiter) error {
+func (c *lineConn) startCall(id int64, method string, params json.RawMessage, done CallWaiter, batch messages.WriteBatch) error {
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
@@ -258,13 +275,7 @@ func (c *lineConn) startCall(id int64, method string, params json.RawMessage, do
 	c.pending[id] = lineWaiter{done: done}
 	c.mu.Unlock()
 	var idBuf [20]byte
-	if err := c.post(RequestFrame(strconv.AppendInt(idBuf[:0], id, 10), method, params), id); err != nil {
-		if c.abandonCall(id) {
-			return fmt.Errorf("writing request %s: %w", method, err)
-		}
-		// The connection's end, or the answer, took the call: done is
-		// called by whoever took it.
-	}
+	c.post(RequestFrame(strconv.AppendInt(idBuf[:0], id, 10), method, params), id, batch)
 	return nil
 }
 
@@ -318,37 +329,73 @@ type writeBatch struct {
 	started []int64 // the started calls whose frames it holds: failed if the write fails
 }
 
-// post sends one frame and its line ending without waiting for it to be
-// written: at once, with a non-blocking write, when nobody else is
-// writing and the pipe has room; otherwise in the batch that a writer
-// (or a flusher goroutine started for it) writes next. A write that fails
-// later fails the started call id (0: none).
-func (c *lineConn) post(frame []byte, id int64) error {
-	frame = append(frame, '\n')
+// post sends a started call's frame and its line ending without waiting
+// for it to be written. With an open batch it is held, and written with
+// the others held when the batch is flushed. Otherwise it is written with
+// whatever is held: at once, with a non-blocking write, when nobody else
+// is writing and the pipe has room; else in the batch that a writer (or a
+// flusher goroutine started for it) writes next. A write that fails fails
+// the started calls whose frames it held, through their waiters.
+func (c *lineConn) post(frame []byte, id int64, batch messages.WriteBatch) {
 	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
+	c.held = append(append(c.held, frame...), '\n')
+	if id != 0 {
+		c.heldIDs = append(c.heldIDs, id)
+	}
+	if batch != nil && batch.Hold(c) {
+		c.writeMu.Unlock()
+		return
+	}
+	failed, err := c.sendHeld()
+	c.writeMu.Unlock()
+	c.failAll(failed, err)
+}
+
+// FlushHeld implements messages.HeldWriter: it writes the frames held.
+func (c *lineConn) FlushHeld() {
+	c.writeMu.Lock()
+	failed, err := c.sendHeld()
+	c.writeMu.Unlock()
+	c.failAll(failed, err)
+}
+
+// sendHeld writes the held frames without waiting, as post describes; it
+// returns the calls to fail when the write failed at once. c.writeMu is
+// held.
+func (c *lineConn) sendHeld() ([]int64, error) {
+	buf, ids := c.held, c.heldIDs
+	if len(buf) == 0 {
+		return nil, nil
+	}
+	c.held, c.heldIDs = buf[:0], ids[:0] // reused: buf is copied before it is
 	if !c.flushing && c.raw != nil {
-		n, err := c.raw.WriteNow(frame)
+		n, err := c.raw.WriteNow(buf)
 		if err != nil {
-			return err
+			return slices.Clone(ids), err
 		}
-		if n == len(frame) {
-			return nil
+		if n == len(buf) {
+			return nil, nil
 		}
-		frame = frame[n:] // the pipe is full: the rest waits for a flusher
+		buf = buf[n:] // the pipe is full: the rest waits for a flusher
 	}
 	if c.batch == nil {
 		c.batch = &writeBatch{done: make(chan struct{})}
 	}
-	c.batch.buf = append(c.batch.buf, frame...)
-	if id != 0 {
-		c.batch.started = append(c.batch.started, id)
-	}
+	c.batch.buf = append(c.batch.buf, buf...)
+	c.batch.started = append(c.batch.started, ids...)
 	if !c.flushing {
 		c.flushing = true
 		go c.flushBatches()
 	}
-	return nil
+	return nil, nil
+}
+
+// failAll fails the started calls ids with err (writing their request);
+// it is called with no lock held, since a waiter may run its actor.
+func (c *lineConn) failAll(ids []int64, err error) {
+	for _, id := range ids {
+		c.failStarted(id, err)
+	}
 }
 
 // flushBatches writes batches until none is left. c.flushing is set.
@@ -379,6 +426,16 @@ func (c *lineConn) flushBatches() {
 // not once per frame. It returns once its frame is written.
 func (c *lineConn) write(frame []byte) error {
 	c.writeMu.Lock()
+	if len(c.held) > 0 {
+		// Frames held for a client's read go first, in the order they
+		// came.
+		failed, err := c.sendHeld()
+		if err != nil {
+			c.writeMu.Unlock()
+			c.failAll(failed, err)
+			return err
+		}
+	}
 	if c.flushing {
 		if c.batch == nil {
 			c.batch = &writeBatch{done: make(chan struct{})}

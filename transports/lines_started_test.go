@@ -1,11 +1,13 @@
 package transports
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +22,7 @@ func (s *fakeServer) start(id int64, method, params string) <-chan callOutcome {
 	done := make(chan callOutcome, 2)
 	err := s.conn.startCall(id, method, json.RawMessage(params), CallDoneFunc(func(r json.RawMessage, e *messages.RPCError, err error) {
 		done <- callOutcome{r, e, err}
-	}))
+	}), nil)
 	if err != nil {
 		s.t.Fatalf("startCall: %v", err)
 	}
@@ -86,7 +88,7 @@ func TestLineConnEndFailsStartedCalls(t *testing.T) {
 	}
 	err := s.conn.startCall(2, "tools/call", nil, CallDoneFunc(func(json.RawMessage, *messages.RPCError, error) {
 		t.Error("done called for a call refused at the start")
-	}))
+	}), nil)
 	if !errors.Is(err, transport.ErrTransportClosed) {
 		t.Fatalf("startCall after the end = %v, want ErrTransportClosed", err)
 	}
@@ -109,7 +111,7 @@ func TestLineConnStartedCallsOnAFullPipeArriveInOrder(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		// Nobody reads yet: once the pipe is full, the rest must wait
 		// without blocking this goroutine.
-		if err := c.startCall(int64(i), "m", json.RawMessage(fmt.Sprintf(`{"t":%q}`, text)), CallDoneFunc(func(json.RawMessage, *messages.RPCError, error) {})); err != nil {
+		if err := c.startCall(int64(i), "m", json.RawMessage(fmt.Sprintf(`{"t":%q}`, text)), CallDoneFunc(func(json.RawMessage, *messages.RPCError, error) {}), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -122,6 +124,84 @@ func TestLineConnStartedCallsOnAFullPipeArriveInOrder(t *testing.T) {
 		f, err := ParseFrame(line)
 		if err != nil || string(f.ID) != fmt.Sprint(i) {
 			t.Fatalf("frame %d: id %s, err %v", i, f.ID, err)
+		}
+	}
+}
+
+// Calls started under an open batch are held until it is flushed, then
+// written in one write, in order; a frame written otherwise meanwhile
+// (a notification) goes after the held ones; a batch flushed already
+// holds nothing.
+func TestLineConnHoldsABatchsCallsUntilItIsFlushed(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	c := newLineConn(strings.NewReader(""), w, DefaultMaxFrame, Handlers{})
+	noop := CallDoneFunc(func(json.RawMessage, *messages.RPCError, error) {})
+	batch := NewWriteBatch()
+	for i := 1; i <= 3; i++ {
+		if err := c.startCall(int64(i), "m", nil, noop, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fd := int(r.Fd()) // once: Fd puts the file in blocking mode
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		t.Fatal(err)
+	}
+	var probe [1]byte
+	if n, _ := syscall.Read(fd, probe[:]); n > 0 {
+		t.Fatal("a held frame was written before the batch was flushed")
+	}
+	if err := syscall.SetNonblock(fd, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.notify(context.Background(), "notifications/x", nil); err != nil { // not held: the held go first
+		t.Fatal(err)
+	}
+	batch.Flush()
+	if err := c.startCall(4, "m", nil, noop, batch); err != nil { // flushed already: written at once
+		t.Fatal(err)
+	}
+	lines := NewLineReader(r, DefaultMaxFrame)
+	for _, want := range []string{"1", "2", "3", "notifications/x", "4"} {
+		line, err := lines.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := ParseFrame(line)
+		if got := string(f.ID); err != nil || (got != want && f.Method != want) {
+			t.Fatalf("got %s, want %s next", line, want)
+		}
+	}
+}
+
+// A held frame whose write fails fails its call through its waiter.
+func TestLineConnHeldCallsFailWhenTheirWriteFails(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	c := newLineConn(strings.NewReader(""), w, DefaultMaxFrame, Handlers{})
+	failed := make(chan error, 2)
+	batch := NewWriteBatch()
+	for i := 1; i <= 2; i++ {
+		if err := c.startCall(int64(i), "m", nil, CallDoneFunc(func(_ json.RawMessage, _ *messages.RPCError, err error) { failed <- err }), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Close() // the server is gone: the write fails
+	batch.Flush()
+	for range 2 {
+		select {
+		case err := <-failed:
+			if err == nil {
+				t.Fatal("a call whose request was never written succeeded")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a held call whose write failed was never answered")
 		}
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/plugboard/plugboard/messages"
 )
 
 // ProcessSpec says how to run a stdio MCP server.
@@ -253,9 +255,9 @@ func (p *Process) signal(sig syscall.Signal) {
 
 // StartCall implements CallStarter: the answer goes to done on the
 // reader of the server's stdout.
-func (p *Process) StartCall(id int64, method string, params json.RawMessage, done CallWaiter) error {
+func (p *Process) StartCall(id int64, method string, params json.RawMessage, done CallWaiter, batch messages.WriteBatch) error {
 	params, _ = p.prepareRaw(method, params)
-	return p.lines.startCall(id, method, params, done)
+	return p.lines.startCall(id, method, params, done, batch)
 }
 
 // AbandonCall implements CallStarter.
