@@ -17,7 +17,7 @@ const maxInflightPerSession = 512
 
 // Messages from a session's reader goroutine to its front.
 type (
-	clientFrame      struct {
+	clientFrame struct {
 		frame transports.Frame
 		batch messages.WriteBatch // the read it came in (stdio and socket streams); nil: none
 	}
@@ -37,8 +37,8 @@ type (
 type frontActor struct {
 	router  *actor.PID
 	log     *slog.Logger
-	out     *outQueue       // frames to the client, read by the session's transport
-	credits <-chan struct{} // taken by the reader per request, returned per answer
+	out     *outQueue           // frames to the client, read by the session's transport
+	credits <-chan struct{}     // taken by the reader per request, returned per answer
 	batch   messages.WriteBatch // the batch of the client frame being handled, for its Route
 
 	clientCaps map[string]json.RawMessage

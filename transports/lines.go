@@ -153,7 +153,7 @@ type lineConn struct {
 	// before any other frame; heldIDs are their calls.
 	held    []byte
 	heldIDs []int64
-	h        Handlers
+	h       Handlers
 
 	ctx    context.Context // for the server's requests; ends with the connection
 	cancel context.CancelFunc
