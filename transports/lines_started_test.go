@@ -94,15 +94,22 @@ func TestLineConnEndFailsStartedCalls(t *testing.T) {
 	}
 }
 
-// On a real pipe the frame is written without a flusher; what the pipe has
-// no room for waits for one, and every frame arrives whole and in order.
-func TestLineConnStartedCallsOnAFullPipeArriveInOrder(t *testing.T) {
+// pipeLineConn is a lineConn writing to a real pipe, whose read end it
+// returns; no server answers.
+func pipeLineConn(t *testing.T) (*os.File, *lineConn) {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close(); w.Close() })
-	c := newLineConn(strings.NewReader(""), w, DefaultMaxFrame, Handlers{})
+	return r, newLineConn(strings.NewReader(""), w, DefaultMaxFrame, Handlers{})
+}
+
+// On a real pipe the frame is written without a flusher; what the pipe has
+// no room for waits for one, and every frame arrives whole and in order.
+func TestLineConnStartedCallsOnAFullPipeArriveInOrder(t *testing.T) {
+	r, c := pipeLineConn(t)
 	if c.raw == nil {
 		t.Fatal("an os.Pipe was not taken for a non-blocking pipe")
 	}
@@ -133,12 +140,7 @@ func TestLineConnStartedCallsOnAFullPipeArriveInOrder(t *testing.T) {
 // (a notification) goes after the held ones; a batch flushed already
 // holds nothing.
 func TestLineConnHoldsABatchsCallsUntilItIsFlushed(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close(); w.Close() })
-	c := newLineConn(strings.NewReader(""), w, DefaultMaxFrame, Handlers{})
+	r, c := pipeLineConn(t)
 	noop := CallDoneFunc(func(json.RawMessage, *messages.RPCError, error) {})
 	batch := NewWriteBatch()
 	for i := 1; i <= 3; i++ {
@@ -179,12 +181,7 @@ func TestLineConnHoldsABatchsCallsUntilItIsFlushed(t *testing.T) {
 
 // A held frame whose write fails fails its call through its waiter.
 func TestLineConnHeldCallsFailWhenTheirWriteFails(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	c := newLineConn(strings.NewReader(""), w, DefaultMaxFrame, Handlers{})
+	r, c := pipeLineConn(t)
 	failed := make(chan error, 2)
 	batch := NewWriteBatch()
 	for i := 1; i <= 2; i++ {
