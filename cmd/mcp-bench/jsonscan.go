@@ -77,16 +77,6 @@ func walkObjectCounting(b []byte, countKey string, count *int, visit func(key, v
 	}
 }
 
-// countArray returns the number of elements of the JSON array in b.
-func countArray(b []byte) (int, error) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '[' {
-		return 0, fmt.Errorf("%w: not an array", errMalformed)
-	}
-	n, _, err := scanArray(b, i)
-	return n, err
-}
-
 // scanArray counts the elements of the JSON array starting at b[i] and
 // returns the offset just past it.
 func scanArray(b []byte, i int) (n, end int, err error) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -68,7 +69,8 @@ func TestWalkObjectRejectsMalformed(t *testing.T) {
 	}
 }
 
-func TestCountArray(t *testing.T) {
+// A member's array is counted in the walk that skips it.
+func TestWalkObjectCountsAnArrayMember(t *testing.T) {
 	tests := []struct {
 		in   string
 		want int
@@ -80,14 +82,22 @@ func TestCountArray(t *testing.T) {
 		{`["a,b","c"]`, 2},
 	}
 	for _, tt := range tests {
-		got, err := countArray([]byte(tt.in))
-		if err != nil || got != tt.want {
-			t.Errorf("countArray(%s) = %d, %v; want %d", tt.in, got, err, tt.want)
+		got := -1
+		var seen []byte
+		err := walkObjectCounting([]byte(`{"tools":`+tt.in+`,"after":1}`), "tools", &got, func(key, value []byte) bool {
+			if string(key) == "tools" {
+				seen = value
+			}
+			return true
+		})
+		if err != nil || got != tt.want || string(seen) != strings.TrimSpace(tt.in) {
+			t.Errorf("tools %s: counted %d (value %s), %v; want %d", tt.in, got, seen, err, tt.want)
 		}
 	}
-	for _, in := range []string{`{}`, `[1,`, `[1 2]`, `[`} {
-		if _, err := countArray([]byte(in)); !errors.Is(err, errMalformed) {
-			t.Errorf("countArray(%q) = %v, want errMalformed", in, err)
+	for _, in := range []string{`[1,`, `[1 2]`, `[`} {
+		n := 0
+		if err := walkObjectCounting([]byte(`{"tools":`+in+`}`), "tools", &n, func(_, _ []byte) bool { return true }); !errors.Is(err, errMalformed) {
+			t.Errorf("tools %q: %v, want errMalformed", in, err)
 		}
 	}
 }
