@@ -74,6 +74,8 @@ type serverActor struct {
 	fleet    *actor.PID                    // its supervisor, which keeps its standard error
 	meter    *metrics.Server               // telemetry.go: nil when metrics are off
 	tracer   *tracing.Tracer               // telemetry.go: nil when traces are off
+
+	deadlinesArmed bool // a checkDeadlines is coming (server_calls.go)
 }
 
 // serverFeatures are the optional capabilities a server declared.
@@ -260,6 +262,10 @@ func (s *serverActor) Receive(ctx actor.Context) {
 	case *callDone:
 		if msg.incarnation == s.incarnation {
 			s.finishCall(ctx, msg)
+		}
+	case *checkDeadlines:
+		if msg.incarnation == s.incarnation {
+			s.sweepDeadlines(ctx)
 		}
 	case *downstreamNotification:
 		if msg.incarnation == s.incarnation {
