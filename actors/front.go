@@ -233,14 +233,15 @@ func (f *frontActor) answer(r *messages.Reply) {
 		f.traceAnswered(key, outcomeOf(r), r.Error) // telemetry
 	}
 	if r.Error != nil {
-		f.write(transports.ErrorFrame(r.ClientID, r.Error), r.ClientID)
+		f.out.push(transports.Outbound{Frame: transports.ErrorFrame(r.ClientID, r.Error), ResponseTo: r.ClientID, Batch: r.Batch})
+		f.tel.frames.Sent() // telemetry
 	} else {
 		// Rendered into a pooled buffer: a listing's page is hundreds of
 		// KiB, and allocating one per answer made the collector run
 		// several times per listing (BENCHMARKS.md, tools/list).
 		buf := answerBuffers.Get().(*[]byte)
 		*buf = transports.AppendResultFrame((*buf)[:0], r.ClientID, r.Result)
-		f.out.pushBorrowed(transports.Outbound{Frame: *buf, ResponseTo: r.ClientID})
+		f.out.pushBorrowed(transports.Outbound{Frame: *buf, ResponseTo: r.ClientID, Batch: r.Batch})
 		f.tel.frames.Sent() // telemetry
 		answerBuffers.Put(buf)
 	}

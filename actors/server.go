@@ -172,6 +172,7 @@ type (
 		result      json.RawMessage
 		rpcErr      *messages.RPCError
 		err         error
+		batch       messages.WriteBatch // the read of the server's stream the answer came in, or nil
 	}
 	downstreamNotification struct {
 		incarnation uint64
@@ -530,12 +531,12 @@ func (s *serverActor) finishCall(ctx actor.Context, msg *callDone) {
 	case msg.rpcErr != nil && msg.rpcErr.Code == messages.CodeMethodNotFound && p.method == "completion/complete":
 		ctx.Send(p.session, &messages.Reply{ClientID: p.clientID, Result: emptyCompletion})
 	case msg.rpcErr != nil:
-		ctx.Send(p.session, &messages.Reply{ClientID: p.clientID, Error: msg.rpcErr})
+		ctx.Send(p.session, &messages.Reply{ClientID: p.clientID, Error: msg.rpcErr, Batch: msg.batch})
 	default:
 		if p.method == "resources/subscribe" {
 			s.tell(ctx, &messages.Subscribed{URI: p.uri, Session: p.session})
 		}
-		ctx.Send(p.session, &messages.Reply{ClientID: p.clientID, Result: msg.result})
+		ctx.Send(p.session, &messages.Reply{ClientID: p.clientID, Result: msg.result, Batch: msg.batch})
 	}
 	s.drainQueue(ctx)
 }

@@ -46,8 +46,8 @@ func (s *serverActor) startCall(conn transports.CallStarter, p *pendingCall, id 
 
 // CallDone implements transports.CallWaiter: it posts the answer to the
 // actor, on the connection's reader.
-func (c *startedCall) CallDone(result json.RawMessage, rpcErr *messages.RPCError, err error) {
-	c.root.Send(c.self, &callDone{incarnation: c.incarnation, id: c.id, result: result, rpcErr: rpcErr, err: err})
+func (c *startedCall) CallDone(result json.RawMessage, rpcErr *messages.RPCError, err error, batch messages.WriteBatch) {
+	c.root.Send(c.self, &callDone{incarnation: c.incarnation, id: c.id, result: result, rpcErr: rpcErr, err: err, batch: batch})
 }
 
 // checkDeadlines asks a server actor to time out its started calls

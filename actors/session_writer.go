@@ -37,6 +37,7 @@ type streamWriter struct {
 	restore  func()                        // puts back the stream's blocking mode
 	backlog  []byte                        // bytes the stream had no room for, in order
 	scratch  []byte                        // a frame and its line ending, written at once
+	held     []byte                        // answers, each with its line ending, that a server's read holds (holdFor)
 	flushing bool                          // the flusher goroutine runs
 	room     *sync.Cond                    // the backlog shrank, or the flusher ended
 }
@@ -103,53 +104,117 @@ func (sw *streamWriter) offerNow(o transports.Outbound) bool {
 	if !sw.broken && len(sw.backlog) >= maxWriteBacklog {
 		return false
 	}
-	sw.add(o.Frame)
+	if !sw.holdFor(o) {
+		sw.add(o.Frame)
+	}
 	return true
 }
+
+// holdFor keeps an answer until the read of a server's stream that
+// brought it is handled (messages.WriteBatch), when FlushHeld writes it
+// with the others of that read: one system call and one wake-up of the
+// client for dozens of answers under load. It reports false when the
+// frame is to be written now: no batch, a batch flushed already, a large
+// frame, a backlog being written. sw.mu is held.
+func (sw *streamWriter) holdFor(o transports.Outbound) bool {
+	if o.Batch == nil || sw.broken || sw.flushing || len(o.Frame) > largeFrame || !o.Batch.Hold(sw) {
+		return false
+	}
+	sw.held = append(append(sw.held, o.Frame...), '\n')
+	return true
+}
+
+// FlushHeld implements messages.HeldWriter: it writes the answers held
+// for a batch.
+func (sw *streamWriter) FlushHeld() {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	sw.writeHeld()
+}
+
+// writeHeld writes the held answers, before anything newer. sw.mu is
+// held.
+func (sw *streamWriter) writeHeld() {
+	if len(sw.held) == 0 || sw.broken {
+		sw.held = sw.held[:0]
+		return
+	}
+	held := sw.held
+	sw.held = sw.held[:0]
+	if len(held) > maxHeldKept {
+		sw.held = nil // a burst's buffer is not kept for an idle session
+	}
+	sw.addLines(held)
+}
+
+// maxHeldKept is the largest held buffer kept for the next batch.
+const maxHeldKept = 64 << 10
 
 // add writes a frame, or what the stream takes of it with the rest kept
 // in the backlog. sw.mu is held.
 func (sw *streamWriter) add(frame []byte) {
 	if sw.broken {
+		sw.held = sw.held[:0]
 		return // drain, so that no writer ever blocks
 	}
+	if len(frame) <= largeFrame {
+		// One write for the held answers, the frame and its line ending.
+		if len(sw.held) > 0 {
+			sw.held = append(append(sw.held, frame...), '\n')
+			sw.writeHeld()
+			return
+		}
+		sw.scratch = append(append(sw.scratch[:0], frame...), '\n')
+		sw.addLines(sw.scratch)
+		return
+	}
+	sw.writeHeld()
 	if sw.flushing {
 		sw.growBacklog()
 		sw.backlog = append(append(sw.backlog, frame...), '\n')
 		return
 	}
-	line := frame
-	if len(frame) <= largeFrame {
-		// One write for the frame and its line ending.
-		sw.scratch = append(append(sw.scratch[:0], frame...), '\n')
-		line = sw.scratch
-	}
-	n, err := sw.raw.WriteNow(line)
+	// A large frame, written without a copy: its line ending follows,
+	// after the rest of it if the stream took only part.
+	n, err := sw.raw.WriteNow(frame)
 	if err != nil {
 		sw.fail(err)
 		return
 	}
-	if n < len(line) {
+	if n < len(frame) {
 		sw.growBacklog()
-		sw.backlog = append(sw.backlog, line[n:]...)
+		sw.backlog = append(append(sw.backlog, frame[n:]...), '\n')
+		sw.startFlusher()
+		return
 	}
-	if len(line) == len(frame) {
-		// A large frame, written without a copy: its line ending follows,
-		// after the rest of it if the stream took only part.
-		if len(sw.backlog) > 0 {
-			sw.backlog = append(sw.backlog, '\n')
-		} else if n, err := sw.raw.WriteNow(newline); err != nil {
-			sw.fail(err)
-			return
-		} else if n == 0 {
-			sw.growBacklog()
-			sw.backlog = append(sw.backlog, '\n')
-		}
+	sw.addLines(newline)
+}
+
+// addLines writes whole lines, or what the stream takes of them with the
+// rest kept in the backlog, in order after any backlog. sw.mu is held.
+func (sw *streamWriter) addLines(lines []byte) {
+	if sw.flushing {
+		sw.growBacklog()
+		sw.backlog = append(sw.backlog, lines...)
+		return
 	}
-	if len(sw.backlog) > 0 {
-		sw.flushing = true
-		go sw.flush()
+	n, err := sw.raw.WriteNow(lines)
+	if err != nil {
+		sw.fail(err)
+		return
 	}
+	if n < len(lines) {
+		sw.growBacklog()
+		sw.backlog = append(sw.backlog, lines[n:]...)
+		sw.startFlusher()
+	}
+}
+
+// startFlusher starts the goroutine that writes the backlog. sw.mu is
+// held.
+func (sw *streamWriter) startFlusher() {
+	sw.flushing = true
+	go sw.flush()
 }
 
 // largeFrame is the size past which a frame is written as it is, not
@@ -225,6 +290,7 @@ func (sw *streamWriter) finish() {
 		sw.mu.Unlock()
 		return
 	}
+	sw.writeHeld()
 	for sw.flushing {
 		sw.room.Wait()
 	}

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -118,5 +119,52 @@ func TestStreamWriterLargeFramesArriveWholeAndInOrder(t *testing.T) {
 				t.Fatalf("late %v: line %d is %d bytes starting %.20q, want %d bytes starting %.20q", late, i, len(got[i]), got[i], len(want[i]), want[i])
 			}
 		}
+	}
+}
+
+// The answers of one read of a server's stream are held until that read
+// is handled and then written at once; a frame that comes meanwhile
+// without the batch goes after them; a batch flushed already holds
+// nothing.
+func TestStreamWriterHoldsABatchsAnswersUntilItIsFlushed(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	sw := newStreamWriter(w, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if sw.raw == nil {
+		t.Fatal("a pipe was not written without waiting")
+	}
+	nothingYet := func() {
+		t.Helper()
+		r.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		defer r.SetReadDeadline(time.Time{})
+		var b [64]byte
+		if n, err := r.Read(b[:]); n > 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("the client read %q before the batch was flushed (%v)", b[:n], err)
+		}
+	}
+	batch := transports.NewWriteBatch()
+	for i := range 3 {
+		sw.offerNow(transports.Outbound{Frame: []byte(fmt.Sprintf(`{"n":%d}`, i)), Batch: batch})
+	}
+	nothingYet()
+	sw.offerNow(transports.Outbound{Frame: []byte(`{"n":3}`)}) // no batch: written now, after the held ones
+	batch.Flush()
+	sw.offerNow(transports.Outbound{Frame: []byte(`{"n":4}`), Batch: batch}) // flushed already: written now
+	want := "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n"
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(r, got); err != nil || string(got) != want {
+		t.Fatalf("client read %q (%v), want %q", got, err, want)
+	}
+
+	held := transports.NewWriteBatch()
+	sw.offerNow(transports.Outbound{Frame: []byte(`{"n":5}`), Batch: held})
+	nothingYet()
+	sw.finish() // the session ends: what is held is written
+	got = make([]byte, len("{\"n\":5}\n"))
+	if _, err := io.ReadFull(r, got); err != nil || string(got) != "{\"n\":5}\n" {
+		t.Fatalf("held frame at the end: %q (%v)", got, err)
 	}
 }

@@ -44,13 +44,15 @@ type Forward struct {
 	Batch    WriteBatch // the client's read it came in, which holds its write to the server; nil: none
 }
 
-// WriteBatch holds back the frames written to servers for one read of a
-// client's stream until every frame of that read is handled, then each
-// server's frames go in one write: at high concurrency a read brings
-// dozens of requests, each of which would otherwise cost a system call and
-// a wake-up of its server. Hold keeps w's frames for the batch's flush, or
-// says no when the batch is flushed already (w then writes at once). The
-// reader that made the batch flushes it before it reads again or waits.
+// WriteBatch holds back the frames that one read of a stream makes until
+// every frame of that read is handled, then each destination's frames go
+// in one write: at high concurrency a read brings dozens of frames, each
+// of which would otherwise cost a system call and a wake-up of whoever
+// reads them. A read of a client's stream batches its requests to each
+// server; a read of a stdio server's stream batches its answers to each
+// client. Hold keeps w's frames for the batch's flush, or says no when
+// the batch is flushed already (w then writes at once). The reader that
+// made the batch flushes it before it reads again or waits.
 type WriteBatch interface{ Hold(w HeldWriter) bool }
 
 // HeldWriter is a connection with frames held for a WriteBatch: FlushHeld
@@ -63,6 +65,7 @@ type Reply struct {
 	ClientID json.RawMessage
 	Result   json.RawMessage
 	Error    *RPCError
+	Batch    WriteBatch // the server's read the answer came in, which may hold its write to the client; nil: none
 }
 
 // ErrorReply builds a Reply that carries a JSON-RPC error.

@@ -43,16 +43,19 @@ type CallStarter interface {
 
 // CallWaiter receives the outcome of a started call (CallStarter).
 type CallWaiter interface {
-	// CallDone must not block: it runs on the connection's reader.
-	CallDone(result json.RawMessage, rpcErr *messages.RPCError, err error)
+	// CallDone must not block: it runs on the connection's reader. batch,
+	// when not nil, is the read of the server's stream the answer came in:
+	// a client's stream may hold the answer's frame for it (the answers of
+	// one read then reach a client in one write).
+	CallDone(result json.RawMessage, rpcErr *messages.RPCError, err error, batch messages.WriteBatch)
 }
 
 // CallDoneFunc is a function as a CallWaiter.
-type CallDoneFunc func(result json.RawMessage, rpcErr *messages.RPCError, err error)
+type CallDoneFunc func(result json.RawMessage, rpcErr *messages.RPCError, err error, batch messages.WriteBatch)
 
 // CallDone implements CallWaiter.
-func (f CallDoneFunc) CallDone(result json.RawMessage, rpcErr *messages.RPCError, err error) {
-	f(result, rpcErr, err)
+func (f CallDoneFunc) CallDone(result json.RawMessage, rpcErr *messages.RPCError, err error, batch messages.WriteBatch) {
+	f(result, rpcErr, err, batch)
 }
 
 // Handlers receive what a downstream sends on its own. They run on the

@@ -214,7 +214,7 @@ func (c *lineConn) end() {
 		close(c.done)
 		c.cancel()
 		for _, w := range started {
-			w.CallDone(nil, nil, transport.ErrTransportClosed)
+			w.CallDone(nil, nil, transport.ErrTransportClosed, nil)
 		}
 	})
 }
@@ -302,7 +302,7 @@ func (c *lineConn) failStarted(id int64, err error) {
 	}
 	c.mu.Unlock()
 	if ok && w.done != nil {
-		w.done.CallDone(nil, nil, fmt.Errorf("writing request: %w", err))
+		w.done.CallDone(nil, nil, fmt.Errorf("writing request: %w", err), nil)
 	}
 }
 
@@ -455,12 +455,21 @@ func (c *lineConn) write(frame []byte) error {
 
 func (c *lineConn) read() {
 	defer c.end()
+	// The answers of one read of the server's stream go to a client in one
+	// write where its stream holds them (messages.WriteBatch): the batch is
+	// flushed before the reader may wait for the server.
+	batch := NewWriteBatch()
+	defer func() { batch.Flush() }()
 	for {
+		if !c.lines.LineReady() {
+			batch.Flush()
+			batch = NewWriteBatch()
+		}
 		line, err := c.lines.Next()
 		if err != nil {
 			return
 		}
-		c.dispatch(line)
+		c.dispatch(line, batch)
 	}
 }
 
@@ -471,7 +480,7 @@ var emptyParams = json.RawMessage(`{}`)
 // dispatch routes one frame from the server: a response to the call
 // waiting for it, a notification to its handler, a request to be answered
 // on a goroutine of its own. What is not JSON-RPC is dropped.
-func (c *lineConn) dispatch(line []byte) {
+func (c *lineConn) dispatch(line []byte, batch *WriteBatch) {
 	line = bytes.TrimSpace(line)
 	if !json.Valid(line) || line[0] != '{' {
 		return
@@ -495,7 +504,7 @@ func (c *lineConn) dispatch(line []byte) {
 			c.answer(e.id, method, e.params)
 		}
 	default:
-		c.respond(e)
+		c.respond(e, batch)
 	}
 }
 
@@ -520,8 +529,9 @@ func answerOf(e envelope) (int64, lineAnswer, bool) {
 	return id, a, true
 }
 
-// respond hands a response to the call waiting for it.
-func (c *lineConn) respond(e envelope) {
+// respond hands a response to the call waiting for it; batch is the read
+// it came in.
+func (c *lineConn) respond(e envelope, batch *WriteBatch) {
 	id, a, ok := answerOf(e)
 	if !ok {
 		return
@@ -533,7 +543,7 @@ func (c *lineConn) respond(e envelope) {
 	switch {
 	case !ok:
 	case w.done != nil:
-		w.done.CallDone(a.result, a.rpcErr, nil)
+		w.done.CallDone(a.result, a.rpcErr, nil, batch)
 	default:
 		w.ch <- a // buffered, and the only send: the entry is gone
 	}

@@ -20,7 +20,7 @@ import (
 func (s *fakeServer) start(id int64, method, params string) <-chan callOutcome {
 	s.t.Helper()
 	done := make(chan callOutcome, 2)
-	err := s.conn.startCall(id, method, json.RawMessage(params), CallDoneFunc(func(r json.RawMessage, e *messages.RPCError, err error) {
+	err := s.conn.startCall(id, method, json.RawMessage(params), CallDoneFunc(func(r json.RawMessage, e *messages.RPCError, err error, _ messages.WriteBatch) {
 		done <- callOutcome{r, e, err}
 	}), nil)
 	if err != nil {
@@ -86,7 +86,7 @@ func TestLineConnEndFailsStartedCalls(t *testing.T) {
 		t.Fatalf("done called twice; second: %+v", o)
 	case <-time.After(50 * time.Millisecond):
 	}
-	err := s.conn.startCall(2, "tools/call", nil, CallDoneFunc(func(json.RawMessage, *messages.RPCError, error) {
+	err := s.conn.startCall(2, "tools/call", nil, CallDoneFunc(func(json.RawMessage, *messages.RPCError, error, messages.WriteBatch) {
 		t.Error("done called for a call refused at the start")
 	}), nil)
 	if !errors.Is(err, transport.ErrTransportClosed) {
@@ -118,7 +118,7 @@ func TestLineConnStartedCallsOnAFullPipeArriveInOrder(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		// Nobody reads yet: once the pipe is full, the rest must wait
 		// without blocking this goroutine.
-		if err := c.startCall(int64(i), "m", json.RawMessage(fmt.Sprintf(`{"t":%q}`, text)), CallDoneFunc(func(json.RawMessage, *messages.RPCError, error) {}), nil); err != nil {
+		if err := c.startCall(int64(i), "m", json.RawMessage(fmt.Sprintf(`{"t":%q}`, text)), CallDoneFunc(func(json.RawMessage, *messages.RPCError, error, messages.WriteBatch) {}), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -141,7 +141,7 @@ func TestLineConnStartedCallsOnAFullPipeArriveInOrder(t *testing.T) {
 // holds nothing.
 func TestLineConnHoldsABatchsCallsUntilItIsFlushed(t *testing.T) {
 	r, c := pipeLineConn(t)
-	noop := CallDoneFunc(func(json.RawMessage, *messages.RPCError, error) {})
+	noop := CallDoneFunc(func(json.RawMessage, *messages.RPCError, error, messages.WriteBatch) {})
 	batch := NewWriteBatch()
 	for i := 1; i <= 3; i++ {
 		if err := c.startCall(int64(i), "m", nil, noop, batch); err != nil {
@@ -185,7 +185,7 @@ func TestLineConnHeldCallsFailWhenTheirWriteFails(t *testing.T) {
 	failed := make(chan error, 2)
 	batch := NewWriteBatch()
 	for i := 1; i <= 2; i++ {
-		if err := c.startCall(int64(i), "m", nil, CallDoneFunc(func(_ json.RawMessage, _ *messages.RPCError, err error) { failed <- err }), batch); err != nil {
+		if err := c.startCall(int64(i), "m", nil, CallDoneFunc(func(_ json.RawMessage, _ *messages.RPCError, err error, _ messages.WriteBatch) { failed <- err }), batch); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -200,5 +200,59 @@ func TestLineConnHeldCallsFailWhenTheirWriteFails(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("a held call whose write failed was never answered")
 		}
+	}
+}
+
+// heldRecorder is a client's stream as a messages.HeldWriter: it records
+// what happens, in order.
+type heldRecorder struct{ events chan string }
+
+func (h *heldRecorder) FlushHeld() { h.events <- "flush" }
+
+// The answers of one read of the server's stream come with the same
+// batch, which the reader flushes once they are all handled; the next
+// read has a batch of its own.
+func TestLineConnAnswersOfOneReadShareABatchFlushedAfterThem(t *testing.T) {
+	s := startLineConn(t, Handlers{})
+	client := &heldRecorder{events: make(chan string, 16)}
+	batches := make(chan messages.WriteBatch, 8)
+	waiter := CallDoneFunc(func(r json.RawMessage, _ *messages.RPCError, _ error, batch messages.WriteBatch) {
+		batches <- batch
+		if batch != nil && batch.Hold(client) {
+			client.events <- "held " + string(r)
+		} else {
+			client.events <- "written " + string(r)
+		}
+	})
+	for id := int64(1); id <= 4; id++ {
+		if err := s.conn.startCall(id, "tools/call", json.RawMessage(`{}`), waiter, nil); err != nil {
+			t.Fatal(err)
+		}
+		s.next()
+	}
+	s.send(`{"jsonrpc":"2.0","id":1,"result":1}` + "\n" + `{"jsonrpc":"2.0","id":2,"result":2}` + "\n" + `{"jsonrpc":"2.0","id":3,"result":3}`)
+	want := []string{"held 1", "held 2", "held 3", "flush"}
+	for i, w := range want {
+		select {
+		case got := <-client.events:
+			if got != w {
+				t.Fatalf("event %d: %q, want %q (all: %q)", i, got, w, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("event %d (%q) never came", i, w)
+		}
+	}
+	first := <-batches
+	for range 2 {
+		if b := <-batches; b != first {
+			t.Fatal("answers of one read came with different batches")
+		}
+	}
+	s.send(`{"jsonrpc":"2.0","id":4,"result":4}`)
+	if got := <-client.events; got != "held 4" {
+		t.Fatalf("the next read's answer: %q, want it held by a batch of its own", got)
+	}
+	if b := <-batches; b == first || b == nil {
+		t.Fatal("the next read's answer came with the first read's batch")
 	}
 }

@@ -1,6 +1,10 @@
 package transports
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/plugboard/plugboard/messages"
+)
 
 // Outbound is a frame for a client, with what a transport needs to route
 // it: the id of the client request it answers, or nil for the
@@ -11,6 +15,10 @@ type Outbound struct {
 	// RelatedTo is the client request a notification belongs to: it goes
 	// on that request's stream while the request is open.
 	RelatedTo json.RawMessage
+	// Batch is the read of a server's stream an answer came in: a
+	// client's stream may hold the frame until that read is handled
+	// (messages.WriteBatch). nil: written at once.
+	Batch messages.WriteBatch
 }
 
 // ClientSession is one client session as a transport sees it: frames in,
