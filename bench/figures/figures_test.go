@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -242,5 +244,92 @@ func TestBusyMachineIsSaid(t *testing.T) {
 	res.Env.LoadAfter = "10.10 7.12 4.27"
 	if got := renderEnvironment(res); !strings.Contains(got, "busier than its cores") {
 		t.Errorf("a busy machine not said to be:\n%s", got)
+	}
+}
+
+// busyLevel is concurrency 256 with linerelay made busy after its rounds.
+func busyLevel() throughputLevel {
+	round := func(plugboard, plugboardCPU float64) pair {
+		return pair{Direct: latencySample{Throughput: 20000, Calls: 60000},
+			Plugboard: latencySample{Throughput: plugboard, CPUPerCallUS: plugboardCPU, Calls: 51000},
+			Relay:     &latencySample{Throughput: 19000, CPUPerCallUS: 10, Calls: 57000}}
+	}
+	busy := func(relay, relayCPU float64) pair {
+		return pair{Direct: latencySample{Throughput: 20000, Calls: 60000},
+			Relay: &latencySample{Throughput: relay, CPUPerCallUS: relayCPU, Calls: 51000}}
+	}
+	return throughputLevel{Concurrency: 256,
+		Rounds: []pair{round(17200, 25), round(17100, 26), round(17300, 24)},
+		BusyRelay: &busyRelayResults{BusyUS: 7.5,
+			Rounds: []pair{busy(17240, 24), busy(17000, 23), busy(17400, 25)}}}
+}
+
+func TestBusyRelayIsSaidBelowTheTable(t *testing.T) {
+	level := busyLevel()
+	with := renderThroughput(&throughputResults{SleepMS: 10, Seconds: 3, Levels: []throughputLevel{level}}, "one stdio session")
+	want := "\nAt 256 in flight, linerelay made to burn 7.5 µs of CPU on each line each way " +
+		"(to bring its CPU per call to plugboard's: it spent 24 µs, plugboard 25 µs) " +
+		"kept 86.2% of direct (median of 3 rounds), where plugboard kept 86.0%.\n"
+	if !strings.HasSuffix(with, want) {
+		t.Errorf("throughput ends:\n%s\nwant it to end:\n%s", with, want)
+	}
+	level.BusyRelay = nil
+	without := renderThroughput(&throughputResults{SleepMS: 10, Seconds: 3, Levels: []throughputLevel{level}}, "one stdio session")
+	if without != strings.TrimSuffix(with, want) {
+		t.Errorf("without linerelay made busy, the table changed:\n%s\nwas:\n%s", without, with)
+	}
+
+	level = busyLevel()
+	level.BusyRelay.Rounds = level.BusyRelay.Rounds[:1]
+	one := renderThroughput(&throughputResults{SleepMS: 10, Seconds: 3, Levels: []throughputLevel{level}}, "one stdio session")
+	if !strings.Contains(one, "kept 86.2% of direct (1 round), where") {
+		t.Errorf("one round not said as such:\n%s", one)
+	}
+	for i := range level.BusyRelay.Rounds {
+		level.BusyRelay.Rounds[i].Relay.Calls = 0
+	}
+	if none := renderThroughput(&throughputResults{SleepMS: 10, Seconds: 3, Levels: []throughputLevel{level}}, "one stdio session"); none != without {
+		t.Errorf("linerelay made busy answered no call, and yet:\n%s", none)
+	}
+}
+
+// Results written before linerelay was made busy render as they did.
+func TestOldResultsSayNothingOfBusyRelay(t *testing.T) {
+	old := `{"sleep_ms":10,"seconds":3,"levels":[{"concurrency":256,"rounds":[` +
+		`{"direct":{"calls_per_sec":20000,"calls":60000},"plugboard":{"calls_per_sec":17200,"calls":51000,"cpu_per_call_us":25},` +
+		`"relay":{"calls_per_sec":19000,"calls":57000,"cpu_per_call_us":10}}]}]}`
+	var decoded throughputResults
+	if err := json.Unmarshal([]byte(old), &decoded); err != nil {
+		t.Fatal(err)
+	}
+	if decoded.Levels[0].BusyRelay != nil {
+		t.Fatalf("old results decoded with linerelay made busy: %+v", decoded.Levels[0].BusyRelay)
+	}
+	got := renderThroughput(&decoded, "one stdio session")
+	if strings.Contains(got, "made to burn") || !strings.HasSuffix(got, "| 256 | 20000 calls/s | 17200 calls/s | 86.0% |"+
+		" 0 µs / 0 µs | 0 µs / 25 µs | 25600 calls/s | 95.0%; 10 µs |\n") {
+		t.Errorf("old results render as:\n%s", got)
+	}
+	if strings.Contains(renderBlocks(sampleResults(), "")["throughput"], "made to burn") {
+		t.Error("sample results, without linerelay made busy, say it was")
+	}
+}
+
+func TestBusyRelayRoundsLeavePlugboardOut(t *testing.T) {
+	level := busyLevel()
+	data, err := json.Marshal(level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back throughputLevel
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, level) {
+		t.Errorf("round trip changed the level:\n%+v\nwas:\n%+v", back, level)
+	}
+	busy, _ := json.Marshal(level.BusyRelay)
+	if !strings.Contains(string(busy), `"busy_us":7.5`) || strings.Contains(string(busy), "plugboard") {
+		t.Errorf("linerelay made busy written as %s", busy)
 	}
 }

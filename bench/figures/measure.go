@@ -204,9 +204,10 @@ func pairRun(ctx context.Context, r *runner, what string, plugboardFirst bool, d
 	return p, nil
 }
 
-// relayed is the direct workload's mcp-bench arguments with linerelay
-// between mcp-bench and the fixture, or nil when linerelay was not built.
-func (r *runner) relayed(direct []string) []string {
+// relayed is the direct workload's mcp-bench arguments with linerelay,
+// given flags, between mcp-bench and the fixture, or nil when linerelay
+// was not built.
+func (r *runner) relayed(direct []string, flags ...string) []string {
 	if !r.hasRelay {
 		return nil
 	}
@@ -216,6 +217,7 @@ func (r *runner) relayed(direct []string) []string {
 	}
 	out := append([]string{}, direct[:i+1]...)
 	out = append(out, r.path("linerelay"))
+	out = append(out, flags...)
 	return append(out, direct[i+1:]...)
 }
 
@@ -264,6 +266,14 @@ func measureThroughput(ctx context.Context, r *runner, s settings) (*throughputR
 				return res, err
 			}
 			level.Rounds = append(level.Rounds, p)
+		}
+		if c == slices.Max(s.levels) {
+			level.BusyRelay, err = measureBusyRelay(ctx, r, fmt.Sprintf("throughput at concurrency %d", c), level.Rounds,
+				s.throughputRounds, direct)
+			if err != nil {
+				res.Levels = append(res.Levels, level)
+				return res, err
+			}
 		}
 		res.Levels = append(res.Levels, level)
 	}

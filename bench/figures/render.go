@@ -219,8 +219,36 @@ func renderThroughput(t *throughputResults, how string) string {
 	if relayed {
 		header = append(header, "linerelay / direct; its CPU per call")
 	}
-	return fmt.Sprintf("%s, %s, %s of %.0f s each way per concurrency; medians over rounds.\n\n", call, how, plural(rounds, "round"), t.Seconds) +
+	out := fmt.Sprintf("%s, %s, %s of %.0f s each way per concurrency; medians over rounds.\n\n", call, how, plural(rounds, "round"), t.Seconds) +
 		table(header, rows)
+	for _, level := range t.Levels {
+		out += busyRelaySentence(level)
+	}
+	return out
+}
+
+// busyRelaySentence says what linerelay kept of direct at a level when
+// made to spend plugboard's processor time per call, beside what
+// plugboard kept; nothing where that was not measured.
+func busyRelaySentence(level throughputLevel) string {
+	b := level.BusyRelay
+	if b == nil {
+		return ""
+	}
+	kept, ok := relayRatio(b.Rounds, throughput)
+	if !ok {
+		return ""
+	}
+	relayCPU, _, _ := relayMedians(b.Rounds, cpuPerCall)
+	_, plugboardCPU, _ := roundMedians(level.Rounds, cpuPerCall)
+	over := "median of " + plural(len(b.Rounds), "round")
+	if len(b.Rounds) == 1 {
+		over = "1 round"
+	}
+	return fmt.Sprintf("\nAt %d in flight, linerelay made to burn %.1f µs of CPU on each line each way "+
+		"(to bring its CPU per call to plugboard's: it spent %s, plugboard %s) kept %s of direct (%s), where plugboard kept %s.\n",
+		level.Concurrency, b.BusyUS, formatMicros(relayCPU), formatMicros(plugboardCPU), formatPercent(100*kept), over,
+		formatPercent(100*roundRatio(level.Rounds, throughput)))
 }
 
 func renderHTTP(h *httpResults) string {

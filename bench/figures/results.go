@@ -146,8 +146,9 @@ type latencySample struct {
 // pair is the same workload run directly against the fixture and
 // through plugboard, one after the other.
 type pair struct {
-	Direct    latencySample `json:"direct"`
-	Plugboard latencySample `json:"plugboard"`
+	Direct latencySample `json:"direct"`
+	// Plugboard is empty, and left out, where only linerelay was compared.
+	Plugboard latencySample `json:"plugboard,omitzero"`
 	// Relay is the same workload through linerelay, a process that only
 	// copies lines: the floor of a proxy hop. Nil where not measured.
 	Relay *latencySample `json:"relay,omitempty"`
@@ -173,6 +174,19 @@ type throughputResults struct {
 type throughputLevel struct {
 	Concurrency int    `json:"concurrency"`
 	Rounds      []pair `json:"rounds"`
+	// BusyRelay, measured after Rounds at the highest concurrency only,
+	// is linerelay made to spend plugboard's extra processor time per call.
+	BusyRelay *busyRelayResults `json:"busy_relay,omitempty"`
+}
+
+// busyRelayResults are rounds of the same workload directly and through
+// linerelay --busy, which spends BusyUS of processor time on each line
+// each way: so that its processor time per call matches plugboard's, and
+// its throughput tells whether that time alone makes plugboard's.
+type busyRelayResults struct {
+	BusyUS float64 `json:"busy_us"`
+	// Rounds hold Direct and Relay; plugboard does not run in them.
+	Rounds []pair `json:"rounds"`
 }
 
 // httpResults are the Streamable HTTP scenarios with many sessions.

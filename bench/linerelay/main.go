@@ -5,23 +5,38 @@
 // hop costs on the machine: its added latency, processor time per call
 // and throughput are what any Go proxy pays before doing any work.
 //
-//	linerelay COMMAND [ARGS...]
+//	linerelay [--busy DURATION] COMMAND [ARGS...]
+//
+// --busy makes it spend DURATION of processor time, in a loop, on every
+// line it copies, each way, before writing the line: a call (a request
+// and its response) then costs it 2×DURATION more. bench/figures sets it
+// to plugboard's processor time per call beyond linerelay's, halved, to
+// tell whether that time alone accounts for plugboard's lower throughput
+// on a machine whose cores are the limit. Without it, nothing is added.
+// Its flags end at COMMAND: the command's own are passed on untouched.
 package main
 
 import (
 	"bufio"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"time"
 )
 
+const usage = "usage: linerelay [--busy DURATION] COMMAND [ARGS...]"
+
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: linerelay COMMAND [ARGS...]")
+	busy, command, err := parseArgs(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "linerelay:", err)
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
-	server := exec.Command(os.Args[1], os.Args[2:]...)
+	server := exec.Command(command[0], command[1:]...)
 	server.Stderr = os.Stderr
 	in, err := server.StdinPipe()
 	if err != nil {
@@ -35,19 +50,71 @@ func main() {
 		fail(err)
 	}
 	go func() {
-		copyLines(in, os.Stdin)
+		copyLines(in, os.Stdin, newBurner(busy))
 		in.Close() // the client is gone: so is the server's input
 	}()
-	copyLines(os.Stdout, out)
+	copyLines(os.Stdout, out, newBurner(busy))
 	_ = server.Wait()
 }
 
+// parseArgs reads linerelay's flags, which stop at COMMAND, and returns
+// the processor time to spend per line and the command to start.
+func parseArgs(args []string) (busy time.Duration, command []string, err error) {
+	flags := flag.NewFlagSet("linerelay", flag.ContinueOnError)
+	flags.SetOutput(io.Discard) // main prints the error and the usage
+	flags.DurationVar(&busy, "busy", 0, "processor time to spend on each line, each way")
+	if err := flags.Parse(args); err != nil {
+		return 0, nil, err
+	}
+	if busy < 0 {
+		return 0, nil, fmt.Errorf("--busy %v: must not be negative", busy)
+	}
+	if flags.NArg() == 0 {
+		return 0, nil, errors.New("no command to start")
+	}
+	return busy, flags.Args(), nil
+}
+
+// burner spends a set processor time on each line. Each copying
+// goroutine has its own: sum is written on every line.
+type burner struct {
+	busy time.Duration
+	// sum is what the loop computes, kept so that the compiler cannot
+	// drop the loop as work without effect.
+	sum uint64
+}
+
+// newBurner is a burner spending busy per line, or nil for none.
+func newBurner(busy time.Duration) *burner {
+	if busy == 0 {
+		return nil
+	}
+	return &burner{busy: busy}
+}
+
+// burn keeps the processor busy for b.busy: a loop and not a sleep, so
+// that the time is the process's own processor time, as a proxy's work
+// on a line is.
+func (b *burner) burn() {
+	x := b.sum
+	for start := time.Now(); time.Since(start) < b.busy; {
+		for range 16 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+	}
+	b.sum = x
+}
+
 // copyLines writes each line of src to dst as it arrives, one write per
-// line, as a proxy that forwards frames one by one does.
-func copyLines(dst io.Writer, src io.Reader) {
+// line, as a proxy that forwards frames one by one does; when b is not
+// nil, it burns b's time on each line before writing it.
+func copyLines(dst io.Writer, src io.Reader, b *burner) {
 	r := bufio.NewReaderSize(src, 64<<10)
 	for {
 		line, err := r.ReadSlice('\n')
+		if b != nil && err == nil {
+			b.burn()
+		}
 		if len(line) > 0 {
 			if _, werr := dst.Write(line); werr != nil {
 				return
