@@ -128,7 +128,7 @@ func runStdio(fs *pflag.FlagSet, stdin io.Reader, stdout, stderr io.Writer) int 
 	sys := actors.Start(cfg, log, opts)
 	watching, stopWatching := context.WithCancel(context.Background())
 	defer stopWatching()
-	go trimWhenIdle(watching)
+	go manageMemory(watching)
 	app.start(watching, sys, startReloading(watching, cfg, fs, sys, log, app))
 	done := sys.ServeStream(stdin, stdout, transports.DefaultMaxFrame)
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -50,17 +51,68 @@ func trimDecision(now, last, trimmed uint64) bool {
 	return now-last <= idleAllocs && now-trimmed >= trimWorth
 }
 
-// trimWhenIdle returns memory to the system each time plugboard has
-// allocated enough since the last time and then stopped, until ctx ends.
-func trimWhenIdle(ctx context.Context) {
-	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	allocated := func() uint64 {
-		metrics.Read(sample)
-		if sample[0].Value.Kind() != metrics.KindUint64 {
+// Collecting less often under load.
+//
+// plugboard's live heap is a few MiB, and each call leaves a few hundred
+// bytes of garbage. With Go's default (GOGC=100) the collector runs each
+// time as much again as is live has been allocated: several times a
+// second under load, where it took about a sixth of plugboard's processor
+// time per call at 256 calls in flight (BENCHMARKS.md). So unless GOGC is
+// set, the heap may grow by gcHeadroom past what is live before a
+// collection: a small heap is collected less often, and a large one (tens
+// of MiB of catalogs) as Go would anyway. The price is RSS under a flood
+// of calls: about 6 MiB more at its peak. Idle, the trim above gives it
+// back.
+
+// gcHeadroom is how much the heap may grow past what is live before the
+// collector runs, at the least.
+const gcHeadroom = 8 << 20
+
+// maxGCPercent bounds the setting while almost nothing is live: Go also
+// scales its smallest heap goal (4 MiB) by it, so 250 makes that 10 MiB.
+const maxGCPercent = 250
+
+// gcPercentFor is the GOGC percentage that gives a heap with live bytes
+// live gcHeadroom to grow, and never less than Go's default.
+func gcPercentFor(live uint64) int {
+	if live == 0 {
+		return maxGCPercent
+	}
+	return int(min(max(gcHeadroom*100/live, 100), maxGCPercent))
+}
+
+// tunesCollector says whether plugboard sets the collector's percentage:
+// not when GOGC is in the environment, which is the operator's choice.
+func tunesCollector() bool {
+	_, set := os.LookupEnv("GOGC")
+	return !set
+}
+
+// manageMemory returns memory to the system each time plugboard has
+// allocated enough since the last time and then stopped, and keeps the
+// collector's headroom (gcPercentFor) as the live heap changes, until ctx
+// ends.
+func manageMemory(ctx context.Context) {
+	samples := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	read := func(i int) uint64 {
+		if samples[i].Value.Kind() != metrics.KindUint64 {
 			return 0
 		}
-		return sample[0].Value.Uint64()
+		return samples[i].Value.Uint64()
 	}
+	allocated := func() uint64 {
+		metrics.Read(samples)
+		return read(0)
+	}
+	tune, percent := tunesCollector(), 0
+	setPercent := func() {
+		if p := gcPercentFor(read(1)); tune && p != percent {
+			debug.SetGCPercent(p)
+			percent = p
+		}
+	}
+	allocated()
+	setPercent()
 	ticker := time.NewTicker(idleCheckInterval)
 	defer ticker.Stop()
 	var last, trimmed uint64
@@ -71,6 +123,7 @@ func trimWhenIdle(ctx context.Context) {
 		case <-ticker.C:
 		}
 		now := allocated()
+		setPercent()
 		if trimDecision(now, last, trimmed) {
 			// Twice: the first collection moves the sync.Pools' buffers
 			// (answers, frames) to their victim caches, the second frees

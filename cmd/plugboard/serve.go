@@ -106,7 +106,7 @@ func runServe(fs *pflag.FlagSet, socket *string, stderr io.Writer) int {
 	sys := actors.Start(cfg, log, opts)
 	watching, stopWatching := context.WithCancel(context.Background())
 	defer stopWatching()
-	go trimWhenIdle(watching)
+	go manageMemory(watching)
 	reloads := startReloading(watching, cfg, fs, sys, log, app)
 	app.start(watching, sys, reloads)
 	parts := daemonParts{sys: sys, reloads: reloads, log: log, app: app, dashboardURL: dashboardURL(ln.Addr())}
