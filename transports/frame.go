@@ -52,7 +52,7 @@ func (e *FrameError) Error() string { return fmt.Sprintf("%s (%d)", e.Message, e
 // of b (b itself may be reused by the caller).
 func ParseFrame(b []byte) (Frame, error) {
 	b = bytes.TrimSpace(b)
-	if !json.Valid(b) {
+	if !ValidJSON(b) {
 		return Frame{}, &FrameError{Code: messages.CodeParseError, Message: "parse error: invalid JSON"}
 	}
 	if b[0] != '{' {
@@ -179,7 +179,7 @@ var ErrNotObject = errors.New("not a JSON object")
 // encoding/json decodes it. The errors are ErrNotObject and ErrNoMember.
 func MemberBounds(obj []byte, name string) (start, end int, err error) {
 	i := skipSpace(obj, 0)
-	if i == len(obj) || obj[i] != '{' || !json.Valid(obj) {
+	if i == len(obj) || obj[i] != '{' || !ValidJSON(obj) {
 		return 0, 0, ErrNotObject
 	}
 	start, end = -1, -1
@@ -203,7 +203,7 @@ func MemberBounds(obj []byte, name string) (start, end int, err error) {
 // fine) is ErrNotObject. len(values) must be at least len(names).
 func ExactMembers(obj []byte, names []string, values []json.RawMessage) error {
 	i := skipSpace(obj, 0)
-	if i == len(obj) || obj[i] != '{' || !json.Valid(obj) {
+	if i == len(obj) || obj[i] != '{' || !ValidJSON(obj) {
 		return ErrNotObject
 	}
 	clear(values[:len(names)])
@@ -227,7 +227,7 @@ var ErrNotArray = errors.New("not a JSON array")
 // fine) is ErrNotArray.
 func ArrayElements(arr []byte) ([]json.RawMessage, error) {
 	i := skipSpace(arr, 0)
-	if i == len(arr) || arr[i] != '[' || !json.Valid(arr) {
+	if i == len(arr) || arr[i] != '[' || !ValidJSON(arr) {
 		return nil, ErrNotArray
 	}
 	b := bytes.Clone(arr)

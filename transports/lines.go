@@ -482,7 +482,7 @@ var emptyParams = json.RawMessage(`{}`)
 // on a goroutine of its own. What is not JSON-RPC is dropped.
 func (c *lineConn) dispatch(line []byte, batch *WriteBatch) {
 	line = bytes.TrimSpace(line)
-	if !json.Valid(line) || line[0] != '{' {
+	if !ValidJSON(line) || line[0] != '{' {
 		return
 	}
 	e := scanEnvelope(bytes.Clone(line)) // line is the reader's buffer

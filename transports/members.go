@@ -35,7 +35,7 @@ func (e *AmbiguousMemberError) Error() string {
 // is fine) is ErrNotObject. len(values) must be at least len(names).
 func ReadMembers(obj []byte, names []string, values []json.RawMessage) error {
 	i := skipSpace(obj, 0)
-	if i == len(obj) || obj[i] != '{' || !json.Valid(obj) {
+	if i == len(obj) || obj[i] != '{' || !ValidJSON(obj) {
 		return ErrNotObject
 	}
 	return readMembers(obj, i, names, values)

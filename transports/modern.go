@@ -189,7 +189,7 @@ func checkHeaders(header http.Header, req *modernRequest) *messages.RPCError {
 
 func isJSONObject(raw json.RawMessage) bool {
 	raw = bytes.TrimSpace(raw)
-	return len(raw) > 0 && raw[0] == '{' && json.Valid(raw)
+	return len(raw) > 0 && raw[0] == '{' && ValidJSON(raw)
 }
 
 // removedMethods are the methods the 2026-07-28 revision dropped; a

@@ -351,7 +351,7 @@ func (c *streamableClient) checkStatus(resp *http.Response, what, sentSession st
 		return fmt.Errorf("posting %s to %s: %w", what, c.shown, transport.ErrSessionTerminated)
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, streamableErrorBodyLimit))
-	if t := bytes.TrimSpace(b); json.Valid(t) && len(t) > 0 && t[0] == '{' {
+	if t := bytes.TrimSpace(b); ValidJSON(t) && len(t) > 0 && t[0] == '{' {
 		if e := scanEnvelope(t); e.error != nil && e.method == nil {
 			rpcErr := &messages.RPCError{}
 			if json.Unmarshal(e.error, rpcErr) == nil && rpcErr.Message != "" {
@@ -518,7 +518,7 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 // by POST on a goroutine of its own. What is not JSON-RPC is dropped.
 func (c *streamableClient) dispatch(msg []byte) {
 	msg = bytes.TrimSpace(msg)
-	if !json.Valid(msg) || len(msg) == 0 || msg[0] != '{' {
+	if !ValidJSON(msg) || len(msg) == 0 || msg[0] != '{' {
 		slog.Default().Debug("streamable-http: dropping a message that is not JSON-RPC", "url", c.shown)
 		return
 	}
