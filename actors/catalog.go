@@ -377,7 +377,7 @@ func identify(raw json.RawMessage) (itemFields, error) {
 // json.Unmarshal does (null gives ""), without its reflection for a plain
 // string.
 func decodeJSONString(raw json.RawMessage) (string, error) {
-	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && plainJSONString(raw[1:n-1]) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && transports.PlainJSONString(raw[1:n-1]) {
 		return string(raw[1 : n-1]), nil
 	}
 	var s string

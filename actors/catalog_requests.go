@@ -49,10 +49,11 @@ func initializeParams(params json.RawMessage) (map[string]json.RawMessage, *mess
 // a server act on another.
 func decidedMembers(method, where string, obj json.RawMessage, names []string, values []json.RawMessage) *messages.RPCError {
 	err := transports.ReadMembers(obj, names, values)
-	var amb *transports.AmbiguousMemberError
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
+	}
+	var amb *transports.AmbiguousMemberError // on the heap (errors.As): only for an error
+	switch {
 	case errors.As(err, &amb):
 		return &messages.RPCError{Code: messages.CodeInvalidParams, Message: fmt.Sprintf("%s: %s.%s", method, where, err.Error())}
 	default:

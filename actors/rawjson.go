@@ -35,27 +35,7 @@ func isJSONSpace(b byte) bool {
 
 // quoteJSON returns s as a JSON string.
 func quoteJSON(s string) []byte {
-	if plainJSONString(s) {
-		// What json.Marshal would write, without its reflection: a name
-		// is nearly always plain.
-		b := make([]byte, 0, len(s)+2)
-		return append(append(append(b, '"'), s...), '"')
-	}
-	b, _ := json.Marshal(s) // a string always marshals
-	return b
-}
-
-// plainJSONString reports whether s is written in JSON as it is, between
-// quotes: printable ASCII that neither JSON nor json.Marshal's HTML
-// escaping would escape.
-func plainJSONString[T ~string | ~[]byte](s T) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			return false
-		}
-	}
-	return true
+	return transports.AppendJSONString(make([]byte, 0, len(s)+2), s)
 }
 
 // setField returns obj with its top-level field key set to value: replaced

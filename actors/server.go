@@ -93,10 +93,12 @@ func keyOf(session *actor.PID, clientID json.RawMessage) callKey {
 	return callKey{session: pidKey(session), clientID: string(clientID)}
 }
 
-// pidKey identifies an actor in maps. (PID.String renders protobuf text,
-// which is far too slow for every call.)
+// pidKey identifies an actor in maps: its id, unique in plugboard's one
+// actor system, whose PIDs all have the same address. (PID.String renders
+// protobuf text, far too slow for every call; joining the address made a
+// string per call.)
 func pidKey(pid *actor.PID) string {
-	return pid.Address + "/" + pid.Id
+	return pid.Id
 }
 
 // pendingCall is a request sent downstream and not yet answered. session

@@ -452,8 +452,7 @@ func NotificationFrame(method string, params json.RawMessage) []byte {
 	params = oneLine(params)
 	b := make([]byte, 0, len(method)+len(params)+48)
 	b = append(b, `{"jsonrpc":"2.0","method":`...)
-	m, _ := json.Marshal(method) // a string always marshals
-	b = append(b, m...)
+	b = AppendJSONString(b, method)
 	if params != nil {
 		b = append(b, `,"params":`...)
 		b = append(b, params...)
@@ -475,8 +474,7 @@ func RequestFrame(id json.RawMessage, method string, params json.RawMessage) []b
 	b = append(b, `{"jsonrpc":"2.0","id":`...)
 	b = append(b, id...)
 	b = append(b, `,"method":`...)
-	m, _ := json.Marshal(method) // a string always marshals
-	b = append(b, m...)
+	b = AppendJSONString(b, method)
 	if params != nil {
 		b = append(b, `,"params":`...)
 		b = append(b, params...)
