@@ -112,11 +112,12 @@ type pendingCall struct {
 	uri      string // the resource of a resources/subscribe
 	// activity is what is reported to the plugged.in App of a call to
 	// one of its servers, when it ends; nil for every other call.
-	activity *pendingActivity
-	conn     transports.Downstream // the connection it went on
-	cancel   context.CancelFunc    // a call a goroutine waits on: its context's
-	started  *startedCall          // a call started on a transports.CallStarter (server_calls.go)
-	observed callObservation       // telemetry.go: for its metrics and span
+	activity  *pendingActivity
+	conn      transports.Downstream // the connection it went on
+	cancel    context.CancelFunc    // a call a goroutine waits on: its context's
+	started   *startedCall          // a call started on a transports.CallStarter (server_calls.go): &startedAs
+	startedAs startedCall           // started's value, allocated with the call
+	observed  callObservation       // telemetry.go: for its metrics and span
 }
 
 // progressRoute is where a downstream progress token's notifications go.

@@ -33,7 +33,8 @@ type startedCall struct {
 // the answer, the timeout or the connection's end, whichever comes first,
 // and exactly one of them posts callDone.
 func (s *serverActor) startCall(conn transports.CallStarter, p *pendingCall, id int64, method string, params json.RawMessage, batch messages.WriteBatch) {
-	p.started = &startedCall{starter: conn, id: id, root: s.root, self: s.self, incarnation: s.incarnation}
+	p.startedAs = startedCall{starter: conn, id: id, root: s.root, self: s.self, incarnation: s.incarnation}
+	p.started = &p.startedAs
 	if s.cfg.Timeout > 0 {
 		p.started.deadline = time.Now().Add(s.cfg.Timeout)
 		s.armDeadlines()

@@ -70,11 +70,16 @@ func takeMember(key []byte, value json.RawMessage, names []string, values []json
 		if ascii && len(inner) != len(name) && isASCII([]byte(name)) {
 			continue // no case of an ASCII name has another length in ASCII
 		}
+		// Case is folded only for a name that is not the key exactly:
+		// nearly every key of a frame is one of names exactly, or of
+		// another length.
 		exact, folded := false, false
 		if unescaped != "" || len(inner) == 0 {
-			exact, folded = unescaped == name, foldEqual(unescaped, name)
+			exact = unescaped == name
+			folded = !exact && foldEqual(unescaped, name)
 		} else {
-			exact, folded = string(inner) == name, foldEqualBytes(inner, name)
+			exact = string(inner) == name
+			folded = !exact && foldEqualBytes(inner, name)
 		}
 		switch {
 		case exact && values[n] == nil:
