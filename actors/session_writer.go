@@ -168,31 +168,19 @@ func (sw *streamWriter) add(frame []byte) {
 		sw.addLines(sw.scratch)
 		return
 	}
+	// A large frame, written without a copy, then its line ending (after
+	// the rest of it, if the stream took only part).
 	sw.writeHeld()
-	if sw.flushing {
-		sw.growBacklog()
-		sw.backlog = append(append(sw.backlog, frame...), '\n')
-		return
-	}
-	// A large frame, written without a copy: its line ending follows,
-	// after the rest of it if the stream took only part.
-	n, err := sw.raw.WriteNow(frame)
-	if err != nil {
-		sw.fail(err)
-		return
-	}
-	if n < len(frame) {
-		sw.growBacklog()
-		sw.backlog = append(append(sw.backlog, frame[n:]...), '\n')
-		sw.startFlusher()
-		return
-	}
+	sw.addLines(frame)
 	sw.addLines(newline)
 }
 
-// addLines writes whole lines, or what the stream takes of them with the
-// rest kept in the backlog, in order after any backlog. sw.mu is held.
+// addLines writes bytes, or what the stream takes of them with the rest
+// kept in the backlog, in order after any backlog. sw.mu is held.
 func (sw *streamWriter) addLines(lines []byte) {
+	if sw.broken {
+		return
+	}
 	if sw.flushing {
 		sw.growBacklog()
 		sw.backlog = append(sw.backlog, lines...)

@@ -19,15 +19,7 @@ import (
 // more past its cap, and everything arrives in order once the client
 // reads.
 func TestStreamWriterNeverBlocksAndKeepsTheOrder(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close(); w.Close() })
-	sw := newStreamWriter(w, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if sw.raw == nil {
-		t.Fatal("a pipe was not written without waiting")
-	}
+	r, w, sw := pipeStreamWriter(t)
 	text := strings.Repeat("x", 4000)
 	taken := 0
 	for i := range 1000 { // 4 MB: more than the pipe and the backlog hold
@@ -127,15 +119,7 @@ func TestStreamWriterLargeFramesArriveWholeAndInOrder(t *testing.T) {
 // without the batch goes after them; a batch flushed already holds
 // nothing.
 func TestStreamWriterHoldsABatchsAnswersUntilItIsFlushed(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close(); w.Close() })
-	sw := newStreamWriter(w, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if sw.raw == nil {
-		t.Fatal("a pipe was not written without waiting")
-	}
+	r, _, sw := pipeStreamWriter(t)
 	nothingYet := func() {
 		t.Helper()
 		r.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
@@ -167,4 +151,20 @@ func TestStreamWriterHoldsABatchsAnswersUntilItIsFlushed(t *testing.T) {
 	if _, err := io.ReadFull(r, got); err != nil || string(got) != "{\"n\":5}\n" {
 		t.Fatalf("held frame at the end: %q (%v)", got, err)
 	}
+}
+
+// pipeStreamWriter is a stream writer on a real pipe, which it writes
+// without waiting, and the pipe's ends.
+func pipeStreamWriter(t *testing.T) (r, w *os.File, sw *streamWriter) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	sw = newStreamWriter(w, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if sw.raw == nil {
+		t.Fatal("a pipe was not written without waiting")
+	}
+	return r, w, sw
 }
