@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
 	"sort"
 	"sync"
 	"syscall"
@@ -155,17 +154,11 @@ func (p *Process) forwardStderr(r io.ReadCloser, sink func(string)) {
 	_, _ = io.Copy(io.Discard, r)
 }
 
-// run starts the process and waits for it, on one OS thread kept for the
-// process's whole life: Linux sends a child its parent-death signal when
-// the thread that forked it ends, not the process (golang/go#27505), and
-// Go ends a thread when a goroutine locked to it returns. So this
-// goroutine locks its thread before forking and returns (ending the
-// thread) only once the child has been reaped. It costs no extra thread:
-// Wait holds one in wait4 anyway.
+// run starts the process on the spawner's thread (spawn) and waits for
+// it to exit, and reaps it.
 func (p *Process) run(started chan<- error, server string, children *ChildRecords, turn *SpawnTurn) {
-	runtime.LockOSThread()
 	turn.wait()
-	err := p.cmd.Start()
+	err := spawn(p.cmd)
 	turn.Done()
 	if err != nil {
 		started <- err
@@ -179,6 +172,7 @@ func (p *Process) run(started chan<- error, server string, children *ChildRecord
 }
 
 func (p *Process) wait() {
+	awaitExit(p.cmd.Process)
 	status := exitStatus(p.cmd.Wait())
 	p.readMu.Lock()
 	if p.readErr != nil {

@@ -224,3 +224,47 @@ func TestChildRecordsFileFollowsTheChildren(t *testing.T) {
 		t.Errorf("the records file after Close: %v", err)
 	}
 }
+
+// A running server costs no OS thread of plugboard's: its exit is waited
+// for in Go's poller, not in a wait4 that holds a thread each.
+func TestRunningServersHoldNoThreadEach(t *testing.T) {
+	threads := func() int {
+		b, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if n, ok := strings.CutPrefix(line, "Threads:"); ok {
+				count, _ := strconv.Atoi(strings.TrimSpace(n))
+				return count
+			}
+		}
+		t.Fatal("no Threads line in /proc/self/status")
+		return 0
+	}
+	const servers = 20
+	before := threads()
+	var procs []*Process
+	for range servers {
+		p, err := StartProcess(context.Background(), ProcessSpec{Command: "cat"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		procs = append(procs, p)
+	}
+	time.Sleep(200 * time.Millisecond) // their readers and waits settle
+	if grown := threads() - before; grown >= servers/2 {
+		t.Errorf("%d servers running added %d threads; want far fewer than one each", servers, grown)
+	}
+	for _, p := range procs {
+		p.Close() // stdin closed: cat exits, and its exit must still be seen
+		select {
+		case <-p.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("pid %d: exit not seen", p.PID())
+		}
+		if !strings.Contains(p.Reason(), "exit") {
+			t.Errorf("pid %d ended with %q, want its exit status", p.PID(), p.Reason())
+		}
+	}
+}
