@@ -85,7 +85,7 @@ func (f *frontActor) Receive(ctx actor.Context) {
 		f.batch = nil
 	case *clientFrameError:
 		f.observeRejected(msg.err) // telemetry
-		f.write(transports.ErrorFrame(msg.err.ID, &messages.RPCError{Code: msg.err.Code, Message: msg.err.Message}), msg.err.ID)
+		f.write(transports.Outbound{Frame: transports.ErrorFrame(msg.err.ID, &messages.RPCError{Code: msg.err.Code, Message: msg.err.Message}), ResponseTo: msg.err.ID})
 	case *messages.Reply:
 		f.answer(msg)
 	case *messages.Notify:
@@ -129,7 +129,7 @@ func (f *frontActor) handle(ctx actor.Context, fr *transports.Frame) {
 func (f *frontActor) request(ctx actor.Context, fr *transports.Frame) {
 	key := string(fr.ID)
 	if _, dup := f.inflight[key]; dup {
-		f.write(transports.ErrorFrame(fr.ID, &messages.RPCError{Code: messages.CodeInvalidRequest, Message: "invalid request: id " + key + " is already in use by a request in flight"}), fr.ID)
+		f.write(transports.Outbound{Frame: transports.ErrorFrame(fr.ID, &messages.RPCError{Code: messages.CodeInvalidRequest, Message: "invalid request: id " + key + " is already in use by a request in flight"}), ResponseTo: fr.ID})
 		<-f.credits
 		return
 	}
@@ -233,8 +233,7 @@ func (f *frontActor) answer(r *messages.Reply) {
 		f.traceAnswered(key, outcomeOf(r), r.Error) // telemetry
 	}
 	if r.Error != nil {
-		f.out.push(transports.Outbound{Frame: transports.ErrorFrame(r.ClientID, r.Error), ResponseTo: r.ClientID, Batch: r.Batch})
-		f.tel.frames.Sent() // telemetry
+		f.write(transports.Outbound{Frame: transports.ErrorFrame(r.ClientID, r.Error), ResponseTo: r.ClientID, Batch: r.Batch})
 	} else {
 		// Rendered into a pooled buffer: a listing's page is hundreds of
 		// KiB, and allocating one per answer made the collector run
@@ -250,13 +249,13 @@ func (f *frontActor) answer(r *messages.Reply) {
 
 // answerBuffers hold rendered answers for as long as pushBorrowed reads
 // them. The collector empties the pool, so an idle plugboard keeps none
-// (trimWhenIdle collects twice).
+// (cmd/plugboard's manageMemory collects twice).
 var answerBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // write hands an answer to the transport. It never blocks for long:
 // answers are bounded by credits.
-func (f *frontActor) write(frame []byte, responseTo []byte) {
-	f.out.push(transports.Outbound{Frame: frame, ResponseTo: responseTo})
+func (f *frontActor) write(o transports.Outbound) {
+	f.out.push(o)
 	f.tel.frames.Sent() // telemetry
 }
 
