@@ -112,6 +112,16 @@ func relayMedians(rounds []pair, pick func(latencySample) float64) (relay, added
 	return medianOf(v), medianOf(a), len(v) > 0
 }
 
+// framesRelayed is rounds with each round's linerelay --namespace run in
+// place of its linerelay run, for relayMedians and relayRatio.
+func framesRelayed(rounds []pair) []pair {
+	out := make([]pair, len(rounds))
+	for i, r := range rounds {
+		out[i] = pair{Direct: r.Direct, Plugboard: r.Plugboard, Relay: r.FrameRelay}
+	}
+	return out
+}
+
 // relayRatio is the median of each round's linerelay over direct.
 func relayRatio(rounds []pair, pick func(latencySample) float64) (float64, bool) {
 	var ratios []float64

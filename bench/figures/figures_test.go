@@ -333,3 +333,27 @@ func TestBusyRelayRoundsLeavePlugboardOut(t *testing.T) {
 		t.Errorf("linerelay made busy written as %s", busy)
 	}
 }
+
+func TestFrameRelayHasItsColumns(t *testing.T) {
+	level := busyLevel()
+	level.BusyRelay = nil
+	for i := range level.Rounds {
+		level.Rounds[i].FrameRelay = &latencySample{Throughput: 18000 + 100*float64(i), CPUPerCallUS: 14, P50: 2000, P99: 4000, Calls: 54000}
+	}
+	got := renderThroughput(&throughputResults{SleepMS: 10, Seconds: 3, Levels: []throughputLevel{level}}, "one stdio session")
+	if !strings.Contains(got, "| linerelay / direct; its CPU per call | linerelay --namespace / direct; its CPU per call |") ||
+		!strings.Contains(got, "| 95.0%; 10 µs | 90.5%; 14 µs |") {
+		t.Errorf("throughput without linerelay --namespace's column:\n%s", got)
+	}
+	lat := renderLatency(&latencyResults{Seconds: 5, Rounds: level.Rounds}, "one stdio session")
+	if !strings.Contains(lat, "linerelay --namespace p50 / p99 (added); CPU per call |") || !strings.Contains(lat, "; 14 µs |") ||
+		!strings.Contains(lat, "reads every frame") {
+		t.Errorf("latency without linerelay --namespace's column:\n%s", lat)
+	}
+	for i := range level.Rounds {
+		level.Rounds[i].FrameRelay = nil
+	}
+	if got := renderThroughput(&throughputResults{SleepMS: 10, Seconds: 3, Levels: []throughputLevel{level}}, "one stdio session"); strings.Contains(got, "--namespace") {
+		t.Errorf("a column for linerelay --namespace, not run:\n%s", got)
+	}
+}

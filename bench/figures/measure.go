@@ -175,10 +175,15 @@ func fixtureToolCount(ctx context.Context, r *runner) (int, error) {
 	return out.Tools, nil
 }
 
+// relays are the runs of a pair's workload through linerelay, each nil
+// when not run: as it is (lines), and made to read every frame as a
+// proxy in front of several servers must (frames, linerelay --namespace).
+type relays struct{ lines, frames []string }
+
 // pairRun runs the same workload directly and through plugboard, in the
-// order given, and then through linerelay when relay is not nil; it
-// returns the samples.
-func pairRun(ctx context.Context, r *runner, what string, plugboardFirst bool, direct, proxied, relay []string) (pair, error) {
+// order given, and then through the relays given; it returns the
+// samples.
+func pairRun(ctx context.Context, r *runner, what string, plugboardFirst bool, direct, proxied []string, via relays) (pair, error) {
 	var p pair
 	run := func(name string, args []string, into *latencySample) error {
 		out, err := r.call(ctx, what+", "+name, args...)
@@ -192,9 +197,13 @@ func pairRun(ctx context.Context, r *runner, what string, plugboardFirst bool, d
 	if plugboardFirst {
 		steps[0], steps[1] = steps[1], steps[0]
 	}
-	if relay != nil {
+	if via.lines != nil {
 		p.Relay = &latencySample{}
-		steps = append(steps, func() error { return run("linerelay", relay, p.Relay) })
+		steps = append(steps, func() error { return run("linerelay", via.lines, p.Relay) })
+	}
+	if via.frames != nil {
+		p.FrameRelay = &latencySample{}
+		steps = append(steps, func() error { return run("linerelay --namespace", via.frames, p.FrameRelay) })
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -221,6 +230,20 @@ func (r *runner) relayed(direct []string, flags ...string) []string {
 	return append(out, direct[i+1:]...)
 }
 
+// bothRelays are both relays of a workload on the one fixture fx: as it
+// is, and reading frames, called with plugboard's tool names (fx__...)
+// that linerelay --namespace fx gives the fixture as its own.
+func (r *runner) bothRelays(direct, proxied []string) relays {
+	via := relays{lines: r.relayed(direct)}
+	i, j := slices.Index(proxied, "--"), slices.Index(direct, "--")
+	if via.lines == nil || i < 0 || j < 0 {
+		return via
+	}
+	via.frames = append(append([]string{}, proxied[:i+1]...), r.path("linerelay"), "--namespace", oneFixture[0].name)
+	via.frames = append(via.frames, direct[j+1:]...)
+	return via
+}
+
 // oneFixture is the configuration of the scenarios that put plugboard in
 // front of a single fixture, fx: its tools are fx__echo, fx__sleep, ...
 var oneFixture = []fixtureServer{{name: "fx"}}
@@ -236,7 +259,7 @@ func measureLatency(ctx context.Context, r *runner, s settings) (*latencyResults
 	proxied := append(append([]string{"--tool", "fx__echo"}, common...), "--", r.path("plugboard"), "--config", cfg)
 	res := &latencyResults{Seconds: s.latencyDuration.Seconds()}
 	for round := range s.latencyRounds {
-		p, err := pairRun(ctx, r, fmt.Sprintf("added latency, round %d", round+1), round%2 == 1, direct, proxied, r.relayed(direct))
+		p, err := pairRun(ctx, r, fmt.Sprintf("added latency, round %d", round+1), round%2 == 1, direct, proxied, r.bothRelays(direct, proxied))
 		if err != nil {
 			return res, err
 		}
@@ -260,7 +283,7 @@ func measureThroughput(ctx context.Context, r *runner, s settings) (*throughputR
 		direct := append(append([]string{"--tool", "sleep"}, common...), "--", r.path("mcp-fixture"), "--name", "fx")
 		proxied := append(append([]string{"--tool", "fx__sleep"}, common...), "--", r.path("plugboard"), "--config", cfg)
 		for round := range s.throughputRounds {
-			p, err := pairRun(ctx, r, fmt.Sprintf("throughput at concurrency %d, round %d", c, round+1), round%2 == 1, direct, proxied, r.relayed(direct))
+			p, err := pairRun(ctx, r, fmt.Sprintf("throughput at concurrency %d, round %d", c, round+1), round%2 == 1, direct, proxied, r.bothRelays(direct, proxied))
 			if err != nil {
 				res.Levels = append(res.Levels, level)
 				return res, err
@@ -344,13 +367,13 @@ func measureHTTP(ctx context.Context, r *runner, s settings) (*httpResults, erro
 	rate := []string{"--rate", strconv.FormatFloat(s.httpRate, 'f', -1, 64)}
 	for round := range s.httpRounds {
 		p, err := pairRun(ctx, r, fmt.Sprintf("HTTP sessions paced, round %d", round+1), round%2 == 0,
-			append(direct, rate...), append(proxied, rate...), nil)
+			append(direct, rate...), append(proxied, rate...), relays{})
 		if err != nil {
 			return res, err
 		}
 		res.Paced = append(res.Paced, p)
 	}
-	if res.Saturated, err = pairRun(ctx, r, "HTTP sessions as fast as answered", true, direct, proxied, nil); err != nil {
+	if res.Saturated, err = pairRun(ctx, r, "HTTP sessions as fast as answered", true, direct, proxied, relays{}); err != nil {
 		return res, err
 	}
 	return res, nil

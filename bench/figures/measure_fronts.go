@@ -44,7 +44,7 @@ func measureLevels(ctx context.Context, r *runner, w levelsWork, direct, plugboa
 		flags := []string{"--args", args, "--concurrency", strconv.Itoa(c), "--duration", seconds(w.duration), "--warmup", seconds(w.warmup)}
 		for round := range w.rounds {
 			p, err := pairRun(ctx, r, fmt.Sprintf("%s at concurrency %d, round %d", w.what, c, round+1), round%2 == 1,
-				direct.args(w.tool, flags...), plugboard.args(w.tool, flags...), r.relayed(direct.args(w.tool, flags...)))
+				direct.args(w.tool, flags...), plugboard.args(w.tool, flags...), relays{lines: r.relayed(direct.args(w.tool, flags...))})
 			if err != nil {
 				res.Levels = append(res.Levels, level)
 				return res, err
@@ -64,7 +64,7 @@ func measureLatencyRounds(ctx context.Context, r *runner, what string, rounds in
 	res := &latencyResults{Seconds: duration.Seconds()}
 	for round := range rounds {
 		p, err := pairRun(ctx, r, fmt.Sprintf("%s, round %d", what, round+1), round%2 == 1,
-			direct.args("echo", flags...), plugboard.args("echo", flags...), r.relayed(direct.args("echo", flags...)))
+			direct.args("echo", flags...), plugboard.args("echo", flags...), relays{lines: r.relayed(direct.args("echo", flags...))})
 		if err != nil {
 			return res, err
 		}

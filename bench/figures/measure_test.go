@@ -151,3 +151,31 @@ func TestBusyRelayRoundsAlternateAndAreLogged(t *testing.T) {
 		t.Errorf("with no time to add: %+v, %v, commands %q; want nothing run", res, err, r.commands)
 	}
 }
+
+func TestPairRunsBothRelaysWithPlugboardsToolNamesForTheFramesOne(t *testing.T) {
+	r := fakeBench(t)
+	direct := []string{"--tool", "sleep", "--", r.path("mcp-fixture"), "--name", "fx"}
+	proxied := []string{"--tool", "fx__sleep", "--", r.path("plugboard"), "--config", "one.yaml"}
+	p, err := pairRun(context.Background(), r, "throughput", true, direct, proxied, r.bothRelays(direct, proxied))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Relay == nil || p.Relay.Calls != 1000 || p.FrameRelay == nil || p.FrameRelay.Calls != 1000 {
+		t.Errorf("relays not both measured: %+v", p)
+	}
+	want := []string{
+		"$BIN/mcp-bench --tool fx__sleep -- $BIN/plugboard --config one.yaml",
+		"$BIN/mcp-bench --tool sleep -- $BIN/mcp-fixture --name fx",
+		"$BIN/mcp-bench --tool sleep -- $BIN/linerelay $BIN/mcp-fixture --name fx",
+		"$BIN/mcp-bench --tool fx__sleep -- $BIN/linerelay --namespace fx $BIN/mcp-fixture --name fx",
+	}
+	if !slices.Equal(r.commands, want) {
+		t.Errorf("commands:\n%s\nwant:\n%s", strings.Join(r.commands, "\n"), strings.Join(want, "\n"))
+	}
+
+	r = fakeBench(t)
+	r.hasRelay = false
+	if via := r.bothRelays(direct, proxied); via.lines != nil || via.frames != nil {
+		t.Errorf("relays without linerelay built: %+v", via)
+	}
+}

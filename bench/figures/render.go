@@ -99,6 +99,8 @@ func renderLatency(l *latencyResults, how string) string {
 		return notRun("Added latency")
 	}
 	_, _, relayed := relayMedians(l.Rounds, p50)
+	frames := framesRelayed(l.Rounds)
+	_, _, framed := relayMedians(frames, p50)
 	var rows [][]string
 	for i, r := range l.Rounds {
 		rows = append(rows, []string{
@@ -111,6 +113,9 @@ func renderLatency(l *latencyResults, how string) string {
 		})
 		if relayed {
 			rows[i] = append(rows[i], relaySummary(r.Relay))
+		}
+		if framed {
+			rows[i] = append(rows[i], relaySummary(r.FrameRelay))
 		}
 	}
 	d50, p50v, a50 := roundMedians(l.Rounds, p50)
@@ -128,19 +133,30 @@ func renderLatency(l *latencyResults, how string) string {
 		"CPU per call direct / plugboard"}
 	relayNote := ""
 	if relayed {
-		r50, a50, _ := relayMedians(l.Rounds, p50)
-		r99, a99, _ := relayMedians(l.Rounds, p99)
-		rc, _, _ := relayMedians(l.Rounds, cpuPerCall)
-		rows[len(rows)-1] = append(rows[len(rows)-1], fmt.Sprintf("%s (+%s) / %s (+%s); %s",
-			formatMicros(r50), formatMicros(a50), formatMicros(r99), formatMicros(a99), formatMicros(rc)))
+		rows[len(rows)-1] = append(rows[len(rows)-1], relayMedianSummary(l.Rounds))
 		header = append(header, "linerelay p50 / p99 (added); CPU per call")
 		relayNote = " Each round then runs the same through linerelay, a process that only copies lines (see Method): the floor of a proxy hop."
+	}
+	if framed {
+		rows[len(rows)-1] = append(rows[len(rows)-1], relayMedianSummary(frames))
+		header = append(header, "linerelay --namespace p50 / p99 (added); CPU per call")
+		relayNote += " And through linerelay --namespace, which reads every frame as a proxy in front of several servers must: the floor of such a proxy."
 	}
 	return fmt.Sprintf("%s of %.0f s each way, concurrency 1, %s; the direct and plugboard runs of a round "+
 		"follow each other, and the added latency is the median of the rounds' differences. CPU is the server process's "+
 		"user and system time per call over the measuring time (plugboard's own, without its servers).%s\n\n",
 		plural(len(l.Rounds), "round"), l.Seconds, how, relayNote) +
 		table(header, rows)
+}
+
+// relayMedianSummary writes the median over rounds of linerelay's p50
+// and p99, what each added to direct, and its processor time per call.
+func relayMedianSummary(rounds []pair) string {
+	r50, a50, _ := relayMedians(rounds, p50)
+	r99, a99, _ := relayMedians(rounds, p99)
+	rc, _, _ := relayMedians(rounds, cpuPerCall)
+	return fmt.Sprintf("%s (+%s) / %s (+%s); %s",
+		formatMicros(r50), formatMicros(a50), formatMicros(r99), formatMicros(a99), formatMicros(rc))
 }
 
 // relaySummary writes a linerelay run's p50 / p99 and its processor time
@@ -174,10 +190,12 @@ func renderThroughput(t *throughputResults, how string) string {
 	if t == nil || len(t.Levels) == 0 {
 		return notRun("Throughput")
 	}
-	relayed := false
+	relayed, framed := false, false
 	for _, level := range t.Levels {
 		_, ok := relayRatio(level.Rounds, throughput)
 		relayed = relayed || ok
+		_, ok = relayRatio(framesRelayed(level.Rounds), throughput)
+		framed = framed || ok
 	}
 	var rows [][]string
 	for _, level := range t.Levels {
@@ -197,12 +215,10 @@ func renderThroughput(t *throughputResults, how string) string {
 			rows[len(rows)-1] = append(rows[len(rows)-1], formatRate(float64(level.Concurrency)*1000/float64(t.SleepMS)))
 		}
 		if relayed {
-			cell := "—"
-			if ratio, ok := relayRatio(level.Rounds, throughput); ok {
-				rc, _, _ := relayMedians(level.Rounds, cpuPerCall)
-				cell = fmt.Sprintf("%s; %s", formatPercent(100*ratio), formatMicros(rc))
-			}
-			rows[len(rows)-1] = append(rows[len(rows)-1], cell)
+			rows[len(rows)-1] = append(rows[len(rows)-1], relayKept(level.Rounds))
+		}
+		if framed {
+			rows[len(rows)-1] = append(rows[len(rows)-1], relayKept(framesRelayed(level.Rounds)))
 		}
 	}
 	rounds := 0
@@ -219,12 +235,26 @@ func renderThroughput(t *throughputResults, how string) string {
 	if relayed {
 		header = append(header, "linerelay / direct; its CPU per call")
 	}
+	if framed {
+		header = append(header, "linerelay --namespace / direct; its CPU per call")
+	}
 	out := fmt.Sprintf("%s, %s, %s of %.0f s each way per concurrency; medians over rounds.\n\n", call, how, plural(rounds, "round"), t.Seconds) +
 		table(header, rows)
 	for _, level := range t.Levels {
 		out += busyRelaySentence(level)
 	}
 	return out
+}
+
+// relayKept writes the median over rounds of linerelay's throughput over
+// direct's and its processor time per call; a dash where not measured.
+func relayKept(rounds []pair) string {
+	ratio, ok := relayRatio(rounds, throughput)
+	if !ok {
+		return "—"
+	}
+	rc, _, _ := relayMedians(rounds, cpuPerCall)
+	return fmt.Sprintf("%s; %s", formatPercent(100*ratio), formatMicros(rc))
 }
 
 // busyRelaySentence says what linerelay kept of direct at a level when

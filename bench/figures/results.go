@@ -152,6 +152,10 @@ type pair struct {
 	// Relay is the same workload through linerelay, a process that only
 	// copies lines: the floor of a proxy hop. Nil where not measured.
 	Relay *latencySample `json:"relay,omitempty"`
+	// FrameRelay is the same workload through linerelay --namespace, which
+	// reads every frame as a proxy in front of several servers must: the
+	// floor of such a proxy. Nil where not measured.
+	FrameRelay *latencySample `json:"frame_relay,omitempty"`
 }
 
 // latencyResults are rounds of the stdio echo workload at concurrency 1.

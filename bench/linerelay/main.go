@@ -5,7 +5,7 @@
 // hop costs on the machine: its added latency, processor time per call
 // and throughput are what any Go proxy pays before doing any work.
 //
-//	linerelay [--busy DURATION] COMMAND [ARGS...]
+//	linerelay [--busy DURATION | --namespace NAME] COMMAND [ARGS...]
 //
 // --busy makes it spend DURATION of processor time, in a loop, on every
 // line it copies, each way, before writing the line: a call (a request
@@ -13,7 +13,10 @@
 // to plugboard's processor time per call beyond linerelay's, halved, to
 // tell whether that time alone accounts for plugboard's lower throughput
 // on a machine whose cores are the limit. Without it, nothing is added.
-// Its flags end at COMMAND: the command's own are passed on untouched.
+// --namespace makes it read every frame, as a proxy in front of several
+// servers must (frames.go): the floor of a proxy that reads what it
+// relays. Its flags end at COMMAND: the command's own are passed on
+// untouched.
 package main
 
 import (
@@ -27,10 +30,16 @@ import (
 	"time"
 )
 
-const usage = "usage: linerelay [--busy DURATION] COMMAND [ARGS...]"
+const usage = "usage: linerelay [--busy DURATION | --namespace NAME] COMMAND [ARGS...]"
+
+// options are linerelay's flags.
+type options struct {
+	busy      time.Duration // processor time to spend per line, each way
+	namespace string        // read every frame; tool names NAME__tool go to the server as tool
+}
 
 func main() {
-	busy, command, err := parseArgs(os.Args[1:])
+	opts, command, err := parseArgs(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "linerelay:", err)
 		fmt.Fprintln(os.Stderr, usage)
@@ -49,30 +58,38 @@ func main() {
 	if err := server.Start(); err != nil {
 		fail(err)
 	}
+	if opts.namespace != "" {
+		relayFrames(opts.namespace, in, out)
+		_ = server.Wait()
+		return
+	}
 	go func() {
-		copyLines(in, os.Stdin, newBurner(busy))
+		copyLines(in, os.Stdin, newBurner(opts.busy))
 		in.Close() // the client is gone: so is the server's input
 	}()
-	copyLines(os.Stdout, out, newBurner(busy))
+	copyLines(os.Stdout, out, newBurner(opts.busy))
 	_ = server.Wait()
 }
 
 // parseArgs reads linerelay's flags, which stop at COMMAND, and returns
-// the processor time to spend per line and the command to start.
-func parseArgs(args []string) (busy time.Duration, command []string, err error) {
+// them and the command to start.
+func parseArgs(args []string) (opts options, command []string, err error) {
 	flags := flag.NewFlagSet("linerelay", flag.ContinueOnError)
 	flags.SetOutput(io.Discard) // main prints the error and the usage
-	flags.DurationVar(&busy, "busy", 0, "processor time to spend on each line, each way")
+	flags.DurationVar(&opts.busy, "busy", 0, "processor time to spend on each line, each way")
+	flags.StringVar(&opts.namespace, "namespace", "", "read every frame; tool names NAME__tool go to the server as tool")
 	if err := flags.Parse(args); err != nil {
-		return 0, nil, err
+		return options{}, nil, err
 	}
-	if busy < 0 {
-		return 0, nil, fmt.Errorf("--busy %v: must not be negative", busy)
+	switch {
+	case opts.busy < 0:
+		return options{}, nil, fmt.Errorf("--busy %v: must not be negative", opts.busy)
+	case opts.busy > 0 && opts.namespace != "":
+		return options{}, nil, errors.New("--busy and --namespace do not go together")
+	case flags.NArg() == 0:
+		return options{}, nil, errors.New("no command to start")
 	}
-	if flags.NArg() == 0 {
-		return 0, nil, errors.New("no command to start")
-	}
-	return busy, flags.Args(), nil
+	return opts, flags.Args(), nil
 }
 
 // burner spends a set processor time on each line. Each copying

@@ -12,6 +12,7 @@ func TestParseArgs(t *testing.T) {
 	tests := []struct {
 		args    []string
 		busy    time.Duration
+		ns      string
 		command []string
 		wrong   bool
 	}{
@@ -21,6 +22,8 @@ func TestParseArgs(t *testing.T) {
 		{args: []string{"--busy=7.5µs", "mcp-fixture", "--busy", "1s"}, busy: 7500 * time.Nanosecond,
 			command: []string{"mcp-fixture", "--busy", "1s"}},
 		{args: []string{"--", "--odd-name"}, command: []string{"--odd-name"}},
+		{args: []string{"--namespace", "fx", "mcp-fixture"}, ns: "fx", command: []string{"mcp-fixture"}},
+		{args: []string{"--namespace", "fx", "--busy", "1us", "mcp-fixture"}, wrong: true},
 		{args: nil, wrong: true},
 		{args: []string{"--busy", "7us"}, wrong: true},
 		{args: []string{"--busy", "soon", "mcp-fixture"}, wrong: true},
@@ -28,15 +31,15 @@ func TestParseArgs(t *testing.T) {
 		{args: []string{"--name", "fx", "mcp-fixture"}, wrong: true},
 	}
 	for _, tt := range tests {
-		busy, command, err := parseArgs(tt.args)
+		opts, command, err := parseArgs(tt.args)
 		if tt.wrong {
 			if err == nil {
-				t.Errorf("parseArgs(%q) = %v, %q; want an error", tt.args, busy, command)
+				t.Errorf("parseArgs(%q) = %+v, %q; want an error", tt.args, opts, command)
 			}
 			continue
 		}
-		if err != nil || busy != tt.busy || !slices.Equal(command, tt.command) {
-			t.Errorf("parseArgs(%q) = %v, %q, %v; want %v, %q", tt.args, busy, command, err, tt.busy, tt.command)
+		if err != nil || opts.busy != tt.busy || opts.namespace != tt.ns || !slices.Equal(command, tt.command) {
+			t.Errorf("parseArgs(%q) = %+v, %q, %v; want %v, %q, %q", tt.args, opts, command, err, tt.busy, tt.ns, tt.command)
 		}
 	}
 }
