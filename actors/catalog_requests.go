@@ -154,11 +154,14 @@ func (c *catalog) resolveNamed(method string, params, rawName json.RawMessage) (
 	if original == name {
 		return server, params, nil, false
 	}
-	out, err := replaceField(params, "name", quoteJSON(original))
-	if err != nil {
-		return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: method + ": " + err.Error()}, false
+	start, ok := transports.ValueOffset(params, rawName) // params is not read again
+	if !ok {
+		return "", nil, &messages.RPCError{Code: messages.CodeInternalError, Message: method + ": params.name not found in params"}, false
 	}
-	return server, out, nil, false
+	out := make([]byte, 0, len(params)-len(rawName)+len(original)+2)
+	out = append(out, params[:start]...)
+	out = transports.AppendJSONString(out, original)
+	return server, append(out, params[start+len(rawName):]...), nil, false
 }
 
 // resolveCompletion routes completion/complete by its reference: a prompt

@@ -65,7 +65,7 @@ type serverActor struct {
 	readyAt  time.Time
 	stop     context.CancelFunc
 	inflight map[int64]*pendingCall
-	byClient map[callKey]int64             // a session's request -> downstream id
+	byClient map[string]int64              // a session's request (callKey) -> downstream id
 	progress map[string]*progressRoute     // downstream progress token -> client's
 	asked    map[string]*pendingQuestion   // server-to-client requests by token
 	calls    *fairQueue[*messages.Forward] // slots and queue, shared among sessions
@@ -83,14 +83,12 @@ type serverFeatures struct {
 	logging, completions, subscribe bool
 }
 
-// callKey identifies one client request of one session.
-type callKey struct {
-	session  string
-	clientID string
-}
-
-func keyOf(session *actor.PID, clientID json.RawMessage) callKey {
-	return callKey{session: pidKey(session), clientID: string(clientID)}
+// callKey identifies one client request of one session: the session's
+// key and the client's raw id, apart by a NUL, which neither holds (a raw
+// JSON id escapes control characters). One string, made once per call:
+// a map of them hashes faster than of a struct of two.
+func callKey(owner string, clientID json.RawMessage) string {
+	return owner + "\x00" + string(clientID)
 }
 
 // pidKey identifies an actor in maps: its id, unique in plugboard's one
@@ -107,9 +105,12 @@ type pendingCall struct {
 	session  *actor.PID
 	owner    string // the session's key (pidKey), or ownCalls
 	clientID json.RawMessage
-	method   string
-	token    string // downstream progress token, if the client asked for progress
-	uri      string // the resource of a resources/subscribe
+	// key is the call's in byClient (callKey), made once: drop then
+	// deletes with it.
+	key    string
+	method string
+	token  string // downstream progress token, if the client asked for progress
+	uri    string // the resource of a resources/subscribe
 	// activity is what is reported to the plugged.in App of a call to
 	// one of its servers, when it ends; nil for every other call.
 	activity  *pendingActivity
@@ -223,7 +224,7 @@ func newServerProps(cfg config.Server, owner *actor.PID, incarnations *atomic.Ui
 			incarnation: incarnations.Add(1),
 			offer:       make(chan json.RawMessage, 1),
 			inflight:    map[int64]*pendingCall{},
-			byClient:    map[callKey]int64{},
+			byClient:    map[string]int64{},
 			progress:    map[string]*progressRoute{},
 			asked:       map[string]*pendingQuestion{},
 			listens:     map[string]*resourceListen{},
@@ -454,7 +455,8 @@ func (s *serverActor) dispatch(ctx actor.Context, msg *messages.Forward, owner s
 	}
 	if msg.Session != nil {
 		s.caller = msg.Session
-		s.byClient[callKey{session: owner, clientID: string(msg.ClientID)}] = id
+		p.key = callKey(owner, msg.ClientID)
+		s.byClient[p.key] = id
 		if bytes.Contains(params, progressTokenKey) {
 			params = s.mapProgress(p, id, params)
 		}
@@ -516,7 +518,10 @@ func (s *serverActor) finishCall(ctx actor.Context, msg *callDone) {
 		// answers every pending call.
 		return
 	}
-	s.forget(msg.id, p)
+	if p.started == nil {
+		p.stop()
+	} // else its waiter is gone already: callDone comes after it is (server_calls.go)
+	s.drop(msg.id, p)
 	s.observeDone(p, msg) // telemetry
 	if p.activity != nil {
 		s.reportActivity(p, msg)
@@ -558,13 +563,19 @@ func connectionLost(conn transports.Downstream, err error) bool {
 	}
 }
 
-// forget drops a call from every table.
+// forget drops a call from every table and stops what waits for it: its
+// waiter at the connection, or its goroutine's context.
 func (s *serverActor) forget(id int64, p *pendingCall) {
+	p.stop()
+	s.drop(id, p)
+}
+
+// drop takes a call out of the server's tables.
+func (s *serverActor) drop(id int64, p *pendingCall) {
 	delete(s.inflight, id)
 	s.calls.done(p.owner)
-	p.stop()
 	if p.session != nil {
-		delete(s.byClient, callKey{session: p.owner, clientID: string(p.clientID)})
+		delete(s.byClient, p.key)
 	}
 	if p.token != "" {
 		delete(s.progress, p.token)
@@ -574,10 +585,10 @@ func (s *serverActor) forget(id int64, p *pendingCall) {
 // cancel handles a client's cancellation: the request is dropped, and the
 // server told, with its own id, to stop working on it.
 func (s *serverActor) cancel(ctx actor.Context, msg *messages.Cancel) {
-	key := keyOf(msg.Session, msg.ClientID)
-	id, ok := s.byClient[key]
+	owner := pidKey(msg.Session)
+	id, ok := s.byClient[callKey(owner, msg.ClientID)]
 	if !ok {
-		s.calls.withdraw(key.session, func(f *messages.Forward) bool { return bytes.Equal(f.ClientID, msg.ClientID) && s.observeWithdrawn(f) }) // telemetry: observeWithdrawn
+		s.calls.withdraw(owner, func(f *messages.Forward) bool { return bytes.Equal(f.ClientID, msg.ClientID) && s.observeWithdrawn(f) }) // telemetry: observeWithdrawn
 		return
 	}
 	p := s.inflight[id]

@@ -31,7 +31,8 @@ type startedCall struct {
 // the actor, and then the session's front, run inline. The actor still
 // owns the in-flight table: the connection only holds the waiter until
 // the answer, the timeout or the connection's end, whichever comes first,
-// and exactly one of them posts callDone.
+// and exactly one of them posts callDone, after taking the waiter out (a
+// call StartCall refused had none): finishCall has none to abandon.
 func (s *serverActor) startCall(conn transports.CallStarter, p *pendingCall, id int64, method string, params json.RawMessage, batch messages.WriteBatch) {
 	p.startedAs = startedCall{starter: conn, id: id, root: s.root, self: s.self, incarnation: s.incarnation}
 	p.started = &p.startedAs

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // AmbiguousMemberError reports a JSON object that gives a member plugboard
@@ -178,4 +179,19 @@ func foldASCII(c byte) byte {
 		return c - 'a' + 'A'
 	}
 	return c
+}
+
+// ValueOffset returns where value, one of the values ReadMembers or
+// ExactMembers found in obj (which share obj's bytes), begins in obj, so
+// that it can be replaced without reading obj again; ok is false when
+// value's bytes are not within obj's.
+func ValueOffset(obj, value []byte) (offset int, ok bool) {
+	if len(value) == 0 || len(value) > len(obj) {
+		return 0, false
+	}
+	o, v := uintptr(unsafe.Pointer(unsafe.SliceData(obj))), uintptr(unsafe.Pointer(unsafe.SliceData(value)))
+	if v < o || v-o > uintptr(len(obj)-len(value)) {
+		return 0, false
+	}
+	return int(v - o), true
 }

@@ -246,3 +246,30 @@ func TestArrayElementsAgreeWithDecodingIntoRawMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestValueOffsetFindsAMembersValueInItsObject(t *testing.T) {
+	obj := []byte(` {"a":1, "name" : "fx__echo","b":{"name":"x"}}`)
+	var v [2]json.RawMessage
+	if err := ReadMembers(obj, []string{"name", "b"}, v[:]); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{`"fx__echo"`, `{"name":"x"}`} {
+		off, ok := ValueOffset(obj, v[i])
+		if !ok || string(obj[off:off+len(v[i])]) != want {
+			t.Errorf("value %d: offset %d, %v; want the place of %s", i, off, ok, want)
+		}
+	}
+	copied := bytes.Clone(v[0])
+	if off, ok := ValueOffset(obj, copied); ok {
+		t.Errorf("a copy of a value found at %d", off)
+	}
+	if _, ok := ValueOffset(obj[:10], v[0]); ok {
+		t.Error("a value beyond the object's end found in it")
+	}
+	if _, ok := ValueOffset(obj[20:], v[0]); ok {
+		t.Error("a value before the object's start found in it")
+	}
+	if _, ok := ValueOffset(obj, nil); ok {
+		t.Error("no value found")
+	}
+}
