@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // figure is one headline number, measured through plugboard and directly,
@@ -64,6 +65,19 @@ func (b bound) judge(v float64) (string, bool) {
 func (f figure) check(b bound, v float64) figure {
 	f.Target = b.String()
 	f.Result, f.Met = b.judge(v)
+	return f
+}
+
+// floorToo adds to a missed figure's result that its floor, measured in
+// the same run, misses the target too, and by how much: a target no
+// proxy met on this machine then.
+func (f figure) floorToo(b bound, floor float64) figure {
+	if f.Met {
+		return f
+	}
+	if miss, met := b.judge(floor); !met {
+		f.Result += "; the floor misses it too, by " + strings.TrimPrefix(miss, "missed by ")
+	}
 	return f
 }
 
@@ -215,10 +229,11 @@ func latencyFigures(l *latencyResults, transport string) []figure {
 			f.Target, f.Result, f.Met = "—", "no target", true
 			return f
 		}
+		f = f.check(target(d), added)
 		if relay, relayAdded, ok := relayMedians(l.Rounds, pick); ok {
 			f.Floor = fmt.Sprintf("+%s (%s)", formatMicros(relayAdded), formatMicros(relay))
+			f = f.floorToo(target(d), relayAdded)
 		}
-		f = f.check(target(d), added)
 		f.Target += " (" + says + ")"
 		return f
 	}
@@ -241,10 +256,12 @@ func cpuFigure(l *latencyResults) figure {
 		return notMeasured(name, targetCPUPerCall)
 	}
 	f := figure{Name: name, Plugboard: formatMicros(p), Direct: formatMicros(d) + " (the fixture's)"}
+	f = f.check(targetCPUPerCall, p)
 	if relay, _, ok := relayMedians(l.Rounds, cpuPerCall); ok {
 		f.Floor = formatMicros(relay) + " (linerelay's)"
+		f = f.floorToo(targetCPUPerCall, relay)
 	}
-	return f.check(targetCPUPerCall, p)
+	return f
 }
 
 // toolLabel names what a throughput scenario called.
@@ -272,7 +289,8 @@ func throughputFigures(t *throughputResults, over string, target func(c int) bou
 		d, p, _ := roundMedians(level.Rounds, throughput)
 		ratio := roundRatio(level.Rounds, throughput)
 		f := figure{Name: name, Plugboard: fmt.Sprintf("%s of direct (%s)", formatPercent(100*ratio), formatRate(p)), Direct: formatRate(d)}
-		if relay, ok := relayRatio(level.Rounds, throughput); ok {
+		relay, relayed := relayRatio(level.Rounds, throughput)
+		if relayed {
 			f.Floor = formatPercent(100 * relay)
 		}
 		if b.format == nil {
@@ -280,7 +298,11 @@ func throughputFigures(t *throughputResults, over string, target func(c int) bou
 			out = append(out, f)
 			continue
 		}
-		out = append(out, f.check(b, 100*ratio))
+		f = f.check(b, 100*ratio)
+		if relayed {
+			f = f.floorToo(b, 100*relay)
+		}
+		out = append(out, f)
 	}
 	return out
 }
@@ -352,11 +374,13 @@ func startupFigures(s *startupResults) []figure {
 		ratio := size.MedianMS / s.Direct.MedianMS
 		f := figure{Name: name, Plugboard: fmt.Sprintf("%s (%s)", formatRatio(ratio), formatMillis(size.MedianMS)),
 			Direct: formatMillis(s.Direct.MedianMS)}
+		f = f.check(targetStartup, ratio)
 		if i < len(s.AtOnce) && s.AtOnce[i].MedianMS > 0 && size.Servers > 1 {
 			floor := s.AtOnce[i].MedianMS
 			f.Floor = fmt.Sprintf("%s (%s)", formatRatio(floor/s.Direct.MedianMS), formatMillis(floor))
+			f = f.floorToo(targetStartup, floor/s.Direct.MedianMS)
 		}
-		out = append(out, f.check(targetStartup, ratio))
+		out = append(out, f)
 	}
 	return out
 }

@@ -135,6 +135,20 @@ func sampleResults() *results {
 	}
 }
 
+func TestFloorTooSaysOnlyAFloorsMissOfAMissedTarget(t *testing.T) {
+	missed := figure{}.check(targetThroughput, 90)
+	if got := missed.floorToo(targetThroughput, 93.1).Result; got != "missed by 5.0 points; the floor misses it too, by 1.9 points" {
+		t.Errorf("floor missing too: %q", got)
+	}
+	if got := missed.floorToo(targetThroughput, 96).Result; got != "missed by 5.0 points" {
+		t.Errorf("floor meeting the target: %q", got)
+	}
+	met := figure{}.check(targetThroughput, 96)
+	if got := met.floorToo(targetThroughput, 90).Result; got != "met" {
+		t.Errorf("a met target with a floor that misses: %q", got)
+	}
+}
+
 func TestHeadlineFigures(t *testing.T) {
 	figures := headlineFigures(sampleResults())
 	want := map[string]string{
@@ -149,10 +163,10 @@ func TestHeadlineFigures(t *testing.T) {
 		"Throughput, sleep 10 ms over Streamable HTTP, concurrency 256":     "met",
 		"plugboard's memory per call in flight (512 calls of sleep, stdio)": "≤ 2.0 MiB for a full session (512 calls)",
 		"Throughput, sleep 10 ms, concurrency 1":                            "met",
-		"Throughput, sleep 10 ms, concurrency 256":                          "missed by 20.0 points",
+		"Throughput, sleep 10 ms, concurrency 256":                          "missed by 20.0 points; the floor misses it too, by 5.0 points",
 		"Streamable HTTP, RSS per idle session (1000 open)":                 "met",
 		"Cold start to a complete tools/list, 1 server":                     "met",
-		"Cold start to a complete tools/list, 50 servers":                   "missed by 1.13×",
+		"Cold start to a complete tools/list, 50 servers":                   "missed by 1.13×; the floor misses it too, by 0.80×",
 		"plugboard's own RSS, idle, 20 servers":                             "missed by 4.0 MiB",
 		"tools/list from the catalog, 50 servers × 40 tools, p50":           "met",
 		"Streamable HTTP, 1000 sessions calling echo flat out, p99":         "no target",

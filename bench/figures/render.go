@@ -80,7 +80,12 @@ func renderSummary(figures []figure) string {
 	for i, f := range figures {
 		result := f.Result
 		if strings.HasPrefix(result, "missed") {
-			result = "**" + result + "**"
+			// plugboard's miss in bold; what follows (the floor's) not.
+			miss, rest, _ := strings.Cut(result, "; ")
+			result = "**" + miss + "**"
+			if rest != "" {
+				result += "; " + rest
+			}
 		}
 		rows[i] = []string{f.Name, f.Plugboard, orDash(f.Direct), orDash(f.Floor), f.Target, result}
 	}
