@@ -19,6 +19,8 @@ func TestResolveRequestDecidesOnExactMembers(t *testing.T) {
 		{"tool by name", "tools/call", `{"name":"a__echo","arguments":{}}`, "alpha", `{"name":"echo","arguments":{}}`, 0},
 		{"unprefixed tool", "tools/call", `{"name":"plain"}`, "beta", `{"name":"plain"}`, 0},
 		{"escaped name", "tools/call", `{"n\u0061me":"plain"}`, "beta", `{"n\u0061me":"plain"}`, 0},
+		{"escaped name restored in place", "tools/call", ` { "arguments" : {"name":"a__echo"} , "name" : "a\u005f_echo" } `, "alpha",
+			` { "arguments" : {"name":"a__echo"} , "name" : "echo" } `, 0},
 		{"Name alone is no name", "tools/call", `{"Name":"plain"}`, "", "", messages.CodeInvalidParams},
 		{"smuggle: Name after name", "tools/call", `{"name":"secret","Name":"plain"}`, "", "", messages.CodeInvalidParams},
 		{"smuggle: Name before name", "tools/call", `{"Name":"plain","name":"secret"}`, "", "", messages.CodeInvalidParams},
