@@ -8,15 +8,19 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // blockingPipe is a pipe in blocking mode, as a parent hands over stdin.
 func blockingPipe(t *testing.T) (r, w *os.File) {
 	t.Helper()
 	var fds [2]int
-	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+	if err := unix.Pipe(fds[:]); err != nil {
 		t.Fatal(err)
 	}
+	unix.CloseOnExec(fds[0])
+	unix.CloseOnExec(fds[1])
 	r, w = os.NewFile(uintptr(fds[0]), "r"), os.NewFile(uintptr(fds[1]), "w")
 	t.Cleanup(func() { r.Close(); w.Close() })
 	return r, w
@@ -28,11 +32,11 @@ func nonblocking(t *testing.T, f *os.File) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var flags uintptr
+	var flags int
 	_ = raw.Control(func(fd uintptr) {
-		flags, _, _ = syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
+		flags, _ = unix.FcntlInt(fd, unix.F_GETFL, 0)
 	})
-	return flags&syscall.O_NONBLOCK != 0
+	return flags&unix.O_NONBLOCK != 0
 }
 
 func TestPollableReadsABlockingPipeAndRestoresIt(t *testing.T) {
