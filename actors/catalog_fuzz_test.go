@@ -227,3 +227,138 @@ func FuzzNameRestore(f *testing.F) {
 		}
 	})
 }
+
+// FuzzServerListPage gives the catalog one list page a hostile server could
+// send (any valid JSON: the transports refuse the rest before it gets
+// here), beside the lists of a well-behaved server "o". Whatever the page
+// holds, every client's listing stays valid JSON, o's items stay listed
+// and routed to o (o sorts first, so a URI both list stays o's), and each
+// of the hostile server's listed tools and prompts has a client-facing
+// name of the allowed shape that routes back to a name it listed.
+func FuzzServerListPage(f *testing.F) {
+	for _, seed := range []struct {
+		kind uint8
+		page string
+	}{
+		{0, `{"tools":[{"name":"echo","inputSchema":{"type":"object"}}],"nextCursor":"2"}`},
+		{0, `{"tools":[{"name":"x","Name":"y"},{"name":null},{"name":7},{},"tool",null,[1]]}`},
+		{0, `{"tools":[{"name":"o__ok"},{"name":"ok"},{"name":"ok"},{"name":"\u0000\ud800 é"}],"Tools":[]}`},
+		{0, `{"tools":{"name":"echo"},"nextCursor":3}`},
+		{1, `{"prompts":[{"name":"greet","arguments":[{"name":"who"}]},{"name":"a\"b"}]}`},
+		{2, `{"resources":[{"uri":"test://o/ok","name":"taken"},{"uri":"test://s/1","name":"r"},{"uri":""}]}`},
+		{3, `{"resourceTemplates":[{"uriTemplate":"test://o/{id}","name":"t"},{"uriTemplate":"{+all}","name":"u"},{"uriTemplate":"((("}]}`},
+		{0, `null`},
+		{0, `[]`},
+		{2, `{"resources":null,"nextCursor":null}`},
+	} {
+		f.Add(seed.kind, []byte(seed.page))
+	}
+	f.Fuzz(func(t *testing.T, kindByte uint8, raw []byte) {
+		if !json.Valid(raw) {
+			return
+		}
+		kind := messages.Kind(int(kindByte) % int(numKinds))
+		items, _, err := readListPage(kind, raw)
+		if err != nil {
+			return // the server's (re)start fails with this error; nothing is listed
+		}
+		c := newCatalog(1000)
+		c.configureServer("o", "o", [numKinds]func(string) bool{})
+		c.configureServer("s", "s", [numKinds]func(string) bool{})
+		var good messages.ServerLists
+		good[messages.Tools] = toolObjs("ok")
+		good[messages.Prompts] = toolObjs("ok")
+		good[messages.Resources] = raws(`{"uri":"test://o/ok","name":"ok"}`)
+		good[messages.ResourceTemplates] = raws(`{"uriTemplate":"test://o/t/{id}","name":"ok"}`)
+		c.setLists("o", good, allKinds)
+		var hostile messages.ServerLists
+		hostile[kind] = items
+		c.setLists("s", hostile, only(kind))
+
+		listed := map[string]string{} // client-facing name or URI: the server
+		for k := range messages.Kind(numKinds) {
+			page, err := c.page(k, "")
+			if err != nil {
+				t.Fatalf("%s: %v", listKeys[k], err)
+			}
+			// 1000 a page: a fuzzed page of that many items is not
+			// a case worth the paging here (catalog_test pages).
+			for _, item := range decodePage(t, k, page).items {
+				checkListedItem(t, c, k, item, items, listed)
+			}
+		}
+		for k, want := range map[messages.Kind]string{messages.Tools: "o__ok", messages.Prompts: "o__ok", messages.Resources: "test://o/ok", messages.ResourceTemplates: "test://o/t/{id}"} {
+			if listed[listKeys[k]+" "+want] != "o" {
+				t.Fatalf("the well-behaved server's %s %q is not listed as its own beside %s", listKeys[k], want, raw)
+			}
+		}
+		if server, ok := c.resolveURI("test://o/ok"); !ok || server != "o" {
+			t.Fatalf("test://o/ok resolves to %q, %v beside %s", server, ok, raw)
+		}
+	})
+}
+
+// checkListedItem checks one item of a rendered page and notes in listed
+// which server its name or URI routes to; hostile are the items the
+// server "s" listed.
+func checkListedItem(t *testing.T, c *catalog, kind messages.Kind, item json.RawMessage, hostile []json.RawMessage, listed map[string]string) {
+	t.Helper()
+	f, err := identify(item)
+	if err != nil {
+		t.Fatalf("listed %s item %s: %v", listKeys[kind], item, err)
+	}
+	key := f.Name
+	switch kind {
+	case messages.Resources:
+		key = f.URI
+	case messages.ResourceTemplates:
+		key = f.URITemplate
+	}
+	if _, twice := listed[listKeys[kind]+" "+key]; twice {
+		t.Fatalf("%s %q is listed twice", listKeys[kind], key)
+	}
+	var server string
+	switch kind {
+	case messages.Tools, messages.Prompts:
+		if !clientNameRE.MatchString(f.Name) {
+			t.Fatalf("client-facing name %q is malformed", f.Name)
+		}
+		var original string
+		var ok bool
+		if server, original, ok = c.resolve(kind, f.Name); !ok {
+			t.Fatalf("listed %s %q does not resolve", listKeys[kind], f.Name)
+		}
+		if original == "" {
+			t.Fatalf("%q routes to an empty name", f.Name)
+		}
+		if server == "s" && !listedByServer(hostile, original) {
+			t.Fatalf("%q routes to %q, a name the server never listed", f.Name, original)
+		}
+	case messages.Resources, messages.ResourceTemplates:
+		i, ok := c.index[kind][key]
+		if !ok {
+			t.Fatalf("listed %s %q is not in the catalog's index", listKeys[kind], key)
+		}
+		server = c.items[kind][i].server
+		if kind == messages.Resources {
+			if routed, ok := c.resolveURI(key); !ok || routed != server {
+				t.Fatalf("listed resource %q of %s resolves to %q, %v", key, server, routed, ok)
+			}
+		}
+	}
+	listed[listKeys[kind]+" "+key] = server
+}
+
+// listedByServer says whether one of items has this name.
+func listedByServer(items []json.RawMessage, name string) bool {
+	for _, raw := range items {
+		f, err := identify(raw)
+		if err != nil {
+			continue
+		}
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}

@@ -248,25 +248,12 @@ func fetchList(ctx context.Context, conn transports.Downstream, kind messages.Ki
 		if rpcErr != nil {
 			return nil, fmt.Errorf("%s: %s (%d)", listMethods[kind], rpcErr.Message, rpcErr.Code)
 		}
-		// The list and the cursor, read as decoding the result into a map
-		// would (a null result is an empty page), without copying the rest.
-		var page [2]json.RawMessage
-		if string(bytes.TrimSpace(raw)) != "null" {
-			if err := transports.ExactMembers(raw, []string{listKeys[kind], "nextCursor"}, page[:]); err != nil {
-				return nil, fmt.Errorf("%s: malformed result: %w", listMethods[kind], err)
-			}
-		}
-		var pageItems []json.RawMessage
-		if list := page[0]; len(list) > 0 && string(list) != "null" {
-			if pageItems, err = transports.ArrayElements(list); err != nil {
-				return nil, fmt.Errorf("%s: malformed %s: %w", listMethods[kind], listKeys[kind], err)
-			}
+		pageItems, next, err := readListPage(kind, raw)
+		if err != nil {
+			return nil, err
 		}
 		items = append(items, pageItems...)
-		cursor = ""
-		if next := page[1]; len(next) > 0 {
-			_ = json.Unmarshal(next, &cursor) // a non-string cursor ends the list
-		}
+		cursor = next
 		if cursor == "" {
 			if md, ok := conn.(transports.ModernDownstream); ok && kind == messages.Tools {
 				md.SetTools(items)
@@ -275,4 +262,26 @@ func fetchList(ctx context.Context, conn transports.Downstream, kind messages.Ki
 		}
 	}
 	return nil, fmt.Errorf("%s: more than %d pages", listMethods[kind], maxListPages)
+}
+
+// readListPage reads one page of a list a server sent: its items and the
+// cursor of the next page ("" at the end), as decoding the result into a
+// map would (a null result is an empty page; a cursor that is not a
+// string ends the list), without copying the rest.
+func readListPage(kind messages.Kind, raw json.RawMessage) (items []json.RawMessage, cursor string, err error) {
+	var page [2]json.RawMessage
+	if string(bytes.TrimSpace(raw)) != "null" {
+		if err := transports.ExactMembers(raw, []string{listKeys[kind], "nextCursor"}, page[:]); err != nil {
+			return nil, "", fmt.Errorf("%s: malformed result: %w", listMethods[kind], err)
+		}
+	}
+	if list := page[0]; len(list) > 0 && string(list) != "null" {
+		if items, err = transports.ArrayElements(list); err != nil {
+			return nil, "", fmt.Errorf("%s: malformed %s: %w", listMethods[kind], listKeys[kind], err)
+		}
+	}
+	if next := page[1]; len(next) > 0 {
+		_ = json.Unmarshal(next, &cursor)
+	}
+	return items, cursor, nil
 }
