@@ -12,9 +12,12 @@ import (
 // The members of a request's params that plugboard decides on, per
 // method, read by their exact names (see decidedMembers).
 var (
-	namedParams      = []string{"name", "_meta"} // tools/call, prompts/get
-	uriParams        = []string{"uri", "_meta"}  // resources/read, subscribe, unsubscribe
-	completionParams = []string{"ref", "_meta"}  // completion/complete
+	namedParams = []string{"name", "_meta"} // prompts/get
+	// tools/call: plugboard decides on arguments too, when it checks or
+	// writes the Mcp-Param-* headers that mirror them (2026-07-28).
+	toolCallParams   = []string{"name", "_meta", "arguments"}
+	uriParams        = []string{"uri", "_meta"} // resources/read, subscribe, unsubscribe
+	completionParams = []string{"ref", "_meta"} // completion/complete
 	refMembers       = []string{"type", "name", "uri"}
 	metaMembers      = []string{"progressToken"}
 	cursorParams     = []string{"cursor"}              // tools/list and the other lists
@@ -97,10 +100,12 @@ func (c *catalog) resolveRequest(method string, params json.RawMessage) (server 
 	if len(params) == 0 {
 		return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: method + ": params must be an object"}, false
 	}
-	var v [2]json.RawMessage
+	var v [3]json.RawMessage
 	names := uriParams
 	switch method {
-	case "tools/call", "prompts/get":
+	case "tools/call":
+		names = toolCallParams
+	case "prompts/get":
 		names = namedParams
 	case "completion/complete":
 		names = completionParams

@@ -76,6 +76,10 @@ func TestCaseVariantMembersPlugboardDecidesOnAreRefused(t *testing.T) {
 		{"completion ref uri", "completion/complete", `{"ref":{"type":"ref/resource","URI":"x","uri":"test://template/{id}/data"},"argument":{"name":"id","value":""}}`},
 		{"progress token", "tools/call", `{"name":"echo","arguments":{"text":"x"},"_meta":{"ProgressToken":"b","progressToken":"a"}}`},
 		{"log level", "logging/setLevel", `{"Level":"emergency","level":"debug"}`},
+		// plugboard decides on a tool call's arguments when it mirrors them
+		// into Mcp-Param-* headers for a 2026-07-28 HTTP server.
+		{"tool arguments", "tools/call", `{"name":"echo","arguments":{"text":"a"},"Arguments":{"text":"b"}}`},
+		{"tool arguments twice", "tools/call", `{"name":"echo","arguments":{"text":"a"},"arguments":{"text":"b"}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := `"` + strings.ReplaceAll(tc.name, " ", "-") + `"`

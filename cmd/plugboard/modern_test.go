@@ -42,6 +42,23 @@ func (c *modernClient) post(method string, params map[string]any, header map[str
 	if _, ok := params["_meta"]; !ok {
 		params["_meta"] = c.meta()
 	}
+	mirrored := map[string]string{}
+	if name, ok := params["name"].(string); ok {
+		mirrored["Mcp-Name"] = name
+	}
+	if uri, ok := params["uri"].(string); ok {
+		mirrored["Mcp-Name"] = uri
+	}
+	maps.Copy(mirrored, header)
+	raw, _ := json.Marshal(params)
+	return c.postRaw(method, raw, mirrored)
+}
+
+// postRaw sends one request with params as they are (json.Marshal would
+// sort a map's members) and these headers besides the revision's own; a
+// header given as "" is left out.
+func (c *modernClient) postRaw(method string, params json.RawMessage, header map[string]string) (int, []*message) {
+	c.t.Helper()
 	c.next++
 	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": c.next, "method": method, "params": params})
 	req, _ := http.NewRequest(http.MethodPost, c.base+"/mcp", bytes.NewReader(body))
@@ -49,12 +66,6 @@ func (c *modernClient) post(method string, params map[string]any, header map[str
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	req.Header.Set("MCP-Protocol-Version", "2026-07-28")
 	req.Header.Set("Mcp-Method", method)
-	if name, ok := params["name"].(string); ok {
-		req.Header.Set("Mcp-Name", name)
-	}
-	if uri, ok := params["uri"].(string); ok {
-		req.Header.Set("Mcp-Name", uri)
-	}
 	for k, v := range header {
 		if v == "" {
 			req.Header.Del(k)
@@ -181,6 +192,38 @@ func TestModernClientRequestsAreValidated(t *testing.T) {
 		last := msgs[len(msgs)-1]
 		if status != tc.status || last.Error == nil || last.Error.Code != tc.code {
 			t.Errorf("%s: HTTP %d %s, want HTTP %d code %d", tc.name, status, last.raw, tc.status, tc.code)
+		}
+	}
+
+	// A tool that marks an argument with x-mcp-header (the fixture's
+	// header_echo, region): the header must mirror it.
+	region := func(body, header string) (int, *message) {
+		h := map[string]string{"Mcp-Name": "header_echo", "Mcp-Param-Region": header}
+		meta, _ := json.Marshal(c.meta())
+		status, msgs := c.postRaw("tools/call", json.RawMessage(`{"name":"header_echo",`+body+`,"_meta":`+string(meta)+`}`), h)
+		return status, msgs[len(msgs)-1]
+	}
+	if status, last := region(`"arguments":{"region":"us","text":"t"}`, "us"); status != 200 || !strings.Contains(string(last.Result), "region=us text=t") {
+		t.Errorf("a mirrored Mcp-Param-Region: HTTP %d %s", status, last.raw)
+	}
+	for _, tc := range []struct{ name, body, header string }{
+		{"param header differs", `"arguments":{"region":"us","text":"t"}`, "eu"},
+		{"param header missing", `"arguments":{"region":"us","text":"t"}`, ""},
+	} {
+		if status, last := region(tc.body, tc.header); status != 400 || last.Error == nil || last.Error.Code != -32020 {
+			t.Errorf("%s: HTTP %d %s, want HTTP 400 code -32020", tc.name, status, last.raw)
+		}
+	}
+	// The header mirrors the second of two arguments members, the one
+	// encoding/json (and so mcp-go's header check) reads; a server that
+	// reads the exact member would act on the first. Refused: plugboard
+	// decides on arguments, so they must be one member of that exact name.
+	for _, tc := range []struct{ name, body string }{
+		{"Arguments after arguments", `"arguments":{"region":"us","text":"t"},"Arguments":{"region":"eu","text":"t"}`},
+		{"arguments twice", `"arguments":{"region":"us","text":"t"},"arguments":{"region":"eu","text":"t"}`},
+	} {
+		if status, last := region(tc.body, "eu"); last.Error == nil || last.Error.Code != -32602 || !strings.Contains(last.Error.Message, "arguments") {
+			t.Errorf("%s: HTTP %d %s, want code -32602 naming arguments", tc.name, status, last.raw)
 		}
 	}
 
