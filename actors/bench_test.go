@@ -76,3 +76,16 @@ func BenchmarkCatalogFiftyServersArrive(b *testing.B) {
 		benchCatalog(b)
 	}
 }
+
+// BenchmarkResolveToolsCall is the router's step of every tools/call: the
+// members it decides on read, the name resolved and restored in place.
+func BenchmarkResolveToolsCall(b *testing.B) {
+	c := benchCatalog(b)
+	params := json.RawMessage(`{"name":"server25__tool_020","arguments":{"text":"hello","count":3},"_meta":{"progressToken":"p-1"}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if server, _, rpcErr, _ := c.resolveRequest("tools/call", params); rpcErr != nil || server != "server25" {
+			b.Fatal(server, rpcErr)
+		}
+	}
+}
