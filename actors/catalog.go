@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/plugboard/plugboard/messages"
 	"github.com/plugboard/plugboard/transports"
 )
@@ -35,10 +36,13 @@ type catalogServer struct {
 	lists   messages.ServerLists
 	// What rebuilds reuse until the server's list of that kind changes:
 	// each item's fields (decoded once, not on every server's arrival),
-	// items renamed to their client-facing names, template regexps.
+	// items renamed to their client-facing names, template regexps, and
+	// the argument paths of tools that mirror arguments into headers (by
+	// index in the tools' list; nil when none does).
 	fields    [numKinds][]identified
 	renamed   [numKinds]map[string]renamedItem // by client-facing name
 	templates []*regexp.Regexp
+	mirrored  map[int][][]string
 }
 
 // identified is an item's fields, or why they could not be read.
@@ -54,6 +58,17 @@ func (s *catalogServer) setList(kind messages.Kind, items []json.RawMessage) {
 	for i, raw := range items {
 		f, err := identify(raw)
 		s.fields[kind][i] = identified{f: f, err: err}
+	}
+	if kind == messages.Tools {
+		s.mirrored = nil
+		for i, raw := range items {
+			if paths := mirroredPaths(raw); paths != nil {
+				if s.mirrored == nil {
+					s.mirrored = map[int][][]string{}
+				}
+				s.mirrored[i] = paths
+			}
+		}
 	}
 	s.renamed[kind] = map[string]renamedItem{}
 	if kind == messages.ResourceTemplates {
@@ -105,6 +120,11 @@ type catalog struct {
 	// called; hidden are the tools that are so, for the CLI's listing.
 	disabled map[string]bool
 	hidden   []catalogItem
+	// mirrored are the argument paths that tools mark with x-mcp-header
+	// to be mirrored into Mcp-Param-* headers (mirroredPaths), by
+	// client-facing name; nil when no tool does, as for nearly every
+	// catalog.
+	mirrored map[string][][]string
 	// viewItems are the items each workspace's view holds, by name,
 	// dropped on every change.
 	viewItems map[string][numKinds][]catalogItem
@@ -192,12 +212,37 @@ func (c *catalog) removeServer(name string) (changed [numKinds]bool, notes []str
 // resolve returns the server and original name behind a client-facing tool
 // or prompt name.
 func (c *catalog) resolve(kind messages.Kind, name string) (server, original string, ok bool) {
+	if it := c.item(kind, name); it != nil {
+		return it.server, it.original, true
+	}
+	return "", "", false
+}
+
+// item returns the client-facing item of that name or key, or nil.
+func (c *catalog) item(kind messages.Kind, name string) *catalogItem {
 	i, ok := c.index[kind][name]
 	if !ok {
-		return "", "", false
+		return nil
 	}
-	it := c.items[kind][i]
-	return it.server, it.original, true
+	return &c.items[kind][i]
+}
+
+// mirroredPaths returns the argument paths a tool definition marks with
+// x-mcp-header, as mcp-go finds them when it checks or writes the
+// Mcp-Param-* headers.
+func mirroredPaths(raw json.RawMessage) [][]string {
+	if !bytes.Contains(raw, []byte(`"x-mcp-header"`)) {
+		return nil
+	}
+	var tool mcp.Tool
+	if json.Unmarshal(raw, &tool) != nil {
+		return nil
+	}
+	var paths [][]string
+	for _, b := range mcp.ExtractParamHeaderBindings(&tool) {
+		paths = append(paths, b.Path)
+	}
+	return paths
 }
 
 // serverByPrefix returns the server whose prefix begins the client-facing
@@ -397,9 +442,11 @@ func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
 
 	var items [numKinds][]catalogItem
 	var hidden []catalogItem
+	var mirrored map[string][][]string
 	for _, kind := range []messages.Kind{messages.Tools, messages.Prompts} {
 		var candidates []nameCandidate
 		var raws []json.RawMessage
+		var mirroredAt map[int][][]string // by candidate, tools only
 		for _, server := range names {
 			s := c.servers[server]
 			for i, raw := range s.lists[kind] {
@@ -413,6 +460,12 @@ func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
 				}
 				candidates = append(candidates, nameCandidate{server: server, prefix: s.prefix, original: f.Name})
 				raws = append(raws, raw)
+				if kind == messages.Tools && s.mirrored[i] != nil {
+					if mirroredAt == nil {
+						mirroredAt = map[int][][]string{}
+					}
+					mirroredAt[len(candidates)-1] = s.mirrored[i]
+				}
 			}
 		}
 		assigned, collisions := assignNames(candidates)
@@ -432,6 +485,12 @@ func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
 			if c.isDisabled(kind, item.key) {
 				hidden = append(hidden, item)
 				continue
+			}
+			if paths := mirroredAt[i]; paths != nil {
+				if mirrored == nil {
+					mirrored = map[string][][]string{}
+				}
+				mirrored[item.key] = paths
 			}
 			items[kind] = append(items[kind], item)
 		}
@@ -477,6 +536,7 @@ func (c *catalog) rebuild() (changed [numKinds]bool, notes []string) {
 	}
 	c.items = items
 	c.hidden = hidden
+	c.mirrored = mirrored
 	c.viewItems = map[string][numKinds][]catalogItem{}
 	c.templates = templates
 	return changed, notes
@@ -545,11 +605,9 @@ func (c *catalog) entries() []messages.SnapshotEntry {
 // annotations, by client-facing name: a 2026-07-28 HTTP client mirrors
 // those parameters into headers, which the front checks against the body.
 func (c *catalog) headerTools() *map[string]json.RawMessage {
-	m := map[string]json.RawMessage{}
-	for _, item := range c.items[messages.Tools] {
-		if bytes.Contains(item.raw, []byte(`"x-mcp-header"`)) {
-			m[item.key] = item.raw
-		}
+	m := make(map[string]json.RawMessage, len(c.mirrored))
+	for name := range c.mirrored {
+		m[name] = c.item(messages.Tools, name).raw
 	}
 	return &m
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // fuzzCatalog is a catalog of two servers: alpha under prefix "a", whose
-// tool "secret" is filtered out, and beta unprefixed.
+// tool "secret" is filtered out, and beta unprefixed, whose tool "mirror"
+// marks region and opts.tenant to be mirrored in Mcp-Param-* headers.
 func fuzzCatalog() *catalog {
 	c := newCatalog(100)
 	var filters [numKinds]func(string) bool
@@ -24,19 +25,27 @@ func fuzzCatalog() *catalog {
 	alpha[messages.Prompts] = raws(`{"name":"greeting"}`)
 	alpha[messages.Resources] = raws(`{"uri":"test://alpha/r","name":"r"}`)
 	alpha[messages.ResourceTemplates] = raws(`{"uriTemplate":"test://alpha/t/{id}","name":"t"}`)
-	beta[messages.Tools] = raws(`{"name":"plain"}`, `{"name":"secret"}`)
+	beta[messages.Tools] = raws(`{"name":"plain"}`, `{"name":"secret"}`, mirrorTool)
 	beta[messages.Prompts] = raws(`{"name":"greeting"}`)
 	c.setLists("alpha", alpha, allKinds)
 	c.setLists("beta", beta, allKinds)
 	return c
 }
 
+// mirrorTool marks two arguments with x-mcp-header, one of them nested.
+const mirrorTool = `{"name":"mirror","inputSchema":{"type":"object","properties":{` +
+	`"region":{"type":"string","x-mcp-header":"Region"},` +
+	`"opts":{"type":"object","properties":{"tenant":{"type":"string","x-mcp-header":"Tenant"}}},` +
+	`"text":{"type":"string"}}}}`
+
 var fuzzMethods = []string{"tools/call", "prompts/get", "resources/read", "resources/subscribe", "completion/complete"}
 
 // decidedNames are the members resolveRequest decides on, per method.
 func decidedNames(method string) []string {
 	switch method {
-	case "tools/call", "prompts/get":
+	case "tools/call":
+		return toolCallParams
+	case "prompts/get":
 		return namedParams
 	case "completion/complete":
 		return completionParams
@@ -68,6 +77,11 @@ func FuzzResolveRequest(f *testing.F) {
 		{4, `{"ref":{"type":"ref/resource","uri":"test://alpha/t/{id}"}}`},
 		{0, `[]`},
 		{0, `{"name":7}`},
+		{0, `{"name":"mirror","arguments":{"region":"us","Region":"eu"}}`},
+		{0, `{"name":"mirror","arguments":{"opts":{"tenant":"a","Tenant":"b"},"region":"us"}}`},
+		{0, `{"name":"mirror","arguments":{"opts":"x","text":"a","Text":"b"}}`},
+		{0, `{"name":"plain","arguments":{"region":"us","Region":"eu"}}`},
+		{0, `{"name":"mirror","arguments":{"region":"us"},"Arguments":{"region":"eu"}}`},
 	} {
 		f.Add(seed.method, []byte(seed.params))
 	}
@@ -75,7 +89,7 @@ func FuzzResolveRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, m uint8, params []byte) {
 		method := fuzzMethods[int(m)%len(fuzzMethods)]
 		server, out, rpcErr, _ := c.resolveRequest(method, params)
-		values := make([]json.RawMessage, 2)
+		values := make([]json.RawMessage, 3)
 		readErr := transports.ReadMembers(params, decidedNames(method), values)
 		var amb *transports.AmbiguousMemberError
 		if errors.As(readErr, &amb) {
@@ -93,6 +107,9 @@ func FuzzResolveRequest(f *testing.F) {
 		switch method {
 		case "tools/call", "prompts/get":
 			checkNamedRoute(t, c, method, params, values[0], server, out)
+			if method == "tools/call" {
+				checkMirroredRoute(t, c, params, values[0], values[2])
+			}
 		case "completion/complete":
 			var ref [3]json.RawMessage
 			if transports.ReadMembers(values[0], refMembers, ref[:]) != nil {
@@ -104,6 +121,33 @@ func FuzzResolveRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkMirroredRoute checks a routed tools/call of a tool that mirrors
+// arguments into headers: no member on a mirrored path is given twice or
+// beside a case variant, so the header and the server read the same one.
+func checkMirroredRoute(t *testing.T, c *catalog, params, rawName, args json.RawMessage) {
+	t.Helper()
+	var name string
+	_ = json.Unmarshal(rawName, &name)
+	if c.item(messages.Tools, name) == nil {
+		t.Fatalf("%s: routed to a tool the catalog does not hold", params)
+	}
+	for _, path := range c.mirrored[name] {
+		obj := args
+		for _, member := range path {
+			var v [1]json.RawMessage
+			err := transports.ReadMembers(obj, []string{member}, v[:])
+			var amb *transports.AmbiguousMemberError
+			if errors.As(err, &amb) {
+				t.Fatalf("%s: routed with %q ambiguous on the mirrored path %v", params, amb.Name, path)
+			}
+			if err != nil || v[0] == nil {
+				break
+			}
+			obj = v[0]
+		}
+	}
 }
 
 // checkNamedRoute checks a routed tools/call or prompts/get: the name the

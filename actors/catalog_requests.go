@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -118,7 +119,7 @@ func (c *catalog) resolveRequest(method string, params json.RawMessage) (server 
 	}
 	switch method {
 	case "tools/call", "prompts/get":
-		return c.resolveNamed(method, params, v[0])
+		return c.resolveNamed(method, params, v[0], v[2])
 	case "completion/complete":
 		return c.resolveCompletion(params, v[0])
 	default: // resources/read, subscribe, unsubscribe: by URI
@@ -136,8 +137,8 @@ func (c *catalog) resolveRequest(method string, params json.RawMessage) (server 
 }
 
 // resolveNamed routes a tools/call or prompts/get by its client-facing
-// name, restored to the server's.
-func (c *catalog) resolveNamed(method string, params, rawName json.RawMessage) (string, json.RawMessage, *messages.RPCError, bool) {
+// name, restored to the server's; args are a tool call's arguments.
+func (c *catalog) resolveNamed(method string, params, rawName, args json.RawMessage) (string, json.RawMessage, *messages.RPCError, bool) {
 	kind, what := messages.Tools, "tool"
 	if method == "prompts/get" {
 		kind, what = messages.Prompts, "prompt"
@@ -149,13 +150,19 @@ func (c *catalog) resolveNamed(method string, params, rawName json.RawMessage) (
 	if name == "" {
 		return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: method + ": params.name is missing"}, false
 	}
-	server, original, ok := c.resolve(kind, name)
-	if !ok && c.isDisabled(kind, name) {
+	it := c.item(kind, name)
+	if it == nil && c.isDisabled(kind, name) {
 		return "", nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: fmt.Sprintf("tool %q is disabled in plugboard (plugboard tools enable %s)", name, name)}, false
 	}
-	if !ok {
+	if it == nil {
 		return c.serverByPrefix(name), nil, &messages.RPCError{Code: messages.CodeInvalidParams, Message: fmt.Sprintf("unknown %s: %q", what, name)}, true
 	}
+	if paths := c.mirrored[name]; kind == messages.Tools && paths != nil {
+		if rpcErr := checkMirroredArguments(args, paths); rpcErr != nil {
+			return "", nil, rpcErr, false
+		}
+	}
+	server, original := it.server, it.original
 	if original == name {
 		return server, params, nil, false
 	}
@@ -167,6 +174,30 @@ func (c *catalog) resolveNamed(method string, params, rawName json.RawMessage) (
 	out = append(out, params[:start]...)
 	out = transports.AppendJSONString(out, original)
 	return server, append(out, params[start+len(rawName):]...), nil, false
+}
+
+// checkMirroredArguments refuses a tool call whose arguments give a member
+// on a path the tool mirrors into an Mcp-Param-* header twice, or beside a
+// case variant of its name. mcp-go's header check reads such a member by
+// its exact name; a server decoding the arguments into a struct would read
+// the last variant: the header would vouch for a value the server does not
+// act on. A path that stops at a value that is not an object is left to
+// the check, which finds no such argument there.
+func checkMirroredArguments(args json.RawMessage, paths [][]string) *messages.RPCError {
+	for _, path := range paths {
+		obj, where := args, "params.arguments"
+		for _, name := range path {
+			if t := bytes.TrimLeft(obj, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+				break
+			}
+			var v [1]json.RawMessage
+			if rpcErr := decidedMembers("tools/call", where, obj, []string{name}, v[:]); rpcErr != nil {
+				return rpcErr
+			}
+			obj, where = v[0], where+"."+name
+		}
+	}
+	return nil
 }
 
 // resolveCompletion routes completion/complete by its reference: a prompt

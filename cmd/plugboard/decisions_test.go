@@ -80,6 +80,7 @@ func TestCaseVariantMembersPlugboardDecidesOnAreRefused(t *testing.T) {
 		// into Mcp-Param-* headers for a 2026-07-28 HTTP server.
 		{"tool arguments", "tools/call", `{"name":"echo","arguments":{"text":"a"},"Arguments":{"text":"b"}}`},
 		{"tool arguments twice", "tools/call", `{"name":"echo","arguments":{"text":"a"},"arguments":{"text":"b"}}`},
+		{"a mirrored argument", "tools/call", `{"name":"header_echo","arguments":{"region":"us","Region":"eu","text":"t"}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := `"` + strings.ReplaceAll(tc.name, " ", "-") + `"`

@@ -214,17 +214,25 @@ func TestModernClientRequestsAreValidated(t *testing.T) {
 			t.Errorf("%s: HTTP %d %s, want HTTP 400 code -32020", tc.name, status, last.raw)
 		}
 	}
-	// The header mirrors the second of two arguments members, the one
-	// encoding/json (and so mcp-go's header check) reads; a server that
-	// reads the exact member would act on the first. Refused: plugboard
-	// decides on arguments, so they must be one member of that exact name.
-	for _, tc := range []struct{ name, body string }{
-		{"Arguments after arguments", `"arguments":{"region":"us","text":"t"},"Arguments":{"region":"eu","text":"t"}`},
-		{"arguments twice", `"arguments":{"region":"us","text":"t"},"arguments":{"region":"eu","text":"t"}`},
+	// Members the header check and a server could read differently, so
+	// that the header vouches for one value and the server acts on
+	// another, are refused. Of arguments/Arguments, mcp-go's check reads
+	// the last (encoding/json) and a server reading the exact member the
+	// first; of region/Region in the arguments, the check reads the exact
+	// member and a server decoding into a struct (as the fixture does)
+	// the last.
+	for _, tc := range []struct{ name, body, header, member string }{
+		{"Arguments after arguments", `"arguments":{"region":"us","text":"t"},"Arguments":{"region":"eu","text":"t"}`, "eu", "arguments"},
+		{"arguments twice", `"arguments":{"region":"us","text":"t"},"arguments":{"region":"eu","text":"t"}`, "eu", "arguments"},
+		{"Region after region", `"arguments":{"region":"us","Region":"eu","text":"t"}`, "us", "region"},
 	} {
-		if status, last := region(tc.body, "eu"); last.Error == nil || last.Error.Code != -32602 || !strings.Contains(last.Error.Message, "arguments") {
-			t.Errorf("%s: HTTP %d %s, want code -32602 naming arguments", tc.name, status, last.raw)
+		if status, last := region(tc.body, tc.header); last.Error == nil || last.Error.Code != -32602 || !strings.Contains(last.Error.Message, tc.member) {
+			t.Errorf("%s: HTTP %d %s, want code -32602 naming %s", tc.name, status, last.raw, tc.member)
 		}
+	}
+	// Arguments the tool does not mirror are the server's business.
+	if status, last := region(`"arguments":{"region":"us","text":"t","Text":"u"}`, "us"); status != 200 || last.Error != nil {
+		t.Errorf("case variants of an argument no header mirrors: HTTP %d %s", status, last.raw)
 	}
 
 	// An encoded Mcp-Name is decoded before it is compared.
