@@ -607,7 +607,9 @@ func (c *catalog) entries() []messages.SnapshotEntry {
 func (c *catalog) headerTools() *map[string]json.RawMessage {
 	m := make(map[string]json.RawMessage, len(c.mirrored))
 	for name := range c.mirrored {
-		m[name] = c.item(messages.Tools, name).raw
+		if it := c.item(messages.Tools, name); it != nil {
+			m[name] = it.raw
+		}
 	}
 	return &m
 }
